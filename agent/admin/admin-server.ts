@@ -1,0 +1,37 @@
+// Admin listener (loopback by default): liveness, readiness, status JSON, Prometheus metrics.
+import http from 'node:http';
+import type { Registry } from 'prom-client';
+
+export interface AdminSources {
+  readonly ready: () => boolean;
+  readonly status: () => unknown;
+  readonly registry: Registry;
+}
+
+function json(res: http.ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body, (_k, v) => (v === Infinity ? null : v), 2);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+export function createAdminServer(src: AdminSources): http.Server {
+  return http.createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (req.method !== 'GET' && req.method !== 'HEAD') return json(res, 405, { message: 'Method not allowed' });
+    switch (path) {
+      case '/health': return json(res, 200, { status: 'alive' });
+      case '/ready': {
+        const ok = src.ready();
+        return json(res, ok ? 200 : 503, { ready: ok });
+      }
+      case '/status': return json(res, 200, src.status());
+      case '/metrics':
+        src.registry.metrics().then((text) => {
+          res.writeHead(200, { 'content-type': src.registry.contentType });
+          res.end(text);
+        }, (err: Error) => json(res, 500, { message: err.message }));
+        return;
+      default: return json(res, 404, { message: 'Not found' });
+    }
+  });
+}

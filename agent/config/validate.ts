@@ -1,0 +1,130 @@
+// Schema validation (Ajv) plus the rules a schema cannot say; every issue names its YAML path.
+import { Ajv, type ErrorObject } from 'ajv';
+import {
+  MeshgateConfig, KongDeclarative, UNSUPPORTED_KONG_ENTITIES,
+  type KongDeclarative as KongDecl, type MeshgateConfig as Config,
+} from '../../proto/config-schema.js';
+import type { ConfigIssue } from './config-error.js';
+import { formatPath } from './config-error.js';
+
+const ajv = new Ajv({ allErrors: true, strict: true, verbose: true });
+ajv.addKeyword({ keyword: 'rule', schemaType: 'string' });
+const validateMeshgate = ajv.compile(MeshgateConfig);
+const validateKong = ajv.compile(KongDeclarative);
+
+function pointerToSegments(pointer: string): (string | number)[] {
+  if (pointer === '') return [];
+  return pointer.slice(1).split('/').map((s) => {
+    const k = s.replace(/~1/g, '/').replace(/~0/g, '~');
+    return /^\d+$/.test(k) ? Number(k) : k;
+  });
+}
+
+function ajvIssue(e: ErrorObject, prefix: (string | number)[]): ConfigIssue {
+  const at = [...prefix, ...pointerToSegments(e.instancePath)];
+  switch (e.keyword) {
+    case 'additionalProperties': {
+      const key = String(e.params.additionalProperty);
+      const why = UNSUPPORTED_KONG_ENTITIES[key];
+      return { path: formatPath([...at, key]), message: why ?? 'unknown key' };
+    }
+    case 'required':
+      return { path: formatPath([...at, String(e.params.missingProperty)]), message: 'is required' };
+    case 'pattern': {
+      const rule = (e.parentSchema as { rule?: string } | undefined)?.rule;
+      return { path: formatPath(at), message: rule ?? `must match ${String(e.params.pattern)}` };
+    }
+    case 'enum':
+      return { path: formatPath(at), message: `must be one of ${JSON.stringify(e.params.allowedValues)}` };
+    case 'const':
+      return { path: formatPath(at), message: `must be ${JSON.stringify(e.params.allowedValue)}` };
+    default:
+      return { path: formatPath(at), message: e.message ?? e.keyword };
+  }
+}
+
+/** Ajv reports each branch of a union of literals; fold them into one "must be one of". */
+function foldUnionErrors(errors: ErrorObject[]): ErrorObject[] {
+  const byPath = new Map<string, unknown[]>();
+  const kept: ErrorObject[] = [];
+  for (const e of errors) {
+    if (e.keyword === 'const') {
+      const list = byPath.get(e.instancePath) ?? [];
+      list.push(e.params.allowedValue);
+      byPath.set(e.instancePath, list);
+    } else if (e.keyword === 'anyOf' && byPath.has(e.instancePath)) {
+      kept.push({ ...e, keyword: 'enum', params: { allowedValues: byPath.get(e.instancePath) } });
+    } else if (e.keyword !== 'anyOf') {
+      kept.push(e);
+    }
+  }
+  return kept;
+}
+
+function collect(errors: ErrorObject[] | null | undefined, prefix: (string | number)[]): ConfigIssue[] {
+  const seen = new Set<string>();
+  const out: ConfigIssue[] = [];
+  for (const issue of foldUnionErrors(errors ?? []).map((e) => ajvIssue(e, prefix))) {
+    const k = `${issue.path}\u0000${issue.message}`;
+    if (!seen.has(k)) { seen.add(k); out.push(issue); }
+  }
+  return out;
+}
+
+function kongRules(kong: KongDecl, prefix: (string | number)[], issues: ConfigIssue[]): void {
+  const serviceNames = new Set<string>();
+  const upstreamNames = new Set<string>();
+  kong.upstreams?.forEach((u, i) => {
+    if (upstreamNames.has(u.name)) issues.push({ path: formatPath([...prefix, 'upstreams', i, 'name']), message: `duplicate upstream name "${u.name}"` });
+    upstreamNames.add(u.name);
+  });
+  kong.services?.forEach((s, i) => {
+    const at = [...prefix, 'services', i];
+    if (serviceNames.has(s.name)) issues.push({ path: formatPath([...at, 'name']), message: `duplicate service name "${s.name}"` });
+    serviceNames.add(s.name);
+    if (s.url === undefined && s.host === undefined) issues.push({ path: formatPath(at), message: 'needs either url or host' });
+    if (s.url !== undefined && (s.host !== undefined || s.port !== undefined || s.protocol !== undefined || s.path !== undefined)) {
+      issues.push({ path: formatPath([...at, 'url']), message: 'url cannot be combined with protocol, host, port or path' });
+    }
+    s.routes?.forEach((r, j) => {
+      const rat = [...at, 'routes', j];
+      if (!r.paths?.length && !r.hosts?.length && !r.methods?.length) {
+        issues.push({ path: formatPath(rat), message: 'must have at least one of paths, hosts or methods' });
+      }
+      r.paths?.forEach((p, k) => {
+        if (p.startsWith('~')) issues.push({ path: formatPath([...rat, 'paths', k]), message: 'regex paths are not supported yet' });
+      });
+    });
+  });
+}
+
+function meshgateRules(cfg: Config, issues: ConfigIssue[]): void {
+  if (!cfg.sidecar && !cfg.edge) issues.push({ path: '', message: 'needs a sidecar or an edge section (or both)' });
+  const ids = new Set<string>();
+  cfg.sidecar?.services.forEach((s, i) => {
+    const at = ['sidecar', 'services', i];
+    const id = s.id ?? s.name;
+    if (ids.has(id)) issues.push({ path: formatPath([...at, s.id ? 'id' : 'name']), message: `duplicate service id "${id}"; give each instance its own id` });
+    ids.add(id);
+    if (s.check) {
+      const kinds = ['http', 'tcp', 'ttl'].filter((k) => (s.check as Record<string, unknown>)[k] !== undefined);
+      if (kinds.length !== 1) issues.push({ path: formatPath([...at, 'check']), message: 'must have exactly one of http, tcp or ttl' });
+      if ((s.check.http || s.check.tcp) && !s.check.interval) issues.push({ path: formatPath([...at, 'check', 'interval']), message: 'is required for http and tcp checks' });
+    }
+  });
+  if (cfg.edge) kongRules(cfg.edge.kong, ['edge', 'kong'], issues);
+}
+
+export function validateMeshgateConfig(doc: unknown): { config?: Config; issues: ConfigIssue[] } {
+  if (!validateMeshgate(doc)) return { issues: collect(validateMeshgate.errors, []) };
+  const issues: ConfigIssue[] = [];
+  meshgateRules(doc as Config, issues);
+  return issues.length ? { issues } : { config: doc as Config, issues };
+}
+
+export function validateKongDeclarative(doc: unknown): { config?: KongDecl; issues: ConfigIssue[] } {
+  if (!validateKong(doc)) return { issues: collect(validateKong.errors, []) };
+  const issues: ConfigIssue[] = [];
+  kongRules(doc as KongDecl, [], issues);
+  return issues.length ? { issues } : { config: doc as KongDecl, issues };
+}

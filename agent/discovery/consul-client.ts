@@ -1,0 +1,77 @@
+// The one module that speaks Consul's HTTP API. Everything Consul-specific about transport
+// (token header, blocking parameters, index header) lives here so a future API change is local.
+import { Agent, request, type Dispatcher } from 'undici';
+import { parseIndexHeader } from './index-policy.js';
+
+export interface ConsulClientOptions {
+  readonly address: string;
+  readonly token?: string;
+  readonly datacenter?: string;
+}
+
+export interface ConsulResponse<T> {
+  readonly status: number;
+  readonly body: T;
+  readonly index: number | undefined;
+}
+
+export class ConsulHttpError extends Error {
+  constructor(readonly status: number, readonly path: string, readonly detail: string) {
+    super(`consul ${path}: HTTP ${status}: ${detail.slice(0, 200)}`);
+    this.name = 'ConsulHttpError';
+  }
+}
+
+export class ConsulClient {
+  readonly address: string;
+  readonly #headers: Record<string, string>;
+  readonly #datacenter: string | undefined;
+  readonly #dispatcher: Dispatcher;
+
+  constructor(opts: ConsulClientOptions) {
+    this.address = opts.address.replace(/\/+$/, '');
+    this.#headers = opts.token ? { 'x-consul-token': opts.token } : {};
+    this.#datacenter = opts.datacenter;
+    this.#dispatcher = new Agent({ connections: 16, keepAliveTimeout: 30_000, connect: { timeout: 5_000 } });
+  }
+
+  /** GET; with `index` set it is a blocking query that returns after at most `waitMs` (+ jitter). */
+  async get<T>(path: string, query: Record<string, string> = {}, block?: { index: number; waitMs: number; signal?: AbortSignal }): Promise<ConsulResponse<T>> {
+    const params = new URLSearchParams(query);
+    if (this.#datacenter && !params.has('dc')) params.set('dc', this.#datacenter);
+    let timeout = 10_000;
+    if (block) {
+      params.set('index', String(block.index));
+      params.set('wait', `${Math.ceil(block.waitMs / 1000)}s`);
+      timeout = block.waitMs + block.waitMs / 16 + 10_000;
+    }
+    const qs = params.toString();
+    const res = await request(`${this.address}/v1${path}${qs ? `?${qs}` : ''}`, {
+      method: 'GET', headers: this.#headers, dispatcher: this.#dispatcher,
+      headersTimeout: timeout, bodyTimeout: timeout, signal: block?.signal,
+    });
+    const text = await res.body.text();
+    if (res.statusCode >= 400) throw new ConsulHttpError(res.statusCode, path, text);
+    return { status: res.statusCode, body: (text ? JSON.parse(text) : null) as T, index: parseIndexHeader(res.headers['x-consul-index']) };
+  }
+
+  async put(path: string, body?: unknown, query: Record<string, string> = {}): Promise<void> {
+    await this.send('PUT', path, body, query);
+  }
+
+  async send<T = unknown>(method: 'PUT' | 'POST' | 'DELETE', path: string, body?: unknown, query: Record<string, string> = {}): Promise<T> {
+    const qs = new URLSearchParams(query).toString();
+    const res = await request(`${this.address}/v1${path}${qs ? `?${qs}` : ''}`, {
+      method, headers: { ...this.#headers, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body), dispatcher: this.#dispatcher,
+      headersTimeout: 10_000, bodyTimeout: 10_000,
+    });
+    const text = await res.body.text();
+    if (res.statusCode >= 400) throw new ConsulHttpError(res.statusCode, path, text);
+    return (text ? JSON.parse(text) : null) as T;
+  }
+
+  async close(): Promise<void> {
+    await this.#dispatcher.destroy();
+  }
+}

@@ -1,0 +1,105 @@
+// The edge's moving parts: the compiled blueprint, discovery for the Consul services it names,
+// and the current route table, rebuilt and swapped whole whenever config or pools change.
+import type { Logger } from 'pino';
+import type { KongDeclarative } from '../../proto/config-schema.js';
+import type { ConsulClient } from '../discovery/consul-client.js';
+import { ServiceDiscovery, type WatchKey } from '../discovery/service-discovery.js';
+import type { Metrics } from '../observe/metrics.js';
+import { buildServicePool, staticEndpoints } from '../pool/build-pool.js';
+import { EndpointRegistry } from '../pool/endpoint-registry.js';
+import type { ServicePool } from '../pool/service-pool.js';
+import { bindRouteTable, compileEdgeBlueprint, RouteTable, type EdgeBlueprint } from '../table/route-table.js';
+
+export class EdgeRuntime {
+  readonly registry = new EndpointRegistry();
+  readonly #log: Logger;
+  readonly #metrics: Metrics;
+  readonly #consul: ConsulClient;
+  #discovery: ServiceDiscovery | undefined;
+  #blueprint: EdgeBlueprint;
+  #table: RouteTable;
+
+  constructor(kong: KongDeclarative, viaSidecars: boolean, consul: ConsulClient, log: Logger, metrics: Metrics) {
+    this.#log = log;
+    this.#metrics = metrics;
+    this.#consul = consul;
+    this.#blueprint = compileEdgeBlueprint(kong, viaSidecars);
+    this.#table = this.#bind();
+    this.#watch();
+  }
+
+  /** The current table; a request reads it once. */
+  get table(): RouteTable { return this.#table; }
+  get discovery(): ServiceDiscovery | undefined { return this.#discovery; }
+
+  /** Swaps in a new config. Compilation errors throw before anything changes. */
+  applyConfig(kong: KongDeclarative, viaSidecars: boolean): void {
+    this.#blueprint = compileEdgeBlueprint(kong, viaSidecars);
+    this.#watch();
+    this.rebuild();
+  }
+
+  rebuild(): void {
+    this.#table = this.#bind();
+    const keys = new Set<string>();
+    const addresses = new Set<string>();
+    for (const pool of this.#table.pools.values()) {
+      for (const m of pool.members) { keys.add(m.key); addresses.add(m.address); }
+      this.#metrics.poolEndpoints.labels(pool.name, 'total').set(pool.members.length);
+    }
+    this.registry.retain(keys, addresses);
+  }
+
+  async waitForPools(timeoutMs: number): Promise<void> {
+    await this.#discovery?.firstResults(timeoutMs);
+  }
+
+  async stop(): Promise<void> {
+    await this.#discovery?.stop();
+    await this.registry.close();
+  }
+
+  #consulKeys(): WatchKey[] {
+    const keys: WatchKey[] = [];
+    for (const p of this.#blueprint.pools.values()) {
+      if (p.source.kind === 'consul') keys.push({ service: p.source.service, mesh: this.#blueprint.viaSidecars });
+    }
+    return keys;
+  }
+
+  #watch(): void {
+    const keys = this.#consulKeys();
+    if (keys.length && !this.#discovery) {
+      this.#discovery = new ServiceDiscovery(this.#consul, this.#log.child({ component: 'discovery' }), () => this.rebuild());
+    }
+    this.#discovery?.setWanted(keys);
+  }
+
+  #bind(): RouteTable {
+    const bp = this.#blueprint;
+    const pools = new Map<string, ServicePool>();
+    for (const spec of bp.pools.values()) {
+      const connectTimeoutMs = [...bp.services.values()].find((s) => s.pool === spec.name)?.connectTimeoutMs ?? 60_000;
+      let endpoints; let loaded = true; let source: ServicePool['source'] = 'static';
+      if (spec.source.kind === 'static') {
+        endpoints = staticEndpoints(spec.source.targets);
+      } else {
+        const key = { service: spec.source.service, mesh: bp.viaSidecars };
+        ({ endpoints, loaded } = this.#discovery?.endpoints(key) ?? { endpoints: [], loaded: false });
+        source = bp.viaSidecars ? 'consul-mesh' : 'consul';
+      }
+      pools.set(spec.name, buildServicePool({
+        name: spec.name, source, algorithm: spec.algorithm, health: spec.health, endpoints, loaded,
+        connection: { connectTimeoutMs },
+      }, this.registry));
+    }
+    return bindRouteTable(bp, pools, {
+      metrics: this.#metrics,
+      onRetry: (service) => this.#metrics.retries.labels(service).inc(),
+      onEject: (service, endpoint) => {
+        this.#metrics.ejections.labels(service, endpoint).inc();
+        this.#log.warn({ service, endpoint }, 'endpoint ejected by passive health');
+      },
+    });
+  }
+}

@@ -1,0 +1,94 @@
+// The meshgate command line.
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { ConfigError } from './config/config-error.js';
+import { loadConfigFile } from './config/load.js';
+
+const HELP = `meshgate — service-mesh sidecar and Kong-compatible API gateway on Consul
+
+Usage:
+  meshgate agent --config FILE [--listen HOST:PORT] [--admin HOST:PORT] [--consul URL]
+  meshgate validate FILE
+  meshgate demo
+  meshgate --help | --version
+
+  agent     run an edge and/or sidecar from FILE (a meshgate YAML file or a plain Kong decK file)
+            --listen  the edge's public listener (the sidecar's mesh listener if there is no edge)
+            --admin   the admin listener (/health /ready /status /metrics), loopback by default
+            --consul  the Consul agent's HTTP address, e.g. http://127.0.0.1:8500
+  validate  check FILE; prints every error with its YAML path, or OK. Exit code 2 when invalid.
+  demo      run the demo mesh: Consul, sample services behind sidecars, an edge on :8080
+
+Signals: SIGTERM/SIGINT drain and exit 0; SIGHUP reloads the edge config (a bad file keeps the old one).
+`;
+
+export const EXIT_INVALID_CONFIG = 2;
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+function configFailure(err: unknown): number {
+  if (err instanceof ConfigError) {
+    process.stderr.write(`${err.message}\n`);
+    return EXIT_INVALID_CONFIG;
+  }
+  throw err;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv, allowPositionals: true,
+      options: {
+        config: { type: 'string', short: 'c' }, listen: { type: 'string' }, admin: { type: 'string' },
+        consul: { type: 'string' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean', short: 'v' },
+      },
+    });
+  } catch (err) {
+    process.stderr.write(`meshgate: ${(err as Error).message}\n\n${HELP}`);
+    return 64;
+  }
+  const { values, positionals } = parsed;
+  if (values.version) { process.stdout.write(`meshgate ${version()}\n`); return 0; }
+  const command = positionals[0];
+  if (values.help || command === undefined || command === 'help') { process.stdout.write(HELP); return command === undefined && !values.help ? 64 : 0; }
+
+  switch (command) {
+    case 'validate': {
+      const file = positionals[1] ?? values.config;
+      if (!file) { process.stderr.write('meshgate validate: FILE is required\n'); return 64; }
+      try {
+        await loadConfigFile(file);
+        process.stdout.write('OK\n');
+        return 0;
+      } catch (err) { return configFailure(err); }
+    }
+    case 'agent': {
+      const file = values.config ?? positionals[1];
+      if (!file) { process.stderr.write('meshgate agent: --config FILE is required\n'); return 64; }
+      for (const [flag, v] of [['listen', values.listen], ['admin', values.admin]] as const) {
+        if (v !== undefined && !/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9_.-]+):[0-9]{1,5}$/.test(v)) {
+          process.stderr.write(`meshgate agent: --${flag}: must be HOST:PORT\n`);
+          return EXIT_INVALID_CONFIG;
+        }
+      }
+      let loaded;
+      try { loaded = await loadConfigFile(file); } catch (err) { return configFailure(err); }
+      const { runAgent } = await import('./agent.js');
+      return runAgent(file, loaded, {
+        ...(values.listen ? { listen: values.listen } : {}), ...(values.admin ? { admin: values.admin } : {}),
+        ...(values.consul ? { consul: values.consul } : {}),
+      });
+    }
+    case 'demo': {
+      const { runDemo } = await import('./demo/demo.js');
+      return runDemo();
+    }
+    default:
+      process.stderr.write(`meshgate: unknown command "${command}"\n\n${HELP}`);
+      return 64;
+  }
+}

@@ -1,0 +1,96 @@
+// Client request headers → upstream request headers, as one flat [name, value, ...] array.
+import type { IncomingMessage } from 'node:http';
+import {
+  FORWARDED_FOR, FORWARDED_HOST, FORWARDED_PORT, FORWARDED_PROTO, HOP_BY_HOP, MESH_DESTINATION, REAL_IP, REQUEST_ID,
+} from '../../proto/headers.js';
+import type { TrustedProxies } from './trusted-proxies.js';
+
+/** Headers we replace rather than copy. */
+const REPLACED = new Set([
+  'host', FORWARDED_FOR, FORWARDED_PROTO, FORWARDED_HOST, FORWARDED_PORT, REAL_IP, REQUEST_ID, MESH_DESTINATION,
+]);
+
+export interface HeaderPlan {
+  /** Host header to send; null keeps the client's */
+  readonly hostHeader: string | null;
+  readonly requestId: string;
+  readonly proto: 'http' | 'https';
+  readonly localPort: number;
+  readonly trusted: TrustedProxies;
+}
+
+export interface UpstreamHeaders {
+  readonly headers: string[];
+  readonly clientIp: string;
+  /** index in `headers` of the mesh destination value, -1 when not a mesh hop */
+  readonly destinationSlot: number;
+}
+
+export function buildUpstreamHeaders(req: IncomingMessage, plan: HeaderPlan, meshHop: boolean): UpstreamHeaders {
+  const raw = req.rawHeaders;
+  let dropped: Set<string> | null = null;
+  const connection = req.headers.connection;
+  if (connection !== undefined) {
+    for (const token of connection.split(',')) {
+      const t = token.trim().toLowerCase();
+      if (t !== '' && !HOP_BY_HOP.has(t)) (dropped ??= new Set()).add(t);
+    }
+  }
+  const out: string[] = [];
+  let xff: string | undefined;
+  let xfProto: string | undefined;
+  let xfHost: string | undefined;
+  let xfPort: string | undefined;
+  let host = '';
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    const lower = name.toLowerCase();
+    if (HOP_BY_HOP.has(lower) || (dropped !== null && dropped.has(lower))) continue;
+    if (REPLACED.has(lower)) {
+      const v = raw[i + 1]!;
+      if (lower === 'host') host = v;
+      else if (lower === FORWARDED_FOR) xff = xff === undefined ? v : `${xff}, ${v}`;
+      else if (lower === FORWARDED_PROTO) xfProto ??= v;
+      else if (lower === FORWARDED_HOST) xfHost ??= v;
+      else if (lower === FORWARDED_PORT) xfPort ??= v;
+      continue;
+    }
+    out.push(name, raw[i + 1]!);
+  }
+  const peer = req.socket.remoteAddress ?? '';
+  const trusted = (xff !== undefined || xfProto !== undefined || xfHost !== undefined) && plan.trusted.trusts(peer);
+  const clientIp = trusted ? plan.trusted.clientIp(peer, xff) : peer;
+  out.push(
+    'host', plan.hostHeader ?? host,
+    FORWARDED_FOR, trusted && xff !== undefined ? `${xff}, ${peer}` : peer,
+    FORWARDED_PROTO, trusted && xfProto !== undefined ? xfProto : plan.proto,
+    FORWARDED_HOST, trusted && xfHost !== undefined ? xfHost : host,
+    FORWARDED_PORT, trusted && xfPort !== undefined ? xfPort : String(plan.localPort),
+    REAL_IP, clientIp,
+    REQUEST_ID, plan.requestId,
+  );
+  let destinationSlot = -1;
+  if (meshHop) {
+    out.push(MESH_DESTINATION, '');
+    destinationSlot = out.length - 1;
+  }
+  return { headers: out, clientIp, destinationSlot };
+}
+
+/** Upstream response raw headers → flat array for writeHead, without hop-by-hop fields. */
+export function responseHeaders(raw: readonly Buffer[]): string[] {
+  const out: string[] = [];
+  let dropped: Set<string> | null = null;
+  for (let i = 0; i < raw.length; i += 2) {
+    if (raw[i]!.length === 10 && raw[i]!.toString('latin1').toLowerCase() === 'connection') {
+      for (const t of raw[i + 1]!.toString('latin1').split(',')) (dropped ??= new Set()).add(t.trim().toLowerCase());
+    }
+  }
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!.toString('latin1');
+    const lower = name.toLowerCase();
+    if (HOP_BY_HOP.has(lower) || (dropped !== null && dropped.has(lower))) continue;
+    out.push(name, raw[i + 1]!.toString('latin1'));
+  }
+  return out;
+}

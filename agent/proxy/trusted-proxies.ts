@@ -1,0 +1,38 @@
+import { BlockList, isIPv4, isIPv6 } from 'node:net';
+
+/** Which peers may tell us, through X-Forwarded-*, who the client is. */
+export class TrustedProxies {
+  readonly #list = new BlockList();
+  readonly empty: boolean;
+
+  constructor(cidrs: readonly string[]) {
+    this.empty = cidrs.length === 0;
+    for (const c of cidrs) {
+      const [addr, bits] = c.split('/') as [string, string | undefined];
+      const type = isIPv6(addr) ? 'ipv6' : 'ipv4';
+      if (bits === undefined) this.#list.addAddress(addr, type);
+      else this.#list.addSubnet(addr, Number(bits), type);
+    }
+  }
+
+  trusts(ip: string | undefined): boolean {
+    if (this.empty || !ip) return false;
+    const bare = ip.startsWith('::ffff:') && isIPv4(ip.slice(7)) ? ip.slice(7) : ip;
+    if (isIPv4(bare)) return this.#list.check(bare, 'ipv4');
+    if (isIPv6(bare)) return this.#list.check(bare, 'ipv6');
+    return false;
+  }
+
+  /** The right-most address of the chain (X-Forwarded-For, then the peer) that we do not trust. */
+  clientIp(peer: string, forwardedFor: string | undefined): string {
+    if (forwardedFor === undefined || !this.trusts(peer)) return peer;
+    const hops = forwardedFor.split(',');
+    for (let i = hops.length - 1; i >= 0; i--) {
+      const hop = hops[i]!.trim();
+      if (hop !== '' && !this.trusts(hop)) return hop;
+    }
+    return hops[0]!.trim() || peer;
+  }
+}
+
+export const LOOPBACK_CIDRS = ['127.0.0.0/8', '::1/128'];

@@ -1,0 +1,20 @@
+// The only place that maps undici/Node errors to meshgate's error table.
+import type { ErrorCode } from '../../proto/errors.js';
+
+const CONNECT_FAILURES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EADDRNOTAVAIL']);
+const RESETS = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED']);
+
+export function classifyUpstreamError(err: unknown): ErrorCode {
+  const code = (err as { code?: string } | null)?.code ?? '';
+  if (code === 'UND_ERR_CONNECT_TIMEOUT') return 'MG_CONNECT_TIMEOUT';
+  if (CONNECT_FAILURES.has(code)) return 'MG_CONNECT_FAILED';
+  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') return 'MG_UPSTREAM_TIMEOUT';
+  if (RESETS.has(code)) return 'MG_UPSTREAM_RESET';
+  return 'MG_UPSTREAM_RESET';
+}
+
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
+
+export function isIdempotent(method: string): boolean {
+  return IDEMPOTENT.has(method);
+}

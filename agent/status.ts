@@ -1,0 +1,33 @@
+// The /status document: what this agent routes, to whom, and how fresh its view is.
+import type { EdgeRuntime } from './edge/edge-runtime.js';
+
+export interface StatusInput {
+  readonly node: string;
+  readonly roles: string;
+  readonly startedAt: number;
+  readonly ready: boolean;
+  readonly edge: EdgeRuntime | undefined;
+  readonly sidecarDraining: boolean | undefined;
+}
+
+export function statusReport(s: StatusInput): unknown {
+  const now = Date.now();
+  const table = s.edge?.table;
+  return {
+    node: s.node,
+    roles: s.roles,
+    ready: s.ready,
+    uptime_s: Math.round((now - s.startedAt) / 1000),
+    routes: table?.routes.map((r) => ({ name: r.name, service: r.service.name, pool: r.service.pool, strip_path: r.stripPath, preserve_host: r.preserveHost })) ?? [],
+    pools: table ? [...table.pools.values()].map((p) => ({
+      name: p.name, source: p.source, loaded: p.loaded,
+      endpoints: p.members.map((m) => ({
+        key: m.key, instance: m.instanceId, weight: m.weight, inflight: m.state.inflight,
+        available: m.state.isAvailable(now), ejections: m.state.ejections, recent_failures: m.state.recentFailures,
+        skipped_for_ms: Math.max(0, m.state.skippedUntil - now),
+      })),
+    })) : [],
+    watchers: s.edge?.discovery?.status().map((w) => ({ ...w, age_s: Number.isFinite(w.ageMs) ? Math.round(w.ageMs / 100) / 10 : null })) ?? [],
+    ...(s.sidecarDraining !== undefined ? { sidecar: { draining: s.sidecarDraining } } : {}),
+  };
+}

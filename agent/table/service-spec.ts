@@ -1,0 +1,102 @@
+// Kong services and upstreams → where each service's traffic goes (pure, done once per config).
+import type { KongDeclarative, KongService } from '../../proto/config-schema.js';
+import { KONG_SERVICE_DEFAULTS, KONG_TARGET_WEIGHT, PASSIVE_HEALTH_DEFAULTS } from '../../proto/defaults.js';
+import type { BalancerName } from '../balance/index.js';
+import { parseDurationMs } from '../config/duration.js';
+import type { PassiveHealth } from '../pool/endpoint-state.js';
+import { isIP } from 'node:net';
+
+export type PoolSource =
+  | { readonly kind: 'consul'; readonly service: string }
+  | { readonly kind: 'static'; readonly targets: readonly { readonly host: string; readonly port: number; readonly weight: number }[] };
+
+export interface PoolSpec {
+  readonly name: string;
+  readonly source: PoolSource;
+  readonly algorithm: BalancerName;
+  readonly health: PassiveHealth;
+}
+
+export interface ServiceSpec {
+  readonly name: string;
+  readonly protocol: 'http' | 'https';
+  /** Host header sent upstream unless the route preserves the client's */
+  readonly hostHeader: string;
+  readonly path: string;
+  readonly retries: number;
+  readonly connectTimeoutMs: number;
+  readonly readTimeoutMs: number;
+  readonly writeTimeoutMs: number;
+  readonly pool: string;
+}
+
+const CONSUL_SUFFIX = '.service.consul';
+const KONG_TARGET_DEFAULT_PORT = 8000;
+
+/** `users` or `users.service.consul` name a Consul service; IPs, localhost and dotted names do not. */
+export function consulServiceName(host: string): string | undefined {
+  if (host.endsWith(CONSUL_SUFFIX)) return host.slice(0, -CONSUL_SUFFIX.length);
+  if (isIP(host) || host === 'localhost' || host.includes('.')) return undefined;
+  return host;
+}
+
+function parseTarget(target: string): { host: string; port: number } {
+  const i = target.lastIndexOf(':');
+  return i < 0 ? { host: target, port: KONG_TARGET_DEFAULT_PORT } : { host: target.slice(0, i), port: Number(target.slice(i + 1)) };
+}
+
+function serviceOrigin(s: KongService): { protocol: 'http' | 'https'; host: string; port: number; path: string } {
+  if (s.url) {
+    const u = new URL(s.url);
+    const protocol = u.protocol === 'https:' ? 'https' : 'http';
+    return { protocol, host: u.hostname, port: u.port ? Number(u.port) : protocol === 'https' ? 443 : 80, path: u.pathname === '/' && !s.url.endsWith('/') ? '' : u.pathname };
+  }
+  const protocol = s.protocol ?? KONG_SERVICE_DEFAULTS.protocol;
+  return { protocol, host: s.host!, port: s.port ?? (protocol === 'https' ? 443 : KONG_SERVICE_DEFAULTS.port), path: s.path ?? '' };
+}
+
+export function compileServices(kong: KongDeclarative): { services: Map<string, ServiceSpec>; pools: Map<string, PoolSpec> } {
+  const upstreams = new Map((kong.upstreams ?? []).map((u) => [u.name, u]));
+  const services = new Map<string, ServiceSpec>();
+  const pools = new Map<string, PoolSpec>();
+  for (const s of kong.services ?? []) {
+    if (s.enabled === false) continue;
+    const origin = serviceOrigin(s);
+    const upstream = upstreams.get(origin.host);
+    let pool: PoolSpec;
+    if (upstream) {
+      pool = {
+        name: `upstream:${upstream.name}`,
+        source: { kind: 'static', targets: (upstream.targets ?? []).map((t) => ({ ...parseTarget(t.target), weight: t.weight ?? KONG_TARGET_WEIGHT })) },
+        algorithm: upstream.algorithm ?? 'round-robin',
+        health: {
+          maxFails: upstream.passive?.max_fails ?? PASSIVE_HEALTH_DEFAULTS.max_fails,
+          failTimeoutMs: parseDurationMs(upstream.passive?.fail_timeout ?? PASSIVE_HEALTH_DEFAULTS.fail_timeout),
+        },
+      };
+    } else {
+      const consul = consulServiceName(origin.host);
+      const health = { maxFails: PASSIVE_HEALTH_DEFAULTS.max_fails, failTimeoutMs: parseDurationMs(PASSIVE_HEALTH_DEFAULTS.fail_timeout) };
+      pool = consul
+        ? { name: `consul:${consul}`, source: { kind: 'consul', service: consul }, algorithm: 'round-robin', health }
+        : { name: `static:${origin.host}:${origin.port}`, source: { kind: 'static', targets: [{ host: origin.host, port: origin.port, weight: 1 }] }, algorithm: 'round-robin', health };
+    }
+    if (!pools.has(pool.name)) pools.set(pool.name, pool);
+    services.set(s.name, {
+      name: s.name,
+      protocol: origin.protocol,
+      hostHeader: upstream || consulServiceName(origin.host) ? origin.host : hostWithPort(origin.host, origin.port, origin.protocol),
+      path: origin.path,
+      retries: s.retries ?? KONG_SERVICE_DEFAULTS.retries,
+      connectTimeoutMs: s.connect_timeout ?? KONG_SERVICE_DEFAULTS.connect_timeout,
+      readTimeoutMs: s.read_timeout ?? KONG_SERVICE_DEFAULTS.read_timeout,
+      writeTimeoutMs: s.write_timeout ?? KONG_SERVICE_DEFAULTS.write_timeout,
+      pool: pool.name,
+    });
+  }
+  return { services, pools };
+}
+
+function hostWithPort(host: string, port: number, protocol: string): string {
+  return (protocol === 'http' && port === 80) || (protocol === 'https' && port === 443) ? host : `${host}:${port}`;
+}

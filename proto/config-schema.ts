@@ -1,0 +1,156 @@
+// The configuration contract: one YAML file per agent. TypeBox builds the JSON Schema
+// (validated by Ajv, exported to proto/config.schema.json for editors) and the TS types.
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import {
+  AGENT_DEFAULTS, CONSUL_DEFAULTS, EDGE_DEFAULTS, KONG_ROUTE_DEFAULTS, KONG_SERVICE_DEFAULTS,
+  KONG_TARGET_WEIGHT, PASSIVE_HEALTH_DEFAULTS,
+} from './defaults.js';
+
+/** `rule` is the sentence printed when a `pattern` fails; Ajv's own text is about regexes. */
+const Str = (pattern: string, rule: string, extra: object = {}) => Type.String({ pattern, rule, ...extra });
+const Strict = { additionalProperties: false } as const;
+
+const HostPort = Str('^(\\[[0-9a-fA-F:.]+\\]|[A-Za-z0-9_.-]+):[0-9]{1,5}$', 'must be HOST:PORT', { description: 'HOST:PORT' });
+const Duration = Str('^[0-9]+(ms|s|m|h)$', 'must be a duration like 500ms, 10s, 1m or 2h');
+const Name = Str('^[A-Za-z0-9][A-Za-z0-9._~-]*$', 'must be letters, digits, ".", "_", "~" or "-"');
+const Port = Type.Integer({ minimum: 1, maximum: 65535 });
+const Millis = Type.Integer({ minimum: 1, maximum: 2 ** 31 - 2 });
+const Tags = Type.Array(Type.String());
+const HttpUrl = Str('^https?://[^\\s/]+(/.*)?$', 'must be an http:// or https:// URL');
+const Cidr = Str('^[0-9a-fA-F:.]+(/[0-9]{1,3})?$', 'must be an IP address or CIDR like 10.0.0.0/8');
+
+export const ConsulSection = Type.Object({
+  address: Type.Optional(HttpUrl),
+  token: Type.Optional(Type.String({ description: 'ACL token; use ${CONSUL_HTTP_TOKEN}. Never logged.' })),
+  datacenter: Type.Optional(Type.String()),
+}, { ...Strict, default: CONSUL_DEFAULTS });
+
+export const AgentSection = Type.Object({
+  node: Type.Optional(Type.String({ description: 'name of this agent in logs and metrics' })),
+  admin: Type.Optional(HostPort),
+  log_level: Type.Optional(Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)))),
+  drain_timeout: Type.Optional(Duration),
+}, { ...Strict, description: `defaults: ${JSON.stringify(AGENT_DEFAULTS)}` });
+
+export const CheckSpec = Type.Object({
+  http: Type.Optional(HttpUrl),
+  tcp: Type.Optional(HostPort),
+  ttl: Type.Optional(Duration),
+  interval: Type.Optional(Duration),
+  timeout: Type.Optional(Duration),
+}, { ...Strict, description: 'exactly one of http, tcp, ttl' });
+
+export const LocalService = Type.Object({
+  name: Name,
+  id: Type.Optional(Name),
+  address: Type.Optional(Type.String({ minLength: 1 })),
+  port: Port,
+  tags: Type.Optional(Tags),
+  meta: Type.Optional(Type.Record(Type.String(), Type.String())),
+  weights: Type.Optional(Type.Object({
+    passing: Type.Integer({ minimum: 1, maximum: 65535 }),
+    warning: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
+  }, Strict)),
+  check: Type.Optional(CheckSpec),
+  deregister_critical_service_after: Type.Optional(Duration),
+}, Strict);
+
+export const SidecarSection = Type.Object({
+  listen: HostPort,
+  advertise: Type.Optional(Type.String({ minLength: 1, description: 'address registered in Consul for the mesh listener' })),
+  services: Type.Array(LocalService, { minItems: 1 }),
+}, Strict);
+
+const KongRoute = Type.Object({
+  name: Type.Optional(Name),
+  id: Type.Optional(Type.String()),
+  paths: Type.Optional(Type.Array(Str('^/', 'must start with "/"'))),
+  methods: Type.Optional(Type.Array(Str('^[A-Z]+$', 'must be an upper-case HTTP method'))),
+  hosts: Type.Optional(Type.Array(Str('^(\\*\\.)?[A-Za-z0-9.-]+(\\.\\*)?(:[0-9]+)?$', 'must be a host name, optionally with one leading or trailing "*" label'))),
+  protocols: Type.Optional(Type.Array(Type.Union([Type.Literal('http'), Type.Literal('https')]))),
+  strip_path: Type.Optional(Type.Boolean({ default: KONG_ROUTE_DEFAULTS.strip_path })),
+  preserve_host: Type.Optional(Type.Boolean({ default: KONG_ROUTE_DEFAULTS.preserve_host })),
+  regex_priority: Type.Optional(Type.Integer()),
+  tags: Type.Optional(Tags),
+}, Strict);
+
+const KongService = Type.Object({
+  name: Name,
+  id: Type.Optional(Type.String()),
+  url: Type.Optional(HttpUrl),
+  protocol: Type.Optional(Type.Union([Type.Literal('http'), Type.Literal('https')])),
+  host: Type.Optional(Str('^[A-Za-z0-9_.-]+$', 'must be a host name or address')),
+  port: Type.Optional(Port),
+  path: Type.Optional(Str('^/', 'must start with "/"')),
+  retries: Type.Optional(Type.Integer({ minimum: 0, maximum: 32767, default: KONG_SERVICE_DEFAULTS.retries })),
+  connect_timeout: Type.Optional(Millis),
+  read_timeout: Type.Optional(Millis),
+  write_timeout: Type.Optional(Millis),
+  enabled: Type.Optional(Type.Boolean()),
+  tags: Type.Optional(Tags),
+  routes: Type.Optional(Type.Array(KongRoute)),
+}, Strict);
+
+const KongTarget = Type.Object({
+  target: Str('^[A-Za-z0-9_.-]+(:[0-9]{1,5})?$', 'must be HOST or HOST:PORT'),
+  weight: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535, default: KONG_TARGET_WEIGHT })),
+  tags: Type.Optional(Tags),
+}, Strict);
+
+const KongUpstream = Type.Object({
+  name: Str('^[A-Za-z0-9_.-]+$', 'must be a host name'),
+  algorithm: Type.Optional(Type.Union([Type.Literal('round-robin'), Type.Literal('least-connections')], { default: 'round-robin' })),
+  slots: Type.Optional(Type.Integer({ minimum: 10, maximum: 65536 })),
+  targets: Type.Optional(Type.Array(KongTarget)),
+  passive: Type.Optional(Type.Object({
+    max_fails: Type.Optional(Type.Integer({ minimum: 0, default: PASSIVE_HEALTH_DEFAULTS.max_fails })),
+    fail_timeout: Type.Optional(Duration),
+  }, { ...Strict, description: 'meshgate extension: passive health (nginx max_fails/fail_timeout)' })),
+  tags: Type.Optional(Tags),
+}, Strict);
+
+/** Kong's DB-less declarative format (decK), the subset meshgate implements. */
+export const KongDeclarative = Type.Object({
+  _format_version: Type.Union([Type.Literal('3.0'), Type.Literal('2.1'), Type.Literal('1.1')]),
+  _transform: Type.Optional(Type.Boolean()),
+  _info: Type.Optional(Type.Object({}, { additionalProperties: true })),
+  services: Type.Optional(Type.Array(KongService)),
+  upstreams: Type.Optional(Type.Array(KongUpstream)),
+}, Strict);
+
+export const EdgeSection = Type.Object({
+  listen: Type.Optional(HostPort),
+  trusted_proxies: Type.Optional(Type.Array(Cidr)),
+  via_sidecars: Type.Optional(Type.Boolean({ default: true, description: 'reach Consul services through their sidecars (/v1/health/connect) rather than directly' })),
+  kong: KongDeclarative,
+}, { ...Strict, description: `defaults: ${JSON.stringify(EDGE_DEFAULTS)}` });
+
+export const MeshgateConfig = Type.Object({
+  consul: Type.Optional(ConsulSection),
+  agent: Type.Optional(AgentSection),
+  sidecar: Type.Optional(SidecarSection),
+  edge: Type.Optional(EdgeSection),
+}, { ...Strict, $id: 'https://meshgate.dev/config.schema.json', title: 'meshgate agent configuration' });
+
+export type MeshgateConfig = Static<typeof MeshgateConfig>;
+export type KongDeclarative = Static<typeof KongDeclarative>;
+export type KongService = Static<typeof KongService>;
+export type KongRoute = Static<typeof KongRoute>;
+export type KongUpstream = Static<typeof KongUpstream>;
+export type LocalService = Static<typeof LocalService>;
+export type SidecarSection = Static<typeof SidecarSection>;
+export type EdgeSection = Static<typeof EdgeSection>;
+export type CheckSpec = Static<typeof CheckSpec>;
+
+/** Kong entities that exist in decK files but that this version does not implement yet. */
+export const UNSUPPORTED_KONG_ENTITIES: Readonly<Record<string, string>> = {
+  plugins: 'Kong plugins are not supported yet',
+  consumers: 'Kong consumers are not supported yet',
+  certificates: 'Kong certificates are not supported yet',
+  ca_certificates: 'Kong ca_certificates are not supported yet',
+  snis: 'Kong snis are not supported yet',
+  routes: 'top-level routes are not supported yet; nest them under services[].routes',
+  vaults: 'Kong vaults are not supported',
+};
+
+export const schemas: Record<string, TSchema> = { MeshgateConfig, KongDeclarative };

@@ -1,0 +1,35 @@
+// Defaults shared by the schema (documented there for editors) and the compiler.
+export const KONG_SERVICE_DEFAULTS = {
+  protocol: 'http',
+  port: 80,
+  retries: 5,
+  connect_timeout: 60_000,
+  read_timeout: 60_000,
+  write_timeout: 60_000,
+} as const;
+
+export const KONG_ROUTE_DEFAULTS = {
+  strip_path: true,
+  preserve_host: false,
+  regex_priority: 0,
+} as const;
+
+export const KONG_TARGET_WEIGHT = 100;
+
+export const AGENT_DEFAULTS = {
+  admin: '127.0.0.1:9901',
+  log_level: 'info',
+  drain_timeout: '10s',
+} as const;
+
+export const DECK_ONLY_DEFAULTS = {
+  listen: '0.0.0.0:8000',
+  admin: '127.0.0.1:8001',
+} as const;
+
+export const EDGE_DEFAULTS = { listen: '0.0.0.0:8080' } as const;
+
+export const CONSUL_DEFAULTS = { address: 'http://127.0.0.1:8500' } as const;
+
+/** Passive health, nginx's vocabulary: max_fails failures within fail_timeout skip the endpoint for fail_timeout. */
+export const PASSIVE_HEALTH_DEFAULTS = { max_fails: 3, fail_timeout: '10s' } as const;

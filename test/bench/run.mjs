@@ -1,0 +1,656 @@
+#!/usr/bin/env node
+// meshgate benchmark harness: meshgate edge vs a minimal undici forwarder vs nginx vs
+// HAProxy (one hop), and meshgate edge -> sidecar vs nginx -> nginx vs forwarder ->
+// forwarder (two hops), side by side in one run, interleaved rounds, wrk load.
+// See test/bench/README.md. This is a benchmark: it asserts nothing about timing.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+import {
+  deckConf, haproxyConf, meshEdgeConf, nginxProxyConf, nginxUpstreamConf, sidecarConf, UPSTREAM_BODY,
+} from './lib/configs.mjs';
+import { freePorts, httpGet, sleep, waitFor, waitForStatus } from './lib/net.mjs';
+import {
+  cleanupAll, hasTaskset, installCleanupHandlers, makeTempDir, runBounded, startChild, stopChild, tailLog,
+} from './lib/proc.mjs';
+import { foreignLoad } from './lib/cpu.mjs';
+import { parseDurationMs, parseWrk, runWrk } from './lib/wrk.mjs';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const ROOT = path.resolve(HERE, '..', '..');
+const NODE = process.execPath;
+const LOAD_CPU = 0; // wrk + upstream (+ consul)
+const PROXY_CPU = 1; // the proxy under test (both hops in the two-hop case)
+
+const ONE_HOP = ['edge', 'forwarder', 'nginx', 'haproxy'];
+const TWO_HOP = ['edge-2hop', 'forwarder-2hop', 'nginx-2hop'];
+const ALL = [...ONE_HOP, ...TWO_HOP];
+const LABELS = {
+  edge: 'meshgate edge',
+  forwarder: 'minimal undici forwarder',
+  nginx: 'nginx',
+  haproxy: 'HAProxy',
+  'edge-2hop': 'meshgate edge -> sidecar',
+  'forwarder-2hop': 'forwarder -> forwarder',
+  'nginx-2hop': 'nginx -> nginx',
+};
+const REF = { // ratio references per hop count
+  1: { forwarder: 'forwarder', nginx: 'nginx' },
+  2: { forwarder: 'forwarder-2hop', nginx: 'nginx-2hop' },
+};
+
+const USAGE = `usage: node test/bench/run.mjs [options]
+  --only LIST         contestants, comma-separated: ${ALL.join(',')}
+                      (also: two-hop = all two-hop contestants); default: all
+  --no-two-hop        skip the two-hop contestants (--two-hop, on by default)
+  --rounds N          interleaved measurement rounds (default 3)
+  --duration S        seconds per wrk run (default 10)
+  --warmup S          warm-up seconds per contestant (default 3)
+  --connections LIST  wrk connection counts, comma-separated (default 50,200)
+  --upstream KIND     auto | nginx | node (default auto: the faster one, measured)
+  --quick             smoke run: 1 round, 3 s runs, 1 s warm-up
+  --out FILE          JSON results (default test/bench/results/latest.json)
+  --self-test         check the wrk output parser and exit
+Environment: BENCH_KEEP_TMP=1 keeps the temp dir (configs, logs).`;
+
+function parseCli(argv) {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      only: { type: 'string' },
+      'two-hop': { type: 'boolean' },
+      'no-two-hop': { type: 'boolean' },
+      rounds: { type: 'string' },
+      duration: { type: 'string' },
+      warmup: { type: 'string' },
+      connections: { type: 'string' },
+      upstream: { type: 'string' },
+      quick: { type: 'boolean' },
+      out: { type: 'string' },
+      'self-test': { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  });
+  const num = (v, def, name) => {
+    if (v === undefined) return def;
+    const n = Number(v);
+    if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} must be a positive number`);
+    return n;
+  };
+  const opts = {
+    help: !!values.help,
+    selfTest: !!values['self-test'],
+    rounds: Math.round(num(values.rounds, values.quick ? 1 : 3, 'rounds')),
+    duration: num(values.duration, values.quick ? 3 : 10, 'duration'),
+    warmup: num(values.warmup, values.quick ? 1 : 3, 'warmup'),
+    connections: (values.connections ?? '50,200').split(',').map((s) => Math.round(num(s.trim(), 0, 'connections'))),
+    upstream: values.upstream ?? 'auto',
+    out: path.resolve(values.out ?? path.join(HERE, 'results', 'latest.json')),
+    twoHop: !values['no-two-hop'],
+  };
+  if (!['auto', 'nginx', 'node'].includes(opts.upstream)) throw new Error('--upstream must be auto, nginx or node');
+  let selected = new Set(ALL);
+  if (values.only) {
+    selected = new Set();
+    for (const raw of values.only.split(',').map((s) => s.trim()).filter(Boolean)) {
+      if (raw === 'two-hop') TWO_HOP.forEach((c) => selected.add(c));
+      else if (ALL.includes(raw)) selected.add(raw);
+      else throw new Error(`--only: unknown contestant "${raw}" (known: ${ALL.join(', ')}, two-hop)`);
+    }
+  }
+  if (!opts.twoHop) TWO_HOP.forEach((c) => selected.delete(c));
+  opts.selected = selected;
+  return opts;
+}
+
+// ---------------------------------------------------------------------------- tools
+
+function which(cmd, fallback) {
+  if (fallback && fs.existsSync(fallback)) return fallback;
+  const r = spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim() : null;
+}
+
+function version(argv, re) {
+  const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', timeout: 5000 });
+  const text = `${r.stdout ?? ''}${r.stderr ?? ''}`;
+  const m = re.exec(text);
+  return m ? m[1] : null;
+}
+
+// ---------------------------------------------------------------------------- stats
+
+function median(xs) {
+  const v = xs.filter((x) => typeof x === 'number' && Number.isFinite(x)).sort((a, b) => a - b);
+  if (!v.length) return null;
+  const mid = v.length >> 1;
+  return v.length % 2 ? v[mid] : (v[mid - 1] + v[mid]) / 2;
+}
+
+const fmt = (x, d = 2) => (x === null || x === undefined || !Number.isFinite(x) ? 'n/a' : x.toFixed(d));
+const fmtInt = (x) => (x === null || x === undefined || !Number.isFinite(x) ? 'n/a' : Math.round(x).toLocaleString('en-US'));
+
+// ---------------------------------------------------------------------------- contestants
+
+/** Every started contestant: { key, label, hops, url, procs: [handles], notes: [] } */
+class Bench {
+  constructor(opts, dir) {
+    this.opts = opts;
+    this.dir = dir;
+    this.notes = [];
+    this.skipped = {}; // key -> reason
+    this.contestants = [];
+    // See nginxProxyConf: an idle pool smaller than the concurrency makes nginx reconnect.
+    this.nginxKeepalive = Math.max(128, ...opts.connections);
+    this.tools = {
+      wrk: which('wrk', '/usr/bin/wrk'),
+      nginx: which('nginx', '/usr/sbin/nginx'),
+      haproxy: which('haproxy', '/usr/sbin/haproxy'),
+    };
+  }
+
+  log(msg) { process.stdout.write(`${msg}\n`); }
+
+  note(msg) { this.notes.push(msg); this.log(`note: ${msg}`); }
+
+  skip(key, reason) {
+    this.skipped[key] = reason;
+    this.log(`SKIPPED ${key} (${LABELS[key]}): ${reason}`);
+  }
+
+  logFile(name) { return path.join(this.dir, `${name}.log`); }
+
+  start(name, argv, cpu, extra = {}) {
+    return startChild(name, argv, { log: this.logFile(name), cwd: ROOT, cpu, ...extra });
+  }
+
+  /** Waits for GET url === 200 while every handle in `procs` stays alive. */
+  async ready(url, procs, timeoutMs = 20000) {
+    const abort = () => {
+      const dead = procs.find((p) => !p.alive());
+      return dead ? `${dead.name} exited (code ${dead.code}${dead.signal ? `, ${dead.signal}` : ''})` : null;
+    };
+    return waitForStatus(url, { timeoutMs, abort });
+  }
+
+  failInfo(procs) {
+    return procs.map((p) => `--- ${p.name} log (${p.log}):\n${tailLog(p.log)}`).join('\n');
+  }
+
+  async startNginx(name, confArgs, cpu) {
+    const conf = confArgs.upstreamPort === undefined
+      ? nginxUpstreamConf(this.dir, { ...confArgs, name })
+      : nginxProxyConf(this.dir, { ...confArgs, name, keepalive: this.nginxKeepalive });
+    const argv = [this.tools.nginx, '-p', this.dir, '-c', conf, '-e', path.join(this.dir, `${name}-error.log`)];
+    const h = this.start(name, argv, cpu);
+    h.log2 = path.join(this.dir, `${name}-error.log`);
+    return h;
+  }
+
+  // ---- upstream
+
+  async startUpstream() {
+    const { opts } = this;
+    const kinds = opts.upstream === 'auto' ? ['nginx', 'node'] : [opts.upstream];
+    if (!this.tools.nginx && kinds.includes('nginx')) {
+      if (opts.upstream === 'nginx') throw new Error('nginx not found; run deploy/setup/install-bench-tools.sh');
+      kinds.splice(kinds.indexOf('nginx'), 1);
+    }
+    const started = [];
+    for (const kind of kinds) {
+      const [port] = await freePorts(1);
+      const h = kind === 'nginx'
+        ? await this.startNginx('upstream-nginx', { port }, LOAD_CPU)
+        : this.start('upstream-node', [NODE, path.join(HERE, 'upstream.mjs'), '--listen', `127.0.0.1:${port}`], LOAD_CPU);
+      const r = await this.ready(`http://127.0.0.1:${port}/`, [h], 10000);
+      if (!r.ok) {
+        this.note(`upstream ${kind} did not start: ${r.reason}\n${this.failInfo([h])}`);
+        await stopChild(h);
+        continue;
+      }
+      started.push({ kind, port, h });
+    }
+    if (!started.length) throw new Error('no upstream could be started');
+    // Calibrate: wrk -> upstream directly, both on CPU 0. This is also the ceiling any
+    // proxied contestant can reach, since CPU 0 does the same work per proxied request.
+    const maxC = Math.max(...opts.connections);
+    const calDur = opts.duration >= 10 ? 3 : 2;
+    for (const u of started) {
+      await runWrk({ url: `http://127.0.0.1:${u.port}/`, connections: maxC, durationS: 1, cpu: LOAD_CPU, wrkBin: this.tools.wrk });
+      const r = await runWrk({ url: `http://127.0.0.1:${u.port}/`, connections: maxC, durationS: calDur, cpu: LOAD_CPU, wrkBin: this.tools.wrk });
+      u.calibration = r.ok ? { rps: r.rps, p50: r.p50, p99: r.p99, cpu: r.cpu } : { error: r.error };
+      this.log(`upstream ${u.kind}: direct ${r.ok ? `${fmtInt(r.rps)} req/s (wrk + upstream on CPU ${LOAD_CPU}, ${maxC} conns)` : r.error}`);
+    }
+    started.sort((a, b) => (b.calibration.rps ?? 0) - (a.calibration.rps ?? 0));
+    const [chosen, ...rest] = started;
+    for (const u of rest) await stopChild(u.h);
+    this.upstream = {
+      kind: chosen.kind,
+      port: chosen.port,
+      bodyBytes: Buffer.byteLength(UPSTREAM_BODY),
+      ceilingRps: chosen.calibration.rps ?? null,
+      calibration: Object.fromEntries(started.map((u) => [u.kind, u.calibration])),
+    };
+    this.log(`upstream: ${chosen.kind === 'nginx' ? 'nginx (return 200, 1 worker)' : 'node:http'} on 127.0.0.1:${chosen.port}, `
+      + `${this.upstream.bodyBytes}-byte body, pinned to CPU ${LOAD_CPU}; `
+      + `ceiling ~${fmtInt(this.upstream.ceilingRps)} req/s${started.length > 1 ? ' (chosen as the faster one)' : ''}`);
+  }
+
+  // ---- contestants
+
+  add(key, hops, port, procs, info = {}) {
+    this.contestants.push({ key, label: LABELS[key], hops, url: `http://127.0.0.1:${port}/`, procs, ...info });
+    this.log(`ready: ${key} (${LABELS[key]}) on 127.0.0.1:${port}`);
+  }
+
+  async tryStart(key, fn) {
+    if (!this.opts.selected.has(key)) return;
+    try {
+      const why = await fn();
+      if (typeof why === 'string') this.skip(key, why);
+    } catch (err) {
+      this.skip(key, err?.message ?? String(err));
+    }
+  }
+
+  meshgateBin() {
+    const bin = path.join(ROOT, 'bin', 'meshgate.js');
+    if (!fs.existsSync(bin)) return { error: 'bin/meshgate.js not found (the agent is not built/written yet)' };
+    return { bin };
+  }
+
+  async startEdge() {
+    const { bin, error } = this.meshgateBin();
+    if (error) return error;
+    const [port, admin] = await freePorts(2);
+    const deck = deckConf(this.dir, { upstreamPort: this.upstream.port });
+    const h = this.start('edge', [NODE, bin, 'agent', '--config', deck, '--listen', `127.0.0.1:${port}`, '--admin', `127.0.0.1:${admin}`], PROXY_CPU);
+    let r = await this.ready(`http://127.0.0.1:${admin}/ready`, [h], 20000);
+    if (r.ok) r = await this.ready(`http://127.0.0.1:${port}/`, [h], 10000);
+    if (!r.ok) {
+      await stopChild(h);
+      return `did not become ready: ${r.reason}\n${this.failInfo([h])}`;
+    }
+    this.add('edge', 1, port, [h], { accessLog: h.log });
+    return null;
+  }
+
+  async startForwarder(key = 'forwarder') {
+    if (key === 'forwarder') {
+      const [port] = await freePorts(1);
+      const h = this.start('forwarder', [NODE, path.join(HERE, 'minimal-forwarder.mjs'), '--listen', `127.0.0.1:${port}`, '--upstream', `http://127.0.0.1:${this.upstream.port}`], PROXY_CPU);
+      const r = await this.ready(`http://127.0.0.1:${port}/`, [h]);
+      if (!r.ok) { await stopChild(h); return `did not start: ${r.reason}\n${this.failInfo([h])}`; }
+      this.add(key, 1, port, [h]);
+      return null;
+    }
+    const [p1, p2] = await freePorts(2);
+    const fwd = path.join(HERE, 'minimal-forwarder.mjs');
+    const h2 = this.start('forwarder-hop2', [NODE, fwd, '--listen', `127.0.0.1:${p2}`, '--upstream', `http://127.0.0.1:${this.upstream.port}`], PROXY_CPU);
+    const h1 = this.start('forwarder-hop1', [NODE, fwd, '--listen', `127.0.0.1:${p1}`, '--upstream', `http://127.0.0.1:${p2}`], PROXY_CPU);
+    const r = await this.ready(`http://127.0.0.1:${p1}/`, [h1, h2]);
+    if (!r.ok) { await stopChild(h1); await stopChild(h2); return `did not start: ${r.reason}\n${this.failInfo([h1, h2])}`; }
+    this.add(key, 2, p1, [h1, h2]);
+    return null;
+  }
+
+  async startNginxProxy(key = 'nginx') {
+    if (!this.tools.nginx) return 'nginx not found (run deploy/setup/install-bench-tools.sh)';
+    if (key === 'nginx') {
+      const [port] = await freePorts(1);
+      const h = await this.startNginx('nginx', { port, upstreamPort: this.upstream.port }, PROXY_CPU);
+      const r = await this.ready(`http://127.0.0.1:${port}/`, [h]);
+      if (!r.ok) { await stopChild(h); return `did not start: ${r.reason}\n${this.failInfo([h])}\n${tailLog(h.log2)}`; }
+      this.add(key, 1, port, [h]);
+      return null;
+    }
+    const [p1, p2] = await freePorts(2);
+    const h2 = await this.startNginx('nginx-hop2', { port: p2, upstreamPort: this.upstream.port }, PROXY_CPU);
+    const h1 = await this.startNginx('nginx-hop1', { port: p1, upstreamPort: p2 }, PROXY_CPU);
+    const r = await this.ready(`http://127.0.0.1:${p1}/`, [h1, h2]);
+    if (!r.ok) {
+      await stopChild(h1); await stopChild(h2);
+      return `did not start: ${r.reason}\n${this.failInfo([h1, h2])}\n${tailLog(h1.log2)}\n${tailLog(h2.log2)}`;
+    }
+    this.add(key, 2, p1, [h1, h2]);
+    return null;
+  }
+
+  async startHaproxy() {
+    if (!this.tools.haproxy) return 'haproxy not found (run deploy/setup/install-bench-tools.sh)';
+    const [port] = await freePorts(1);
+    const cfg = haproxyConf(this.dir, { port, upstreamPort: this.upstream.port });
+    const h = this.start('haproxy', [this.tools.haproxy, '-f', cfg, '-db'], PROXY_CPU);
+    const r = await this.ready(`http://127.0.0.1:${port}/`, [h]);
+    if (!r.ok) { await stopChild(h); return `did not start: ${r.reason}\n${this.failInfo([h])}`; }
+    this.add('haproxy', 1, port, [h]);
+    return null;
+  }
+
+  async findConsul() {
+    const script = path.join(ROOT, 'deploy', 'setup', 'install-consul.sh');
+    if (!fs.existsSync(script)) return { error: 'deploy/setup/install-consul.sh not found' };
+    const r = await runBounded(['bash', script], { timeoutMs: 300000, cwd: ROOT });
+    const bin = r.stdout.trim().split('\n').pop()?.trim();
+    if (r.code !== 0 || !bin || !fs.existsSync(bin)) {
+      return { error: `install-consul.sh failed (exit ${r.code}${r.timedOut ? ', timed out' : ''}): ${r.stderr.trim().slice(-400)}` };
+    }
+    return { bin };
+  }
+
+  async startMeshTwoHop() {
+    const { bin, error } = this.meshgateBin();
+    if (error) return error;
+    const consul = await this.findConsul();
+    if (consul.error) return consul.error;
+    this.consulVersion = version([consul.bin, 'version'], /Consul (v\S+)/);
+    const [cHttp, cLan, cWan, cServer, sAdmin, mesh, eAdmin, edgePort] = await freePorts(8);
+    const procs = [];
+    const fail = async (msg) => {
+      const info = this.failInfo(procs);
+      for (const p of procs.reverse()) await stopChild(p);
+      return `${msg}\n${info}`;
+    };
+    const ch = this.start('consul', [consul.bin, 'agent', '-dev', '-bind=127.0.0.1', '-client=127.0.0.1',
+      `-http-port=${cHttp}`, '-dns-port=-1', `-serf-lan-port=${cLan}`, `-serf-wan-port=${cWan}`,
+      `-server-port=${cServer}`, '-grpc-port=-1'], LOAD_CPU);
+    procs.push(ch);
+    let r = await waitFor(async () => {
+      const res = await httpGet(`http://127.0.0.1:${cHttp}/v1/status/leader`, 1500);
+      if (res.status !== 200) return null;
+      let leader = res.body.trim();
+      try { leader = JSON.parse(leader); } catch { /* raw */ }
+      return leader ? leader : null;
+    }, { timeoutMs: 30000, abort: () => (!ch.alive() ? `consul exited (code ${ch.code})` : null) });
+    if (!r.ok) return fail(`consul dev agent not ready: ${r.reason}`);
+
+    const sc = sidecarConf(this.dir, { consulPort: cHttp, adminPort: sAdmin, meshPort: mesh, upstreamPort: this.upstream.port });
+    const sh = this.start('sidecar', [NODE, bin, 'agent', '--config', sc], PROXY_CPU);
+    procs.push(sh);
+    r = await this.ready(`http://127.0.0.1:${sAdmin}/ready`, procs, 20000);
+    if (!r.ok) return fail(`sidecar not ready: ${r.reason}`);
+
+    const ec = meshEdgeConf(this.dir, { consulPort: cHttp, adminPort: eAdmin, edgePort });
+    const eh = this.start('edge-mesh', [NODE, bin, 'agent', '--config', ec], PROXY_CPU);
+    procs.push(eh);
+    r = await this.ready(`http://127.0.0.1:${eAdmin}/ready`, procs, 20000);
+    if (!r.ok) return fail(`mesh edge /ready: ${r.reason}`);
+    r = await this.ready(`http://127.0.0.1:${edgePort}/`, procs, 30000);
+    if (!r.ok) return fail(`mesh edge never answered 200 on /: ${r.reason}`);
+    // Proxies under test first (their CPU is what is measured); consul only supports.
+    this.add('edge-2hop', 2, edgePort, [eh, sh], { support: [ch] });
+    return null;
+  }
+
+  async startAll() {
+    await this.tryStart('edge', () => this.startEdge());
+    await this.tryStart('forwarder', () => this.startForwarder('forwarder'));
+    await this.tryStart('nginx', () => this.startNginxProxy('nginx'));
+    await this.tryStart('haproxy', () => this.startHaproxy());
+    await this.tryStart('edge-2hop', () => this.startMeshTwoHop());
+    await this.tryStart('forwarder-2hop', () => this.startForwarder('forwarder-2hop'));
+    await this.tryStart('nginx-2hop', () => this.startNginxProxy('nginx-2hop'));
+  }
+
+  // ---- measurement
+
+  /**
+   * Other processes on this 2-core machine (a build, an editor) skew the numbers: wait,
+   * bounded, until they use less than `maxPct` % of one core, then measure anyway.
+   */
+  async waitQuiet(maxPct = 25, boundMs = 30000) {
+    const deadline = Date.now() + boundMs;
+    let load = await foreignLoad(700);
+    if (load.foreignPct <= maxPct) return;
+    process.stdout.write(`  (other processes use ${Math.round(load.foreignPct)}% CPU: ${load.foreignTop}; waiting up to ${boundMs / 1000} s)`);
+    while (Date.now() < deadline) {
+      load = await foreignLoad(1000);
+      if (load.foreignPct <= maxPct) break;
+    }
+    process.stdout.write(load.foreignPct <= maxPct ? ' quiet\n' : ` still ${Math.round(load.foreignPct)}%, measuring anyway\n`);
+  }
+
+  async wrk(c, connections, durationS) {
+    // A contestant whose process died is not measured again.
+    const dead = c.procs.find((p) => !p.alive());
+    if (dead) return { ok: false, error: `${dead.name} exited (code ${dead.code})` };
+    await this.waitQuiet();
+    return runWrk({ url: c.url, connections, durationS, cpu: LOAD_CPU, wrkBin: this.tools.wrk });
+  }
+
+  async measure() {
+    const { opts } = this;
+    const maxC = Math.max(...opts.connections);
+    this.log(`\nwarm-up: ${opts.warmup} s per contestant at ${maxC} connections`);
+    for (const c of this.contestants) {
+      const r = await this.wrk(c, maxC, opts.warmup);
+      this.log(`  warm-up ${c.key}: ${r.ok ? `${fmtInt(r.rps)} req/s` : r.error}`);
+      await sleep(500);
+    }
+    const runs = []; // { round, key, connections, ...result }
+    const n = this.contestants.length;
+    const totalRuns = opts.rounds * opts.connections.length * n;
+    const estS = totalRuns * (opts.duration + 1.5);
+    this.log(`\nmeasuring: ${opts.rounds} round(s) x ${opts.connections.length} connection level(s) x ${n} contestant(s), `
+      + `${opts.duration} s each (~${Math.ceil(estS / 60)} min)`);
+    for (let round = 0; round < opts.rounds; round++) {
+      for (const connections of opts.connections) {
+        // Rotate the order every round so no contestant always runs first/last.
+        const order = this.contestants.map((_, i) => this.contestants[(i + round) % n]);
+        for (const c of order) {
+          const r = await this.wrk(c, connections, opts.duration);
+          const { raw, ...rest } = r;
+          runs.push({ round: round + 1, key: c.key, connections, ...rest });
+          this.log(`  [round ${round + 1}/${opts.rounds}] c=${String(connections).padStart(3)} ${c.key.padEnd(15)} `
+            + (r.ok
+              ? `${fmtInt(r.rps).padStart(8)} req/s  p50 ${fmt(r.p50)} ms  p99 ${fmt(r.p99)} ms  `
+                + `cpu0 ${fmt(r.cpu.cpu0, 0)}% cpu1 ${fmt(r.cpu.cpu1, 0)}%`
+                + `${r.cpu.foreign >= 5 ? `  other procs ${fmt(r.cpu.foreign, 0)}% (${r.cpu.foreignTop})` : ''}`
+                + `${r.errorCount ? `  errors ${r.errorCount}` : ''}`
+              : `FAILED: ${r.error}`));
+          await sleep(1000);
+        }
+      }
+    }
+    this.runs = runs;
+  }
+
+  summarize() {
+    const rows = [];
+    for (const c of this.contestants) {
+      for (const connections of this.opts.connections) {
+        const rs = this.runs.filter((r) => r.key === c.key && r.connections === connections && r.ok);
+        const failed = this.runs.filter((r) => r.key === c.key && r.connections === connections && !r.ok).length;
+        const rps = median(rs.map((r) => r.rps));
+        const p50 = median(rs.map((r) => r.p50));
+        const p99 = median(rs.map((r) => r.p99));
+        rows.push({
+          key: c.key, contestant: c.label, hops: c.hops, connections,
+          rounds: rs.length, failedRounds: failed,
+          rps, p50ms: p50, p99ms: p99, p99OverP50: p50 && p99 ? p99 / p50 : null,
+          cpu0: median(rs.map((r) => r.cpu?.cpu0)), cpu1: median(rs.map((r) => r.cpu?.cpu1)),
+          foreignCpu: median(rs.map((r) => r.cpu?.foreign)),
+          errors: rs.reduce((a, r) => a + r.errorCount, 0),
+        });
+      }
+    }
+    for (const row of rows) {
+      const ref = REF[row.hops];
+      const f = rows.find((r) => r.key === ref.forwarder && r.connections === row.connections);
+      const g = rows.find((r) => r.key === ref.nginx && r.connections === row.connections);
+      row.vsForwarder = f?.rps && row.rps ? row.rps / f.rps : null;
+      row.vsNginx = g?.rps && row.rps ? row.rps / g.rps : null;
+      const flags = [];
+      if (row.cpu0 !== null && row.cpu0 > 95 && (row.cpu1 ?? 0) < 90) flags.push('CPU0 (wrk+upstream) saturated');
+      if (this.upstream.ceilingRps && row.rps && row.rps > 0.9 * this.upstream.ceilingRps) flags.push('near upstream ceiling');
+      if (row.foreignCpu !== null && row.foreignCpu >= 10) flags.push(`noisy: other processes used ${Math.round(row.foreignCpu)}% CPU`);
+      if (row.errors) flags.push(`${row.errors} errors`);
+      if (row.failedRounds) flags.push(`${row.failedRounds} failed run(s)`);
+      row.flags = flags;
+    }
+    this.rows = rows;
+    return rows;
+  }
+
+  table() {
+    const head = ['contestant', 'hops', 'conns', 'req/s', 'p50 ms', 'p99 ms', 'p99/p50', 'vs forwarder', 'vs nginx', 'CPU1 %', 'CPU0 %', 'notes'];
+    const lines = [`| ${head.join(' | ')} |`, `|${head.map((h, i) => (i < 2 ? ' --- ' : ' ---: ')).join('|')}|`];
+    for (const r of this.rows) {
+      lines.push(`| ${[r.contestant, r.hops, r.connections, fmtInt(r.rps), fmt(r.p50ms), fmt(r.p99ms), fmt(r.p99OverP50),
+        fmt(r.vsForwarder), fmt(r.vsNginx), fmt(r.cpu1, 0), fmt(r.cpu0, 0), r.flags.join('; ')].join(' | ')} |`);
+    }
+    return lines.join('\n');
+  }
+
+  targets() {
+    const c = this.opts.connections.includes(200) ? 200 : Math.max(...this.opts.connections);
+    const edge = this.rows.find((r) => r.key === 'edge' && r.connections === c);
+    const fwd = this.rows.find((r) => r.key === 'forwarder' && r.connections === c);
+    const why = this.skipped.edge ? ` (edge not measured: ${this.skipped.edge.split('\n')[0]})`
+      : !this.opts.selected.has('edge') ? ' (edge not selected)' : '';
+    const ratio = edge?.rps && fwd?.rps ? edge.rps / fwd.rps : null;
+    const tail = edge?.p99OverP50 ?? null;
+    const lines = [
+      `edge/undici-forwarder req/s ratio @${c} conns: ${fmt(ratio)} (target >= 0.90)${ratio === null ? why || (!fwd ? ' (forwarder not measured)' : '') : ''}`,
+      `edge p99/p50 @${c} conns: ${fmt(tail)} (target <= 3)${tail === null ? why : ''}`,
+    ];
+    const e2 = this.rows.find((r) => r.key === 'edge-2hop' && r.connections === c);
+    if (e2) {
+      lines.push(`edge->sidecar/nginx->nginx req/s ratio @${c} conns: ${fmt(e2.vsNginx)} (two hops, both on CPU ${PROXY_CPU})`);
+      lines.push(`edge->sidecar/forwarder->forwarder req/s ratio @${c} conns: ${fmt(e2.vsForwarder)}`);
+    }
+    return { connections: c, edgeVsForwarder: ratio, edgeP99OverP50: tail, lines };
+  }
+}
+
+// ---------------------------------------------------------------------------- self-test
+
+function selfTest() {
+  const sample = `Running 3s test @ http://127.0.0.1:1234/
+  1 threads and 200 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency     7.77ms    1.20ms   1.02s    95.00%
+    Req/Sec    25.80k     1.00k   27.00k    70.00%
+  Latency Distribution
+     50%  812.00us
+     75%    7.90ms
+     90%    8.50ms
+     99%    1.50s
+  77000 requests in 3.00s, 20.00MB read
+  Socket errors: connect 0, read 2, write 0, timeout 3
+  Non-2xx or 3xx responses: 4
+Requests/sec:  25666.67
+Transfer/sec:      6.67MB
+`;
+  const p = parseWrk(sample);
+  const checks = [
+    [p.rps, 25666.67], [p.p50, 0.812], [p.p75, 7.9], [p.p99, 1500], [p.avg, 7.77], [p.max, 1020],
+    [p.requests, 77000], [p.errorCount, 9], [parseDurationMs('2.00m'), 120000], [parseDurationMs('5us'), 0.005],
+  ];
+  let bad = 0;
+  for (const [got, want] of checks) {
+    if (Math.abs(got - want) > 1e-6) { bad++; console.log(`self-test: got ${got}, want ${want}`); }
+  }
+  console.log(bad ? `self-test FAILED (${bad})` : 'self-test ok');
+  return bad ? 1 : 0;
+}
+
+// ---------------------------------------------------------------------------- main
+
+async function main() {
+  let opts;
+  try {
+    opts = parseCli(process.argv.slice(2));
+  } catch (err) {
+    console.error(`${err.message}\n${USAGE}`);
+    return 2;
+  }
+  if (opts.help) { console.log(USAGE); return 0; }
+  if (opts.selfTest) return selfTest();
+
+  installCleanupHandlers();
+  const dir = makeTempDir();
+  const bench = new Bench(opts, dir);
+  if (!bench.tools.wrk) {
+    console.error('wrk not found: run `bash deploy/setup/install-bench-tools.sh` first');
+    return 1;
+  }
+  if (!opts.selected.size) { console.error('no contestant selected'); return 2; }
+  const pinning = hasTaskset()
+    ? `proxy under test on CPU ${PROXY_CPU} (taskset -c ${PROXY_CPU}); wrk (1 thread) + upstream on CPU ${LOAD_CPU}; `
+      + `two-hop: both proxy hops share CPU ${PROXY_CPU}, consul on CPU ${LOAD_CPU}`
+    : 'taskset unavailable: NOTHING IS PINNED, numbers are noisy';
+  const started = new Date();
+  bench.log(`meshgate bench - ${started.toISOString()} - ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), node ${process.version}`);
+  bench.log(`pinning: ${pinning}`);
+  bench.log(`temp dir: ${dir}${process.env.BENCH_KEEP_TMP ? ' (kept)' : ' (removed at exit; BENCH_KEEP_TMP=1 keeps it)'}`);
+  if (os.cpus().length < 2) bench.note('fewer than 2 CPUs: pinning to CPU 1 will fail');
+
+  await bench.startUpstream();
+  await bench.startAll();
+  if (!bench.contestants.length) {
+    console.error('no contestant could be started');
+    return 1;
+  }
+  await bench.measure();
+  const rows = bench.summarize();
+  const table = bench.table();
+  const targets = bench.targets();
+
+  const accessLogs = 'access logs: meshgate -> stdout (one JSON line per request) -> file; nginx -> file (combined, buffer=64k flush=1s); '
+    + 'HAProxy -> stdout (log stdout format raw, option httplog) -> file; minimal forwarder: none';
+  bench.log(`\n## meshgate bench (median of ${opts.rounds} round(s), ${opts.duration} s per run, wrk -t1)\n`);
+  bench.log(`upstream: ${bench.upstream.kind} (${bench.upstream.bodyBytes}-byte body), direct ceiling ~${fmtInt(bench.upstream.ceilingRps)} req/s @${Math.max(...opts.connections)} conns`);
+  bench.log(`pinning: ${pinning}`);
+  bench.log(`${accessLogs}`);
+  const shapes = `nginx: master_process on, worker_processes 1, upstream keepalive ${bench.nginxKeepalive} (>= max conns, else nginx reconnects per request); `
+    + 'HAProxy: nbthread 1, http-reuse always; minimal forwarder: undici.Pool connections 128, pipelining 1';
+  bench.log(shapes);
+  bench.log('"vs" columns: req/s relative to the forwarder / nginx contestant with the same hop count\n');
+  bench.log(table);
+  bench.log('');
+  for (const [k, why] of Object.entries(bench.skipped)) bench.log(`skipped: ${k}: ${why.split('\n')[0]}`);
+  for (const line of targets.lines) bench.log(line);
+
+  const result = {
+    version: 1,
+    startedAt: started.toISOString(),
+    finishedAt: new Date().toISOString(),
+    machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? null, node: process.version, platform: `${os.type()} ${os.release()}` },
+    tools: {
+      wrk: version([bench.tools.wrk, '-v'], /wrk (\S+ \S+)/),
+      nginx: bench.tools.nginx ? version([bench.tools.nginx, '-v'], /nginx\/(\S+)/) : null,
+      haproxy: bench.tools.haproxy ? version([bench.tools.haproxy, '-v'], /version (\S+)/) : null,
+      consul: bench.consulVersion ?? null,
+    },
+    options: { rounds: opts.rounds, durationS: opts.duration, warmupS: opts.warmup, connections: opts.connections, selected: [...opts.selected] },
+    pinning, accessLogs, shapes,
+    upstream: bench.upstream,
+    skipped: bench.skipped,
+    notes: bench.notes,
+    table: rows,
+    targets: { connections: targets.connections, edgeVsForwarderRps: targets.edgeVsForwarder, edgeVsForwarderTarget: 0.9, edgeP99OverP50: targets.edgeP99OverP50, edgeP99OverP50Target: 3 },
+    markdown: table,
+    raw: bench.runs,
+  };
+  fs.mkdirSync(path.dirname(opts.out), { recursive: true });
+  fs.writeFileSync(opts.out, `${JSON.stringify(result, null, 2)}\n`);
+  bench.log(`\nresults: ${path.relative(process.cwd(), opts.out) || opts.out}`);
+  return 0;
+}
+
+let code = 1;
+try {
+  code = await main();
+} catch (err) {
+  console.error(`bench failed: ${err?.stack ?? err}`);
+  code = 1;
+} finally {
+  await cleanupAll();
+}
+process.exit(code);
