@@ -52,7 +52,9 @@ const USAGE = `usage: node test/bench/run.mjs [options]
   --warmup S          warm-up seconds per contestant (default 3)
   --connections LIST  wrk connection counts, comma-separated (default 50,200)
   --upstream KIND     auto | nginx | node (default auto: the faster one, measured)
-  --quick             smoke run: 1 round, 3 s runs, 1 s warm-up
+  --quiet-wait S      before each run, wait up to S s while processes this run did
+                      not start use > 25% of a core (default 30; 0 = never wait)
+  --quick             smoke run: 1 round, 3 s runs, 2 s warm-up
   --out FILE          JSON results (default test/bench/results/latest.json)
   --self-test         check the wrk output parser and exit
 Environment: BENCH_KEEP_TMP=1 keeps the temp dir (configs, logs).`;
@@ -69,6 +71,7 @@ function parseCli(argv) {
       warmup: { type: 'string' },
       connections: { type: 'string' },
       upstream: { type: 'string' },
+      'quiet-wait': { type: 'string' },
       quick: { type: 'boolean' },
       out: { type: 'string' },
       'self-test': { type: 'boolean' },
@@ -87,7 +90,8 @@ function parseCli(argv) {
     selfTest: !!values['self-test'],
     rounds: Math.round(num(values.rounds, values.quick ? 1 : 3, 'rounds')),
     duration: num(values.duration, values.quick ? 3 : 10, 'duration'),
-    warmup: num(values.warmup, values.quick ? 1 : 3, 'warmup'),
+    warmup: num(values.warmup, values.quick ? 2 : 3, 'warmup'),
+    quietWait: values['quiet-wait'] === '0' ? 0 : num(values['quiet-wait'], 30, 'quiet-wait'),
     connections: (values.connections ?? '50,200').split(',').map((s) => Math.round(num(s.trim(), 0, 'connections'))),
     upstream: values.upstream ?? 'auto',
     out: path.resolve(values.out ?? path.join(HERE, 'results', 'latest.json')),
@@ -403,7 +407,8 @@ class Bench {
    * Other processes on this 2-core machine (a build, an editor) skew the numbers: wait,
    * bounded, until they use less than `maxPct` % of one core, then measure anyway.
    */
-  async waitQuiet(maxPct = 25, boundMs = 30000) {
+  async waitQuiet(maxPct = 25, boundMs = this.opts.quietWait * 1000) {
+    if (boundMs <= 0) return;
     const deadline = Date.now() + boundMs;
     let load = await foreignLoad(700);
     if (load.foreignPct <= maxPct) return;
@@ -460,6 +465,26 @@ class Bench {
     this.runs = runs;
   }
 
+  /** Lines in each access log (a sanity check that logging happened), before cleanup. */
+  async accessLogLines() {
+    const files = {
+      edge: 'edge.log', 'edge-2hop (edge)': 'edge-mesh.log', 'edge-2hop (sidecar)': 'sidecar.log',
+      nginx: 'nginx-access.log', 'nginx-2hop (hop1)': 'nginx-hop1-access.log', 'nginx-2hop (hop2)': 'nginx-hop2-access.log',
+      haproxy: 'haproxy.log',
+    };
+    const out = {};
+    for (const [k, f] of Object.entries(files)) {
+      const file = path.join(this.dir, f);
+      if (!fs.existsSync(file)) continue;
+      let n = 0;
+      for await (const chunk of fs.createReadStream(file)) {
+        for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) n++;
+      }
+      out[k] = n;
+    }
+    return out;
+  }
+
   summarize() {
     const rows = [];
     for (const c of this.contestants) {
@@ -499,7 +524,7 @@ class Bench {
 
   table() {
     const head = ['contestant', 'hops', 'conns', 'req/s', 'p50 ms', 'p99 ms', 'p99/p50', 'vs forwarder', 'vs nginx', 'CPU1 %', 'CPU0 %', 'notes'];
-    const lines = [`| ${head.join(' | ')} |`, `|${head.map((h, i) => (i < 2 ? ' --- ' : ' ---: ')).join('|')}|`];
+    const lines = [`| ${head.join(' | ')} |`, `|${head.map((h, i) => (i < 2 || i === head.length - 1 ? ' --- ' : ' ---: ')).join('|')}|`];
     for (const r of this.rows) {
       lines.push(`| ${[r.contestant, r.hops, r.connections, fmtInt(r.rps), fmt(r.p50ms), fmt(r.p99ms), fmt(r.p99OverP50),
         fmt(r.vsForwarder), fmt(r.vsNginx), fmt(r.cpu1, 0), fmt(r.cpu0, 0), r.flags.join('; ')].join(' | ')} |`);
@@ -598,6 +623,7 @@ async function main() {
     return 1;
   }
   await bench.measure();
+  const accessLogLines = await bench.accessLogLines();
   const rows = bench.summarize();
   const table = bench.table();
   const targets = bench.targets();
@@ -628,10 +654,11 @@ async function main() {
       haproxy: bench.tools.haproxy ? version([bench.tools.haproxy, '-v'], /version (\S+)/) : null,
       consul: bench.consulVersion ?? null,
     },
-    options: { rounds: opts.rounds, durationS: opts.duration, warmupS: opts.warmup, connections: opts.connections, selected: [...opts.selected] },
+    options: { rounds: opts.rounds, durationS: opts.duration, warmupS: opts.warmup, quietWaitS: opts.quietWait, connections: opts.connections, selected: [...opts.selected] },
     pinning, accessLogs, shapes,
     upstream: bench.upstream,
     skipped: bench.skipped,
+    accessLogLines,
     notes: bench.notes,
     table: rows,
     targets: { connections: targets.connections, edgeVsForwarderRps: targets.edgeVsForwarder, edgeVsForwarderTarget: 0.9, edgeP99OverP50: targets.edgeP99OverP50, edgeP99OverP50Target: 3 },

@@ -1,0 +1,51 @@
+#!/usr/bin/env node
+// `npm start`, `npm test` and `npm run bench` on a fresh clone: installs dependencies, builds,
+// finds or installs Consul (and, for the benchmark, nginx, HAProxy and wrk), then runs.
+// Uses nothing but Node itself, because it runs before node_modules exists.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const mode = process.argv[2] ?? 'test';
+const extra = process.argv.slice(3);
+const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+
+function step(what, cmd, args, opts = {}) {
+  const r = spawnSync(cmd, args, { cwd: root, stdio: opts.capture ? ['ignore', 'pipe', 'inherit'] : 'inherit', encoding: 'utf8' });
+  if (r.status !== 0) {
+    if (opts.optional) { process.stderr.write(`meshgate setup: ${what} failed (optional, continuing)\n`); return null; }
+    process.stderr.write(`meshgate setup: ${what} failed\n`);
+    process.exit(r.status ?? 1);
+  }
+  return r.stdout;
+}
+
+function mtime(p) { try { return statSync(path.join(root, p)).mtimeMs; } catch { return 0; } }
+
+// 1. dependencies (npm ci also runs `prepare`, which builds)
+const installed = path.join(root, 'node_modules/.package-lock.json');
+if (!existsSync(installed) || mtime('package-lock.json') > mtime('node_modules/.package-lock.json')) {
+  step('npm ci', npm, ['ci', '--no-audit', '--no-fund']);
+}
+// 2. build (incremental enough: tsc on this tree takes seconds)
+step('build', npm, ['run', '--silent', 'build']);
+// 3. Consul: on PATH, in .tools/, or installed there from Debian bullseye
+const consul = step('consul', 'bash', [path.join(root, 'deploy/setup/install-consul.sh')], { capture: true }).trim().split('\n').pop();
+const env = { ...process.env, CONSUL_BIN: consul };
+// 4. tools some modes need
+if (mode === 'bench') {
+  step('bench tools', 'bash', [path.join(root, 'deploy/setup/install-packages.sh'), 'nginx:nginx-light', 'haproxy:haproxy', 'wrk:wrk']);
+}
+
+const commands = {
+  demo: [process.execPath, [path.join(root, 'bin/meshgate.js'), 'demo', ...extra]],
+  test: [process.execPath, [path.join(root, 'node_modules/mocha/bin/mocha.js'), ...extra]],
+  bench: [process.execPath, [path.join(root, 'test/bench/run.mjs'), ...extra]],
+};
+const [cmd, args] = commands[mode] ?? (() => { process.stderr.write(`unknown mode ${mode}\n`); process.exit(64); })();
+const child = spawn(cmd, args, { cwd: root, stdio: 'inherit', env });
+// Ctrl-C reaches the whole foreground process group; we only wait for the child to finish.
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => child.kill(sig));
+child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
