@@ -130,7 +130,7 @@ export const MeshgateConfig = Type.Object({
   agent: Type.Optional(AgentSection),
   sidecar: Type.Optional(SidecarSection),
   edge: Type.Optional(EdgeSection),
-}, { ...Strict, $id: 'https://meshgate.dev/config.schema.json', title: 'meshgate agent configuration' });
+}, { ...Strict, title: 'meshgate agent configuration' });
 
 export type MeshgateConfig = Static<typeof MeshgateConfig>;
 export type KongDeclarative = Static<typeof KongDeclarative>;
