@@ -9,17 +9,12 @@ import { parseHostPort } from './config/host-port.js';
 import { AGENT_DEFAULTS, CONSUL_DEFAULTS, EDGE_DEFAULTS } from '../proto/defaults.js';
 import { createAdminServer } from './admin/admin-server.js';
 import { ConsulClient } from './discovery/consul-client.js';
-import { EdgeRuntime } from './edge/edge-runtime.js';
-import { createEdgeHandler } from './edge/edge-handler.js';
-import { listen, type Listener } from './http-listener.js';
+import { startEdge, type StartedEdge } from './edge/start-edge.js';
 import { createRootLogger } from './observe/log.js';
 import { Metrics } from './observe/metrics.js';
-import { EndpointRegistry } from './pool/endpoint-registry.js';
 import { createRequestIdSource } from './proxy/request-id.js';
-import { LOOPBACK_CIDRS, TrustedProxies } from './proxy/trusted-proxies.js';
-import { createSidecarHandler } from './sidecar/sidecar-handler.js';
-import { compileLocalTargets } from './sidecar/local-targets.js';
-import { Registrar } from '../registrar/registrar.js';
+import { startSidecar, type StartedSidecar } from './sidecar/start-sidecar.js';
+import { outboundIdentity, startMeshTls } from './transport/start-mesh-tls.js';
 import { statusReport } from './status.js';
 
 export interface AgentOverrides {
@@ -40,52 +35,53 @@ export async function runAgent(file: string, loaded: LoadedConfig, overrides: Ag
     ...(cfg.consul?.token ? { token: cfg.consul.token } : {}),
     ...(cfg.consul?.datacenter ? { datacenter: cfg.consul.datacenter } : {}),
   });
-  const nextId = createRequestIdSource();
+  const requestId = createRequestIdSource();
   const drainMs = parseDurationMs(cfg.agent?.drain_timeout ?? AGENT_DEFAULTS.drain_timeout);
   const started = Date.now();
+  // a plain decK file is Kong-style: no sidecars behind it, so no mesh TLS either
+  const meshTls = loaded.deckOnly ? undefined : startMeshTls(cfg, consul, log.child({ component: 'mesh-tls' }), metrics);
+  const identity = outboundIdentity(cfg);
+  const accessLog = log.child({ component: 'access' });
 
-  let edge: { runtime: EdgeRuntime; listener: Listener } | undefined;
+  let edge: StartedEdge | undefined;
   if (cfg.edge) {
-    const runtime = new EdgeRuntime(cfg.edge.kong, cfg.edge.via_sidecars ?? true, consul, log.child({ component: 'edge' }), metrics);
-    const at = parseHostPort(overrides.listen ?? cfg.edge.listen ?? EDGE_DEFAULTS.listen);
-    const trusted = new TrustedProxies(cfg.edge.trusted_proxies ?? []);
-    const accessLog = log.child({ component: 'access' });
-    const listener = await listen(at.host, at.port, (req, res) => handler(req, res));
-    const handler = createEdgeHandler({ table: () => runtime.table, trusted, log: accessLog, requestId: nextId, localPort: listener.port, proto: 'http' });
-    edge = { runtime, listener };
-    log.info({ listen: `${at.host}:${listener.port}`, routes: runtime.table.routes.length }, 'edge listening');
-  }
-
-  let sidecar: { listener: Listener; registrar: Registrar; registry: EndpointRegistry } | undefined;
-  if (cfg.sidecar) {
-    const registry = new EndpointRegistry();
-    const targets = compileLocalTargets(cfg.sidecar.services, registry, metrics);
-    const at = parseHostPort(overrides.listen && !cfg.edge ? overrides.listen : cfg.sidecar.listen);
-    const trusted = new TrustedProxies(LOOPBACK_CIDRS);
-    const listener = await listen(at.host, at.port, (req, res) => handler(req, res));
-    const handler = createSidecarHandler({ targets, trusted, log: log.child({ component: 'access' }), requestId: nextId, localPort: listener.port, draining: listener.draining });
-    const advertise = cfg.sidecar.advertise ?? (at.host === '0.0.0.0' || at.host === '::' ? '127.0.0.1' : at.host);
-    const registrar = new Registrar(consul, log.child({ component: 'registrar' }), {
-      services: cfg.sidecar.services, mesh: { address: advertise, port: listener.port },
+    edge = await startEdge({
+      listen: overrides.listen ?? cfg.edge.listen ?? EDGE_DEFAULTS.listen, kong: cfg.edge.kong,
+      viaSidecars: cfg.edge.via_sidecars ?? true, trustedProxies: cfg.edge.trusted_proxies ?? [], consul,
+      log: log.child({ component: 'edge' }), accessLog, metrics, mesh: meshTls ? { tls: meshTls, identity } : undefined, requestId,
     });
-    registrar.start();
-    sidecar = { listener, registrar, registry };
-    log.info({ listen: `${at.host}:${listener.port}`, services: [...targets.keys()] }, 'sidecar listening');
   }
 
   let shuttingDown = false;
-  const ready = () => !shuttingDown && (!edge || edge.runtime.table.loaded) && (!sidecar || sidecar.registrar.registered);
+  let sidecar: StartedSidecar | undefined;
+  const meshReady = () => meshTls === undefined || meshTls.material !== undefined;
+  const ready = () => !shuttingDown && meshReady() && (!edge || edge.runtime.table.loaded)
+    && (!cfg.sidecar || (sidecar !== undefined && sidecar.registrar.registered && sidecar.upstreams.every((u) => u.runtime.table.loaded)));
   const adminAt = parseHostPort(overrides.admin ?? cfg.agent?.admin ?? AGENT_DEFAULTS.admin);
   const admin = createAdminServer({
     ready, registry: metrics.registry,
-    status: () => statusReport({ node, roles, startedAt: started, ready: ready(), edge: edge?.runtime, sidecarDraining: sidecar?.listener.draining() }),
+    status: () => statusReport({
+      node, roles, startedAt: started, ready: ready(), edge: edge?.runtime, sidecarDraining: sidecar?.listener.draining(),
+      upstreams: sidecar?.upstreams.map((u) => u.runtime), mesh: meshTls?.material, identity,
+    }),
   });
   await new Promise<void>((resolve, reject) => { admin.once('error', reject); admin.listen(adminAt.port, adminAt.host, resolve); });
+  log.info({ admin: `${adminAt.host}:${(admin.address() as { port: number }).port}` }, 'admin listening');
+
+  if (cfg.sidecar) {
+    sidecar = await startSidecar({
+      sidecar: cfg.sidecar, listen: overrides.listen && !cfg.edge ? overrides.listen : cfg.sidecar.listen, consul,
+      log: log.child({ component: 'sidecar' }), accessLog, metrics, meshTls, identity, authorize: cfg.mesh?.authorize ?? true, requestId,
+    });
+  }
+
+  const runtimes = () => [edge?.runtime, ...(sidecar?.upstreams.map((u) => u.runtime) ?? [])];
   const stalenessTimer = setInterval(() => {
-    for (const w of edge?.runtime.discovery?.status() ?? []) metrics.watcherStaleness.labels(w.name).set(Number.isFinite(w.ageMs) ? w.ageMs / 1000 : -1);
+    for (const rt of runtimes()) {
+      for (const w of rt?.discovery?.status() ?? []) metrics.watcherStaleness.labels(w.name).set(Number.isFinite(w.ageMs) ? w.ageMs / 1000 : -1);
+    }
   }, 1000);
   stalenessTimer.unref();
-  log.info({ admin: `${adminAt.host}:${(admin.address() as { port: number }).port}` }, 'admin listening');
 
   const reload = async () => {
     if (!edge) return;
@@ -112,9 +108,12 @@ export async function runAgent(file: string, loaded: LoadedConfig, overrides: Ag
         // let watchers see the maintenance before the listener stops
         await new Promise((r) => setTimeout(r, Math.min(1000, drainMs)));
       }
-      await Promise.all([edge?.listener.drain(drainMs), sidecar?.listener.drain(drainMs)]);
+      await Promise.all([edge?.listener.drain(drainMs), sidecar?.listener.drain(drainMs), ...(sidecar?.upstreams.map((u) => u.listener.drain(drainMs)) ?? [])]);
       await sidecar?.registrar.deregister();
-      await Promise.allSettled([edge?.runtime.stop(), sidecar?.registry.close(), consul.close()]);
+      await Promise.allSettled([
+        ...runtimes().map((rt) => rt?.stop()), sidecar?.registry.close(), sidecar?.authorizer?.stop(), meshTls?.stop(),
+      ]);
+      await consul.close();
       admin.close();
       admin.closeAllConnections();
       clearInterval(stalenessTimer);

@@ -1,5 +1,6 @@
 // The /status document: what this agent routes, to whom, and how fresh its view is.
 import type { EdgeRuntime } from './edge/edge-runtime.js';
+import type { TlsMaterial } from './transport/tls-material.js';
 
 export interface StatusInput {
   readonly node: string;
@@ -8,6 +9,24 @@ export interface StatusInput {
   readonly ready: boolean;
   readonly edge: EdgeRuntime | undefined;
   readonly sidecarDraining: boolean | undefined;
+  readonly upstreams: readonly EdgeRuntime[] | undefined;
+  readonly mesh: TlsMaterial | undefined;
+  readonly identity: string;
+}
+
+function poolsOf(rt: EdgeRuntime, now: number): unknown[] {
+  return [...rt.table.pools.values()].map((p) => ({
+    name: p.name, source: p.source, loaded: p.loaded,
+    endpoints: p.members.map((m) => ({
+      key: m.key, instance: m.instanceId, weight: m.weight, inflight: m.state.inflight,
+      available: m.state.isAvailable(now), ejections: m.state.ejections, recent_failures: m.state.recentFailures,
+      skipped_for_ms: Math.max(0, m.state.skippedUntil - now),
+    })),
+  }));
+}
+
+function watchersOf(rt: EdgeRuntime | undefined): unknown[] {
+  return rt?.discovery?.status().map((w) => ({ ...w, age_s: Number.isFinite(w.ageMs) ? Math.round(w.ageMs / 100) / 10 : null })) ?? [];
 }
 
 export function statusReport(s: StatusInput): unknown {
@@ -19,15 +38,13 @@ export function statusReport(s: StatusInput): unknown {
     ready: s.ready,
     uptime_s: Math.round((now - s.startedAt) / 1000),
     routes: table?.routes.map((r) => ({ name: r.name, service: r.service.name, pool: r.service.pool, strip_path: r.stripPath, preserve_host: r.preserveHost })) ?? [],
-    pools: table ? [...table.pools.values()].map((p) => ({
-      name: p.name, source: p.source, loaded: p.loaded,
-      endpoints: p.members.map((m) => ({
-        key: m.key, instance: m.instanceId, weight: m.weight, inflight: m.state.inflight,
-        available: m.state.isAvailable(now), ejections: m.state.ejections, recent_failures: m.state.recentFailures,
-        skipped_for_ms: Math.max(0, m.state.skippedUntil - now),
-      })),
-    })) : [],
-    watchers: s.edge?.discovery?.status().map((w) => ({ ...w, age_s: Number.isFinite(w.ageMs) ? Math.round(w.ageMs / 100) / 10 : null })) ?? [],
+    pools: s.edge ? poolsOf(s.edge, now) : [],
+    watchers: watchersOf(s.edge),
     ...(s.sidecarDraining !== undefined ? { sidecar: { draining: s.sidecarDraining } } : {}),
+    upstreams: s.upstreams?.map((rt) => ({ pools: poolsOf(rt, now), watchers: watchersOf(rt) })) ?? [],
+    mesh: s.mesh ? {
+      identity: s.identity, version: s.mesh.version, trust_domains: [...s.mesh.trustDomains], roots: s.mesh.rootsPem.length,
+      leaves: [...s.mesh.leaves.values()].map((l) => ({ service: l.service, uri: l.uri, expires_in_s: Math.round((l.validToMs - now) / 1000) })),
+    } : { tls: 'disabled' },
   };
 }

@@ -30,7 +30,18 @@ export const AgentSection = Type.Object({
   admin: Type.Optional(HostPort),
   log_level: Type.Optional(Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)))),
   drain_timeout: Type.Optional(Duration),
+  identity: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._~-]*$', rule: 'must be a service name', description: 'the mesh identity (Consul service name) this agent presents when it calls other agents; default "edge" for an edge, else the first local service' })),
 }, { ...Strict, description: `defaults: ${JSON.stringify(AGENT_DEFAULTS)}` });
+
+export const MeshSection = Type.Object({
+  tls: Type.Optional(Type.Union([
+    Type.Literal('consul'),
+    Type.Literal('disabled'),
+    Type.Object({ cert: Type.String({ minLength: 1 }), key: Type.String({ minLength: 1 }), ca: Type.String({ minLength: 1 }) }, Strict),
+  ], { description: '"consul" (default): certificates from Consul\'s Connect CA; {cert, key, ca}: PEM files, reloaded on change; "disabled": plain HTTP between agents (warned at start)' })),
+  min_tls_version: Type.Optional(Type.Union([Type.Literal('1.3'), Type.Literal('1.2')], { default: '1.3' })),
+  authorize: Type.Optional(Type.Boolean({ default: true, description: 'check Consul intentions for every inbound mesh request' })),
+}, Strict);
 
 export const CheckSpec = Type.Object({
   http: Type.Optional(HttpUrl),
@@ -59,6 +70,10 @@ export const SidecarSection = Type.Object({
   listen: HostPort,
   advertise: Type.Optional(Type.String({ minLength: 1, description: 'address registered in Consul for the mesh listener' })),
   services: Type.Array(LocalService, { minItems: 1 }),
+  upstreams: Type.Optional(Type.Array(Type.Object({
+    service: Name,
+    listen: HostPort,
+  }, { ...Strict, description: 'a local port through which the local app calls another service over the mesh' }))),
 }, Strict);
 
 const KongRoute = Type.Object({
@@ -128,6 +143,7 @@ export const EdgeSection = Type.Object({
 export const MeshgateConfig = Type.Object({
   consul: Type.Optional(ConsulSection),
   agent: Type.Optional(AgentSection),
+  mesh: Type.Optional(MeshSection),
   sidecar: Type.Optional(SidecarSection),
   edge: Type.Optional(EdgeSection),
 }, { ...Strict, title: 'meshgate agent configuration' });
@@ -141,6 +157,7 @@ export type LocalService = Static<typeof LocalService>;
 export type SidecarSection = Static<typeof SidecarSection>;
 export type EdgeSection = Static<typeof EdgeSection>;
 export type CheckSpec = Static<typeof CheckSpec>;
+export type MeshSection = Static<typeof MeshSection>;
 
 /** Kong entities that exist in decK files but that this version does not implement yet. */
 export const UNSUPPORTED_KONG_ENTITIES: Readonly<Record<string, string>> = {

@@ -19,6 +19,8 @@ export const ERRORS = {
   MG_UPSTREAM_TIMEOUT: { status: 504, message: 'The upstream server is timing out', retryable: false },
   MG_CONNECT_TIMEOUT: { status: 504, message: 'The upstream server is timing out', retryable: true },
   MG_UNKNOWN_DESTINATION: { status: 421, message: 'No such service behind this sidecar', retryable: false },
+  MG_INTENTION_DENIED: { status: 403, message: 'Access denied by intention', retryable: false },
+  MG_AUTHZ_UNAVAILABLE: { status: 503, message: 'Authorization is currently unavailable', retryable: false },
   MG_DRAINING: { status: 503, message: 'The upstream server is currently unavailable', retryable: true },
   MG_INTERNAL: { status: 500, message: 'An unexpected error occurred', retryable: false },
 } as const satisfies Record<string, ErrorSpec>;

@@ -16,3 +16,5 @@ export const FORWARDED_PORT = 'x-forwarded-port';
 export const REAL_IP = 'x-real-ip';
 /** On meshgate's own error answers: the stable error code. A sidecar's MG_CONNECT_FAILED tells the edge the service was never reached. */
 export const MESH_ERROR = 'x-meshgate-error';
+/** Sidecar → local service: the caller's verified SPIFFE identity (Envoy's XFCC header, URI field only). Never accepted from clients. */
+export const FORWARDED_CLIENT_CERT = 'x-forwarded-client-cert';

@@ -6,11 +6,12 @@ import type { Logger } from 'pino';
 import type { LocalService } from '../proto/config-schema.js';
 import type { ConsulClient } from '../agent/discovery/consul-client.js';
 import { parseDurationMs } from '../agent/config/duration.js';
-import { checkId, registrationBody, serviceId, sidecarId, type MeshListener } from './registration.js';
+import { checkId, registrationBody, serviceId, sidecarId, type MeshListener, type UpstreamBinding } from './registration.js';
 
 export interface RegistrarOptions {
   readonly services: readonly LocalService[];
   readonly mesh: MeshListener;
+  readonly upstreams?: readonly UpstreamBinding[];
   /** how often to verify the registrations are still there */
   readonly reconcileMs?: number;
 }
@@ -48,7 +49,7 @@ export class Registrar {
   }
 
   async #register(s: LocalService): Promise<void> {
-    await this.#client.put('/agent/service/register', registrationBody(s, this.#opts.mesh));
+    await this.#client.put('/agent/service/register', registrationBody(s, this.#opts.mesh, this.#opts.upstreams));
     this.#log.info({ service: s.name, id: serviceId(s), sidecar: sidecarId(s) }, 'registered with consul');
     if (s.check?.ttl) await this.#passTtl(s);
   }

@@ -9,6 +9,13 @@ export interface MeshListener {
   readonly port: number;
 }
 
+/** A local upstream port of the sidecar, shown in Consul as Proxy.Upstreams. */
+export interface UpstreamBinding {
+  readonly service: string;
+  readonly address: string;
+  readonly port: number;
+}
+
 export const SIDECAR_SUFFIX = '-sidecar-proxy';
 const DEFAULT_DEREGISTER_AFTER = '1m';
 const SIDECAR_CHECK_INTERVAL = '2s';
@@ -33,7 +40,7 @@ function consulCheck(c: CheckSpec, deregisterAfter: string): Record<string, unkn
   return out;
 }
 
-export function registrationBody(s: LocalService, mesh: MeshListener): Record<string, unknown> {
+export function registrationBody(s: LocalService, mesh: MeshListener, upstreams: readonly UpstreamBinding[] = []): Record<string, unknown> {
   const id = serviceId(s);
   const address = s.address ?? '127.0.0.1';
   const weights = s.weights ? { Passing: s.weights.passing, Warning: s.weights.warning ?? 1 } : undefined;
@@ -60,7 +67,7 @@ export function registrationBody(s: LocalService, mesh: MeshListener): Record<st
           DestinationServiceID: id,
           LocalServiceAddress: address,
           LocalServicePort: s.port,
-          Upstreams: [],
+          Upstreams: upstreams.map((u) => ({ DestinationType: 'service', DestinationName: u.service, LocalBindAddress: u.address, LocalBindPort: u.port })),
         },
         Checks: [
           { Name: 'Mesh listener', TCP: `${mesh.address}:${mesh.port}`, Interval: SIDECAR_CHECK_INTERVAL, DeregisterCriticalServiceAfter: deregisterAfter },

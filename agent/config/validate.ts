@@ -112,6 +112,22 @@ function meshgateRules(cfg: Config, issues: ConfigIssue[]): void {
       if ((s.check.http || s.check.tcp) && !s.check.interval) issues.push({ path: formatPath([...at, 'check', 'interval']), message: 'is required for http and tcp checks' });
     }
   });
+  const listens = new Map<string, string>();
+  const claim = (addr: string | undefined, path: (string | number)[]) => {
+    if (addr === undefined) return;
+    const port = addr.slice(addr.lastIndexOf(':') + 1);
+    const other = port === '0' ? undefined : listens.get(port);
+    if (other !== undefined) issues.push({ path: formatPath(path), message: `port ${port} is already used by ${other}` });
+    else listens.set(port, formatPath(path));
+  };
+  claim(cfg.edge?.listen, ['edge', 'listen']);
+  claim(cfg.sidecar?.listen, ['sidecar', 'listen']);
+  const upstreamServices = new Set<string>();
+  cfg.sidecar?.upstreams?.forEach((u, i) => {
+    claim(u.listen, ['sidecar', 'upstreams', i, 'listen']);
+    if (upstreamServices.has(u.service)) issues.push({ path: formatPath(['sidecar', 'upstreams', i, 'service']), message: `duplicate upstream "${u.service}"` });
+    upstreamServices.add(u.service);
+  });
   if (cfg.edge) kongRules(cfg.edge.kong, ['edge', 'kong'], issues);
 }
 

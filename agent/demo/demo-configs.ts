@@ -1,6 +1,9 @@
 // The demo's config files, written to .demo/ so they can be read and edited.
 
-export function demoSidecarConfig(o: { consulAddress: string; name: string; id: string; port: number; meshPort: number; adminPort: number }): string {
+export function demoSidecarConfig(o: { consulAddress: string; name: string; id: string; port: number; meshPort: number; adminPort: number; ordersPort?: number }): string {
+  const upstreams = o.ordersPort ? `  upstreams:
+    - { service: orders, listen: "127.0.0.1:${o.ordersPort}" }
+` : '';
   return `# sidecar for ${o.id} (written by meshgate demo)
 consul:
   address: "${o.consulAddress}"
@@ -18,7 +21,7 @@ sidecar:
       tags: [demo]
       meta: { version: "1" }
       check: { http: "http://127.0.0.1:${o.port}/health", interval: 1s, timeout: 1s }
-`;
+${upstreams}`;
 }
 
 export function demoEdgeConfig(o: { consulAddress: string; listen: string; admin: string }): string {

@@ -84,9 +84,12 @@ export async function runDemo(): Promise<number> {
       const port = await freePort();
       const meshPort = await freePort();
       const adminPort = await freePort();
-      start(`svc-${inst.id}`, process.execPath, [SAMPLE, '--port', String(port), '--name', inst.name, '--instance', inst.id]);
+      // users call orders through their sidecar's local upstream port
+      const ordersPort = inst.name === 'users' ? await freePort() : undefined;
+      const upstreamArgs = ordersPort ? ['--upstream', `orders=http://127.0.0.1:${ordersPort}`] : [];
+      start(`svc-${inst.id}`, process.execPath, [SAMPLE, '--port', String(port), '--name', inst.name, '--instance', inst.id, ...upstreamArgs]);
       const file = path.join(DEMO_DIR, `sidecar-${inst.id}.yml`);
-      await writeFile(file, demoSidecarConfig({ consulAddress, ...inst, port, meshPort, adminPort }));
+      await writeFile(file, demoSidecarConfig({ consulAddress, ...inst, port, meshPort, adminPort, ...(ordersPort ? { ordersPort } : {}) }));
       start(`sidecar-${inst.id}`, process.execPath, [BIN, 'agent', '--config', file]);
     }
     const edgeFile = path.join(DEMO_DIR, 'edge.yml');
@@ -115,6 +118,10 @@ export async function runDemo(): Promise<number> {
   Try:
     curl ${edgeUrl}/api/v1/users/1
     curl ${edgeUrl}/api/v1/orders/1
+    curl ${edgeUrl}/api/v1/users/1/orders     # users → its sidecar's local upstream → orders, mTLS all the way
+
+  Every hop between agents is mutual TLS with Consul Connect certificates. To watch intentions work,
+  add a deny intention users → orders in the Consul UI (Intentions → Create) and repeat the last curl: 403.
 
   Ctrl-C stops everything.
 `);

@@ -9,21 +9,40 @@ import { buildServicePool, staticEndpoints } from '../pool/build-pool.js';
 import { EndpointRegistry } from '../pool/endpoint-registry.js';
 import type { ServicePool } from '../pool/service-pool.js';
 import { bindRouteTable, compileEdgeBlueprint, RouteTable, type EdgeBlueprint } from '../table/route-table.js';
+import type { MeshTls } from '../transport/mesh-tls.js';
+import type { ConnectionOptions } from '../pool/endpoint-registry.js';
+
+/** How this agent calls sidecars: mTLS under `identity`, or plain HTTP when mesh TLS is disabled. */
+export interface MeshClient {
+  readonly tls: MeshTls;
+  readonly identity: string;
+}
+
+export interface EdgeRuntimeOptions {
+  readonly kong: KongDeclarative;
+  readonly viaSidecars: boolean;
+  readonly consul: ConsulClient;
+  readonly log: Logger;
+  readonly metrics: Metrics;
+  readonly mesh: MeshClient | undefined;
+}
 
 export class EdgeRuntime {
   readonly registry = new EndpointRegistry();
   readonly #log: Logger;
   readonly #metrics: Metrics;
   readonly #consul: ConsulClient;
+  readonly #mesh: MeshClient | undefined;
   #discovery: ServiceDiscovery | undefined;
   #blueprint: EdgeBlueprint;
   #table: RouteTable;
 
-  constructor(kong: KongDeclarative, viaSidecars: boolean, consul: ConsulClient, log: Logger, metrics: Metrics) {
-    this.#log = log;
-    this.#metrics = metrics;
-    this.#consul = consul;
-    this.#blueprint = compileEdgeBlueprint(kong, viaSidecars);
+  constructor(o: EdgeRuntimeOptions) {
+    this.#log = o.log;
+    this.#metrics = o.metrics;
+    this.#consul = o.consul;
+    this.#mesh = o.mesh;
+    this.#blueprint = compileEdgeBlueprint(o.kong, o.viaSidecars);
     this.#table = this.#bind();
     this.#watch();
   }
@@ -42,12 +61,12 @@ export class EdgeRuntime {
   rebuild(): void {
     this.#table = this.#bind();
     const keys = new Set<string>();
-    const addresses = new Set<string>();
+    const dispatchers = new Set<string>();
     for (const pool of this.#table.pools.values()) {
-      for (const m of pool.members) { keys.add(m.key); addresses.add(m.address); }
+      for (const m of pool.members) { keys.add(m.key); dispatchers.add(m.dispatcherKey); }
       this.#metrics.poolEndpoints.labels(pool.name, 'total').set(pool.members.length);
     }
-    this.registry.retain(keys, addresses);
+    this.registry.retain(keys, dispatchers);
   }
 
   async waitForPools(timeoutMs: number): Promise<void> {
@@ -81,16 +100,23 @@ export class EdgeRuntime {
     for (const spec of bp.pools.values()) {
       const connectTimeoutMs = [...bp.services.values()].find((s) => s.pool === spec.name)?.connectTimeoutMs ?? 60_000;
       let endpoints; let loaded = true; let source: ServicePool['source'] = 'static';
+      let connection: ConnectionOptions = { connectTimeoutMs };
       if (spec.source.kind === 'static') {
         endpoints = staticEndpoints(spec.source.targets);
       } else {
-        const key = { service: spec.source.service, mesh: bp.viaSidecars };
-        ({ endpoints, loaded } = this.#discovery?.endpoints(key) ?? { endpoints: [], loaded: false });
+        const service = spec.source.service;
+        ({ endpoints, loaded } = this.#discovery?.endpoints({ service, mesh: bp.viaSidecars }) ?? { endpoints: [], loaded: false });
         source = bp.viaSidecars ? 'consul-mesh' : 'consul';
+        if (bp.viaSidecars && this.#mesh) {
+          const { tls, identity } = this.#mesh;
+          connection = {
+            connectTimeoutMs, protocol: 'https',
+            connector: { key: `${identity}>${service}`, connect: tls.connector(identity, service, connectTimeoutMs) },
+          };
+        }
       }
       pools.set(spec.name, buildServicePool({
-        name: spec.name, source, algorithm: spec.algorithm, health: spec.health, endpoints, loaded,
-        connection: { connectTimeoutMs },
+        name: spec.name, source, algorithm: spec.algorithm, health: spec.health, endpoints, loaded, connection,
       }, this.registry));
     }
     return bindRouteTable(bp, pools, {

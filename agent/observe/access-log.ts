@@ -15,6 +15,8 @@ export interface AccessLogEntry {
   readonly client_ip: string;
   readonly attempts: number;
   readonly error?: string;
+  /** the verified mesh identity of the caller (sidecar inbound) */
+  readonly source?: string;
 }
 
 export function writeAccessLog(log: Logger, entry: AccessLogEntry): void {

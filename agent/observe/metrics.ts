@@ -34,6 +34,10 @@ export class Metrics {
     name: 'meshgate_upstream_retries_total', help: 'Requests retried on another endpoint',
     labelNames: ['service'] as const, registers: [this.registry],
   });
+  readonly leafExpiry = new Gauge({
+    name: 'meshgate_mesh_certificate_expiry_seconds', help: 'Seconds until the mesh leaf certificate of an identity expires',
+    labelNames: ['identity'] as const, registers: [this.registry],
+  });
   readonly configReloadSuccess = new Gauge({
     name: 'meshgate_config_last_reload_success', help: '1 if the last config load succeeded', registers: [this.registry],
   });

@@ -3,7 +3,7 @@ import { createBalancer, type BalancerName } from '../balance/index.js';
 import type { EndpointSpec } from '../discovery/catalog-to-endpoints.js';
 import { hostPortKey } from '../discovery/catalog-to-endpoints.js';
 import type { PassiveHealth } from './endpoint-state.js';
-import type { ConnectionOptions, EndpointRegistry } from './endpoint-registry.js';
+import { EndpointRegistry, type ConnectionOptions } from './endpoint-registry.js';
 import type { PoolMember, ServicePool } from './service-pool.js';
 
 export interface PoolBuildInput {
@@ -20,6 +20,7 @@ export function buildServicePool(input: PoolBuildInput, registry: EndpointRegist
   const members: PoolMember[] = input.endpoints.map((e) => Object.freeze({
     key: e.key, address: e.address, host: e.host, port: e.port, weight: e.weight, instanceId: e.instanceId,
     state: registry.state(e.key), dispatcher: registry.dispatcher(e.address, input.connection),
+    dispatcherKey: EndpointRegistry.dispatcherKey(e.address, input.connection),
   }));
   return Object.freeze({
     name: input.name, source: input.source, members: Object.freeze(members), health: input.health,

@@ -1,15 +1,17 @@
 // Shared runtime state for every endpoint this agent talks to: one EndpointState per
 // endpoint key and one undici Pool (connection pool) per address. Pools and tables are rebuilt
 // on every change; this registry is what carries over.
-import { Pool } from 'undici';
+import { Pool, type buildConnector } from 'undici';
 import { EndpointState } from './endpoint-state.js';
 
 export interface ConnectionOptions {
   readonly connectTimeoutMs: number;
   readonly keepAliveTimeoutMs?: number;
   readonly connections?: number;
-  /** origin scheme; https is for later mesh hops */
+  /** origin scheme; https for mesh hops */
   readonly protocol?: 'http' | 'https';
+  /** a custom connector (mesh mTLS); its identity expectations are part of the pool key */
+  readonly connector?: { readonly key: string; readonly connect: buildConnector.connector };
 }
 
 export class EndpointRegistry {
@@ -26,29 +28,34 @@ export class EndpointRegistry {
   }
 
   dispatcher(address: string, opts: ConnectionOptions): Pool {
-    let d = this.#dispatchers.get(address);
+    const key = opts.connector ? `${address}|${opts.connector.key}` : address;
+    let d = this.#dispatchers.get(key);
     if (d === undefined) {
       d = new Pool(`${opts.protocol ?? 'http'}://${address}`, {
         connections: opts.connections ?? 256,
         pipelining: 1,
         keepAliveTimeout: opts.keepAliveTimeoutMs ?? 60_000,
         keepAliveMaxTimeout: 600_000,
-        connect: { timeout: opts.connectTimeoutMs },
+        connect: opts.connector ? opts.connector.connect : { timeout: opts.connectTimeoutMs },
       });
-      this.#dispatchers.set(address, d);
+      this.#dispatchers.set(key, d);
     }
     return d;
+  }
+
+  static dispatcherKey(address: string, opts: ConnectionOptions): string {
+    return opts.connector ? `${address}|${opts.connector.key}` : address;
   }
 
   /**
    * Forgets endpoints no longer in any pool. Their connection pools are closed gracefully:
    * in-flight requests finish first (close() waits for them).
    */
-  retain(keys: ReadonlySet<string>, addresses: ReadonlySet<string>): void {
+  retain(keys: ReadonlySet<string>, dispatcherKeys: ReadonlySet<string>): void {
     for (const [key, s] of this.#states) if (!keys.has(key) && s.inflight === 0) this.#states.delete(key);
-    for (const [address, d] of this.#dispatchers) {
-      if (!addresses.has(address)) {
-        this.#dispatchers.delete(address);
+    for (const [key, d] of this.#dispatchers) {
+      if (!dispatcherKeys.has(key)) {
+        this.#dispatchers.delete(key);
         d.close().catch(() => {});
       }
     }

@@ -14,6 +14,8 @@ export interface PoolMember {
   readonly instanceId: string;
   readonly state: EndpointState;
   readonly dispatcher: Pool;
+  /** the registry key of `dispatcher` */
+  readonly dispatcherKey: string;
 }
 
 export interface ServicePool {

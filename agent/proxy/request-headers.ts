@@ -1,13 +1,14 @@
 // Client request headers → upstream request headers, as one flat [name, value, ...] array.
 import type { IncomingMessage } from 'node:http';
 import {
-  FORWARDED_FOR, FORWARDED_HOST, FORWARDED_PORT, FORWARDED_PROTO, HOP_BY_HOP, MESH_DESTINATION, REAL_IP, REQUEST_ID,
+  FORWARDED_CLIENT_CERT, FORWARDED_FOR, FORWARDED_HOST, FORWARDED_PORT, FORWARDED_PROTO, HOP_BY_HOP, MESH_DESTINATION, REAL_IP, REQUEST_ID,
 } from '../../proto/headers.js';
 import type { TrustedProxies } from './trusted-proxies.js';
 
 /** Headers we replace rather than copy. */
 const REPLACED = new Set([
   'host', FORWARDED_FOR, FORWARDED_PROTO, FORWARDED_HOST, FORWARDED_PORT, REAL_IP, REQUEST_ID, MESH_DESTINATION,
+  FORWARDED_CLIENT_CERT,
 ]);
 
 export interface HeaderPlan {
@@ -17,6 +18,8 @@ export interface HeaderPlan {
   readonly proto: 'http' | 'https';
   readonly localPort: number;
   readonly trusted: TrustedProxies;
+  /** the mesh peer's verified SPIFFE identity, passed on to the local service */
+  readonly peerUri?: string;
 }
 
 export interface UpstreamHeaders {
@@ -69,6 +72,7 @@ export function buildUpstreamHeaders(req: IncomingMessage, plan: HeaderPlan, mes
     REAL_IP, clientIp,
     REQUEST_ID, plan.requestId,
   );
+  if (plan.peerUri !== undefined) out.push(FORWARDED_CLIENT_CERT, `URI=${plan.peerUri}`);
   let destinationSlot = -1;
   if (meshHop) {
     out.push(MESH_DESTINATION, '');

@@ -5,6 +5,8 @@
 //   GET  /health                 200 {"status":"passing"} or 503 when failed by /_control/health
 //   POST /_control/health?status=pass|fail   flip the health answer (tests use it)
 //   any  /...?delay_ms=N         answer after N ms (least-connections and drain tests)
+//   GET  /api/v1/users/:id/orders  (with --upstream orders=URL) calls orders through the local
+//                                upstream port of its sidecar and returns what it got, status included
 //   any  /...                    200 JSON echo: service, instance, method, path, headers, body bytes
 import http from 'node:http';
 import { parseArgs } from 'node:util';
@@ -15,8 +17,10 @@ const { values } = parseArgs({
     host: { type: 'string', default: process.env.HOST ?? '127.0.0.1' },
     name: { type: 'string', default: process.env.SERVICE_NAME ?? 'sample' },
     instance: { type: 'string', default: process.env.INSTANCE_ID ?? '' },
+    upstream: { type: 'string', multiple: true, default: [] },
   },
 });
+const upstreams = Object.fromEntries(values.upstream.map((u) => [u.slice(0, u.indexOf('=')), u.slice(u.indexOf('=') + 1)]));
 const instance = values.instance || `${values.name}-${values.port}`;
 let healthy = true;
 let served = 0;
@@ -39,6 +43,21 @@ const server = http.createServer((req, res) => {
     return;
   }
   served++;
+  const nested = /^\/api\/v1\/users\/([^/]+)\/orders$/.exec(url.pathname);
+  if (nested && upstreams.orders) {
+    fetch(`${upstreams.orders}/api/v1/orders?user=${encodeURIComponent(nested[1])}`, { headers: { 'x-request-id': String(req.headers['x-request-id'] ?? '') } })
+      .then(async (r) => {
+        const text = await r.text();
+        let orders; try { orders = JSON.parse(text); } catch { orders = text; }
+        res.writeHead(r.status, { 'content-type': 'application/json', 'x-instance': instance });
+        res.end(JSON.stringify({ service: values.name, instance, user: nested[1], via: upstreams.orders, status: r.status, orders }));
+      }, (err) => {
+        res.writeHead(502, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ message: `orders call failed: ${err.message}` }));
+      });
+    req.resume();
+    return;
+  }
   let bytes = 0;
   req.on('data', (chunk) => { bytes += chunk.length; });
   req.on('end', () => {

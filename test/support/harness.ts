@@ -10,7 +10,7 @@ import { freePort } from '../../agent/demo/free-port.js';
 import { HttpClient, type Echo, type HttpResult } from './http.js';
 import { ChildHandle, OutputBuffer, track, untrack, type Tracked } from './proc.js';
 import { MESHGATE_BIN, REPO, SAMPLE_SERVICE } from './repo.js';
-import { sleep, waitFor } from './wait.js';
+import { GiveUp, sleep, waitFor } from './wait.js';
 
 // ---- shapes of what the admin listener and Consul answer (the parts the tests read) ----------
 export interface StatusEndpoint {
@@ -179,7 +179,7 @@ export class Harness {
     const port = await this.port();
     const child = this.spawn(instance, process.execPath, [SAMPLE_SERVICE, '--port', String(port), '--name', name, '--instance', instance, '--host', '127.0.0.1']);
     await waitFor(() => {
-      if (!child.alive()) throw new Error(`${instance} exited: ${child.output.tail(20)}`);
+      if (!child.alive()) throw new GiveUp(`${instance} exited: ${child.output.tail(20)}`);
       return child.output.lines.some((l) => l.text.includes('"listening"'));
     }, { timeoutMs: 10_000, intervalMs: 20, what: `${instance} to listen` });
     const url = `http://127.0.0.1:${port}`;
@@ -212,13 +212,10 @@ export class Harness {
   /** Polls the admin /ready until 200 (bounded); fails at once if the process died. */
   async waitReady(agent: { child: ChildHandle; adminPort: number; name: string }, timeoutMs = 20_000): Promise<void> {
     await waitFor(async () => {
-      if (!agent.child.alive()) throw new Error(`${agent.name} exited (${JSON.stringify(agent.child.exit)}):\n${agent.child.output.tail(30)}`);
+      if (!agent.child.alive()) throw new GiveUp(`${agent.name} exited (${JSON.stringify(agent.child.exit)}):\n${agent.child.output.tail(30)}`);
       const r = await this.http.get(`http://127.0.0.1:${agent.adminPort}/ready`, { timeoutMs: 2000 });
       return r.status === 200;
-    }, { timeoutMs, intervalMs: 50, what: `${agent.name} /ready` }).catch((err: Error) => {
-      if (!agent.child.alive()) throw new Error(`${agent.name} exited (${JSON.stringify(agent.child.exit)}):\n${agent.child.output.tail(30)}`);
-      throw err;
-    });
+    }, { timeoutMs, intervalMs: 50, what: `${agent.name} /ready` });
   }
 
   async startSidecar(opts: SidecarOptions): Promise<AgentHandle> {
@@ -346,4 +343,4 @@ export function useHarness(name: string, opts: { consul?: boolean } = {}): () =>
   };
 }
 
-export { sleep, waitFor };
+export { GiveUp, sleep, waitFor };

@@ -5,6 +5,11 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+/** Thrown from a waitFor callback to give up at once (e.g. the process being waited on died). */
+export class GiveUp extends Error {
+  override readonly name = 'GiveUp';
+}
+
 export interface WaitOptions {
   /** give up after this long (default 10 s) */
   readonly timeoutMs?: number;
@@ -16,8 +21,8 @@ export interface WaitOptions {
 
 /**
  * Calls fn until it returns a value other than undefined/false (which is then returned),
- * or throws once timeoutMs has passed. Exceptions from fn count as "not yet"; the last one is
- * reported. Bounded in time and in attempts.
+ * or throws once timeoutMs has passed. Exceptions from fn count as "not yet" (the last one is
+ * reported), except GiveUp, which ends the wait at once. Bounded in time and in attempts.
  */
 export async function waitFor<T>(fn: () => T | undefined | false | Promise<T | undefined | false>, opts: WaitOptions = {}): Promise<T> {
   const timeoutMs = opts.timeoutMs ?? 10_000;
@@ -32,6 +37,7 @@ export async function waitFor<T>(fn: () => T | undefined | false | Promise<T | u
       if (v !== undefined && v !== false) return v;
       last = v;
     } catch (err) {
+      if (err instanceof GiveUp) throw err;
       lastErr = err;
     }
     if (Date.now() >= deadline) break;

@@ -1,0 +1,52 @@
+// An edge listener with its runtime. Also used for a sidecar's local upstream ports, which are
+// edges with one catch-all route to one Consul service.
+import type { Logger } from 'pino';
+import type { KongDeclarative } from '../../proto/config-schema.js';
+import { parseHostPort } from '../config/host-port.js';
+import type { ConsulClient } from '../discovery/consul-client.js';
+import { listen, type Listener } from '../http-listener.js';
+import type { Metrics } from '../observe/metrics.js';
+import { TrustedProxies } from '../proxy/trusted-proxies.js';
+import { createEdgeHandler } from './edge-handler.js';
+import { EdgeRuntime, type MeshClient } from './edge-runtime.js';
+
+export interface StartedEdge {
+  readonly runtime: EdgeRuntime;
+  readonly listener: Listener;
+}
+
+export interface EdgeParams {
+  readonly listen: string;
+  readonly kong: KongDeclarative;
+  readonly viaSidecars: boolean;
+  readonly trustedProxies: readonly string[];
+  readonly consul: ConsulClient;
+  readonly log: Logger;
+  /** where the one access-log line per request goes */
+  readonly accessLog: Logger;
+  readonly metrics: Metrics;
+  readonly mesh: MeshClient | undefined;
+  readonly requestId: () => string;
+}
+
+export async function startEdge(p: EdgeParams): Promise<StartedEdge> {
+  const runtime = new EdgeRuntime({ kong: p.kong, viaSidecars: p.viaSidecars, consul: p.consul, log: p.log, metrics: p.metrics, mesh: p.mesh });
+  const at = parseHostPort(p.listen);
+  const trusted = new TrustedProxies(p.trustedProxies);
+  let handler: ReturnType<typeof createEdgeHandler> | undefined;
+  const listener = await listen(at.host, at.port, (req, res) => handler!(req, res));
+  handler = createEdgeHandler({
+    table: () => runtime.table, trusted, log: p.accessLog, requestId: p.requestId,
+    localPort: listener.port, proto: 'http',
+  });
+  p.log.info({ listen: `${at.host}:${listener.port}`, routes: runtime.table.routes.length }, 'edge listening');
+  return { runtime, listener };
+}
+
+/** The decK document of a local upstream: everything on the port goes to `service`. */
+export function upstreamDeclarative(service: string): KongDeclarative {
+  return {
+    _format_version: '3.0',
+    services: [{ name: service, url: `http://${service}`, routes: [{ name: `upstream-${service}`, paths: ['/'], strip_path: false }] }],
+  };
+}

@@ -1,0 +1,89 @@
+// A sidecar: the mesh listener (mTLS unless disabled) in front of the local instances, their
+// registration with Consul, intentions, and the local upstream ports.
+import type { Logger } from 'pino';
+import type { SidecarSection } from '../../proto/config-schema.js';
+import { parseHostPort } from '../config/host-port.js';
+import type { ConsulClient } from '../discovery/consul-client.js';
+import { startEdge, upstreamDeclarative, type StartedEdge } from '../edge/start-edge.js';
+import { listen, type Listener } from '../http-listener.js';
+import type { Metrics } from '../observe/metrics.js';
+import { EndpointRegistry } from '../pool/endpoint-registry.js';
+import { LOOPBACK_CIDRS, TrustedProxies } from '../proxy/trusted-proxies.js';
+import { IntentionAuthorizer } from '../transport/intention-authorizer.js';
+import { guardMeshServer } from '../transport/mesh-server.js';
+import type { MeshTls } from '../transport/mesh-tls.js';
+import { Registrar } from '../../registrar/registrar.js';
+import { compileLocalTargets } from './local-targets.js';
+import { createSidecarHandler } from './sidecar-handler.js';
+
+export interface StartedSidecar {
+  readonly listener: Listener;
+  readonly registrar: Registrar;
+  readonly registry: EndpointRegistry;
+  readonly upstreams: readonly StartedEdge[];
+  readonly authorizer: IntentionAuthorizer | undefined;
+}
+
+export interface SidecarParams {
+  readonly sidecar: SidecarSection;
+  readonly listen: string;
+  readonly consul: ConsulClient;
+  readonly log: Logger;
+  readonly accessLog: Logger;
+  readonly metrics: Metrics;
+  readonly meshTls: MeshTls | undefined;
+  readonly identity: string;
+  readonly authorize: boolean;
+  readonly requestId: () => string;
+}
+
+const EVERYONE = ['0.0.0.0/0', '::/0'];
+
+export async function startSidecar(p: SidecarParams): Promise<StartedSidecar> {
+  const { sidecar, meshTls, log } = p;
+  const registry = new EndpointRegistry();
+  const targets = compileLocalTargets(sidecar.services, registry, p.metrics);
+  const at = parseHostPort(p.listen);
+  const serviceNames = [...new Set(sidecar.services.map((s) => s.name))];
+
+  let tlsOptions;
+  if (meshTls) {
+    const waiting = setInterval(() => log.warn('waiting for mesh certificates from Consul before opening the mesh listener'), 5000);
+    await meshTls.ready;
+    clearInterval(waiting);
+    tlsOptions = {
+      options: meshTls.serverOptions(serviceNames),
+      prepare: (server: import('node:https').Server) => { guardMeshServer(server, meshTls, log); meshTls.attachServer(server, serviceNames[0]!); },
+    };
+  }
+  const authorizer = meshTls && p.authorize ? new IntentionAuthorizer(p.consul, log.child({ component: 'intentions' })) : undefined;
+  authorizer?.start();
+  let handler: ReturnType<typeof createSidecarHandler> | undefined;
+  const listener = await listen(at.host, at.port, (req, res) => handler!(req, res), tlsOptions);
+  handler = createSidecarHandler({
+    targets, log: p.accessLog, events: log, requestId: p.requestId, localPort: listener.port,
+    // mTLS peers are authenticated agents: their X-Forwarded-* can be believed
+    trusted: new TrustedProxies(meshTls ? EVERYONE : LOOPBACK_CIDRS), mtls: meshTls !== undefined, authorizer,
+  });
+  log.info({ listen: `${at.host}:${listener.port}`, services: [...targets.keys()], mtls: meshTls !== undefined }, 'sidecar listening');
+
+  const upstreams: StartedEdge[] = [];
+  for (const u of sidecar.upstreams ?? []) {
+    upstreams.push(await startEdge({
+      listen: u.listen, kong: upstreamDeclarative(u.service), viaSidecars: true, trustedProxies: LOOPBACK_CIDRS,
+      consul: p.consul, log: log.child({ upstream: u.service }), accessLog: p.accessLog.child({ upstream: u.service }), metrics: p.metrics,
+      mesh: meshTls ? { tls: meshTls, identity: p.identity } : undefined, requestId: p.requestId,
+    }));
+  }
+
+  const advertise = sidecar.advertise ?? (at.host === '0.0.0.0' || at.host === '::' ? '127.0.0.1' : at.host);
+  const registrar = new Registrar(p.consul, log.child({ component: 'registrar' }), {
+    services: sidecar.services, mesh: { address: advertise, port: listener.port },
+    upstreams: (sidecar.upstreams ?? []).map((u, i) => {
+      const b = parseHostPort(u.listen);
+      return { service: u.service, address: b.host, port: upstreams[i]!.listener.port };
+    }),
+  });
+  registrar.start();
+  return { listener, registrar, registry, upstreams, authorizer };
+}

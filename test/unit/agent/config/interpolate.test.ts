@@ -1,0 +1,57 @@
+import assert from 'node:assert/strict';
+import type { ConfigIssue } from '../../../../agent/config/config-error.js';
+import { interpolateEnv } from '../../../../agent/config/interpolate.js';
+
+describe('interpolateEnv', () => {
+  const env = { A: 'alpha', B: 'beta', EMPTY: '' };
+  const ROWS: readonly [string, string][] = [
+    ['plain', 'plain'],
+    ['${A}', 'alpha'],
+    ['x-${A}-y', 'x-alpha-y'],
+    ['${A}${B}', 'alphabeta'],
+    ['${MISSING:-dflt}', 'dflt'],
+    ['${MISSING:-}', ''],
+    ['${A:-dflt}', 'alpha'],
+    ['${EMPTY:-dflt}', ''],
+    ['${MISSING:-a:b}', 'a:b'],
+    ['$A', '$A'],
+    ['${1A}', '${1A}'],
+    ['${A', '${A'],
+  ];
+  for (const [input, want] of ROWS) {
+    it(`"${input}" → "${want}"`, () => {
+      const issues: ConfigIssue[] = [];
+      assert.equal(interpolateEnv(input, env, issues), want);
+      assert.deepEqual(issues, []);
+    });
+  }
+
+  it('reports an unset variable with its path and replaces it with ""', () => {
+    const issues: ConfigIssue[] = [];
+    const out = interpolateEnv({ list: ['ok', { x: 'a${NOPE}b' }] }, env, issues);
+    assert.deepEqual(out, { list: ['ok', { x: 'ab' }] });
+    assert.deepEqual(issues, [{ path: 'list[1].x', message: 'environment variable NOPE is not set' }]);
+  });
+
+  it('reports each unset variable of one string', () => {
+    const issues: ConfigIssue[] = [];
+    interpolateEnv('${X}${Y}', {}, issues);
+    assert.deepEqual(issues.map((i) => i.message), ['environment variable X is not set', 'environment variable Y is not set']);
+  });
+
+  it('leaves keys and non-string values alone', () => {
+    const issues: ConfigIssue[] = [];
+    const out = interpolateEnv({ '${A}': '${A}', n: 1, b: true, z: null }, env, issues);
+    assert.deepEqual(out, { '${A}': 'alpha', n: 1, b: true, z: null });
+  });
+
+  it('does not interpolate what a variable expands to', () => {
+    assert.equal(interpolateEnv('${A}', { A: '${B}', B: 'no' }, []), '${B}');
+  });
+
+  it('does not modify its input', () => {
+    const input = { a: ['${A}'] };
+    interpolateEnv(input, env, []);
+    assert.deepEqual(input, { a: ['${A}'] });
+  });
+});
