@@ -44,7 +44,7 @@ export function statusReport(s: StatusInput): unknown {
     upstreams: s.upstreams?.map((rt) => ({ pools: poolsOf(rt, now), watchers: watchersOf(rt) })) ?? [],
     mesh: s.mesh ? {
       identity: s.identity, version: s.mesh.version, trust_domains: [...s.mesh.trustDomains], roots: s.mesh.rootsPem.length,
-      leaves: [...s.mesh.leaves.values()].map((l) => ({ service: l.service, uri: l.uri, expires_in_s: Math.round((l.validToMs - now) / 1000) })),
+      leaves: [...s.mesh.leaves.values()].map((l) => ({ service: l.service, uri: l.uri, serial: l.serial, expires_in_s: Math.round((l.validToMs - now) / 1000) })),
     } : { tls: 'disabled' },
   };
 }

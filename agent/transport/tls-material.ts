@@ -10,6 +10,7 @@ export interface Leaf {
   readonly uri: string;
   readonly validFromMs: number;
   readonly validToMs: number;
+  readonly serial: string;
 }
 
 export interface TlsMaterial {
@@ -31,7 +32,7 @@ export function leafFromPem(service: string, certPem: string, keyPem: string, ur
   const found = /URI:(spiffe:\/\/[^,\s]+)/.exec(san)?.[1];
   return {
     service, certPem, keyPem, uri: uri ?? found ?? '',
-    validFromMs: Date.parse(cert.validFrom), validToMs: Date.parse(cert.validTo),
+    validFromMs: Date.parse(cert.validFrom), validToMs: Date.parse(cert.validTo), serial: cert.serialNumber,
   };
 }
 

@@ -87,11 +87,12 @@ function result(status: number, headers: HttpResult['headers'], text: string): H
 export function rawRequest(url: string, opts: { method?: string; headers: [string, string][]; body?: Buffer | string; timeoutMs?: number }): Promise<HttpResult> {
   const u = new URL(url);
   return new Promise((resolve, reject) => {
-    const flat: string[] = [];
+    // with raw (array) headers node:http adds no Host header of its own
+    const flat: string[] = opts.headers.some(([k]) => k.toLowerCase() === 'host') ? [] : ['Host', u.host];
     for (const [k, v] of opts.headers) flat.push(k, v);
     const req = http.request({
       host: u.hostname, port: Number(u.port), path: u.pathname + u.search, method: opts.method ?? 'GET',
-      headers: flat, agent: false, setHost: !opts.headers.some(([k]) => k.toLowerCase() === 'host'),
+      headers: flat, agent: false,
     }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
