@@ -10,7 +10,9 @@ import {
 const Str = (pattern: string, rule: string, extra: object = {}) => Type.String({ pattern, rule, ...extra });
 const Strict = { additionalProperties: false } as const;
 
-const HostPort = Str('^(\\[[0-9a-fA-F:.]+\\]|[A-Za-z0-9_.-]+):[0-9]{1,5}$', 'must be HOST:PORT', { description: 'HOST:PORT' });
+/** 0–65535: port 0 lets the kernel pick (tests, ephemeral listeners) */
+const PORT_RE = '([0-9]{1,4}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])';
+const HostPort = Str(`^(\\[[0-9a-fA-F:.]+\\]|[A-Za-z0-9_.-]+):${PORT_RE}$`, 'must be HOST:PORT with a port from 0 to 65535', { description: 'HOST:PORT' });
 const Duration = Str('^[0-9]+(ms|s|m|h)$', 'must be a duration like 500ms, 10s, 1m or 2h');
 const Name = Str('^[A-Za-z0-9][A-Za-z0-9._~-]*$', 'must be letters, digits, ".", "_", "~" or "-"');
 const Port = Type.Integer({ minimum: 1, maximum: 65535 });
@@ -79,7 +81,7 @@ export const SidecarSection = Type.Object({
 const KongRoute = Type.Object({
   name: Type.Optional(Name),
   id: Type.Optional(Type.String()),
-  paths: Type.Optional(Type.Array(Str('^/', 'must start with "/"'))),
+  paths: Type.Optional(Type.Array(Str('^[/~]', 'must start with "/" (or "~" for a regex)'))),
   methods: Type.Optional(Type.Array(Str('^[A-Z]+$', 'must be an upper-case HTTP method'))),
   hosts: Type.Optional(Type.Array(Str('^(\\*\\.)?[A-Za-z0-9.-]+(\\.\\*)?(:[0-9]+)?$', 'must be a host name, optionally with one leading or trailing "*" label'))),
   protocols: Type.Optional(Type.Array(Type.Union([Type.Literal('http'), Type.Literal('https')]))),
@@ -107,7 +109,7 @@ const KongService = Type.Object({
 }, Strict);
 
 const KongTarget = Type.Object({
-  target: Str('^[A-Za-z0-9_.-]+(:[0-9]{1,5})?$', 'must be HOST or HOST:PORT'),
+  target: Str(`^[A-Za-z0-9_.-]+(:${PORT_RE})?$`, 'must be HOST or HOST:PORT'),
   weight: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535, default: KONG_TARGET_WEIGHT })),
   tags: Type.Optional(Tags),
 }, Strict);

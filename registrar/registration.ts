@@ -20,6 +20,10 @@ export const SIDECAR_SUFFIX = '-sidecar-proxy';
 const DEFAULT_DEREGISTER_AFTER = '1m';
 const SIDECAR_CHECK_INTERVAL = '2s';
 
+function hostPort(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
 export function serviceId(s: LocalService): string {
   return s.id ?? s.name;
 }
@@ -45,7 +49,7 @@ export function registrationBody(s: LocalService, mesh: MeshListener, upstreams:
   const address = s.address ?? '127.0.0.1';
   const weights = s.weights ? { Passing: s.weights.passing, Warning: s.weights.warning ?? 1 } : undefined;
   const deregisterAfter = s.deregister_critical_service_after ?? DEFAULT_DEREGISTER_AFTER;
-  const check = s.check ?? { tcp: `${address}:${s.port}`, interval: '2s' };
+  const check = s.check ?? { tcp: hostPort(address, s.port), interval: '2s' };
   return {
     ID: id,
     Name: s.name,
@@ -70,7 +74,7 @@ export function registrationBody(s: LocalService, mesh: MeshListener, upstreams:
           Upstreams: upstreams.map((u) => ({ DestinationType: 'service', DestinationName: u.service, LocalBindAddress: u.address, LocalBindPort: u.port })),
         },
         Checks: [
-          { Name: 'Mesh listener', TCP: `${mesh.address}:${mesh.port}`, Interval: SIDECAR_CHECK_INTERVAL, DeregisterCriticalServiceAfter: deregisterAfter },
+          { Name: 'Mesh listener', TCP: hostPort(mesh.address, mesh.port), Interval: SIDECAR_CHECK_INTERVAL, DeregisterCriticalServiceAfter: deregisterAfter },
           { Name: `Destination ${id} health`, AliasService: id },
         ],
       },

@@ -28,7 +28,7 @@ function lineOf(doc: Document, lines: LineCounter, path: string): number | undef
 /** Parses and validates config text; throws ConfigError listing every problem. */
 export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length) {
     throw new ConfigError(file, doc.errors.map((e) => ({
       path: '', message: `YAML: ${e.message.split('\n')[0]}`, line: e.linePos?.[0].line,

@@ -1,4 +1,5 @@
 // Schema validation (Ajv) plus the rules a schema cannot say; every issue names its YAML path.
+import { isIP } from 'node:net';
 import { Ajv, type ErrorObject } from 'ajv';
 import {
   MeshgateConfig, KongDeclarative, UNSUPPORTED_KONG_ENTITIES,
@@ -25,7 +26,9 @@ function ajvIssue(e: ErrorObject, prefix: (string | number)[]): ConfigIssue {
   switch (e.keyword) {
     case 'additionalProperties': {
       const key = String(e.params.additionalProperty);
-      const why = UNSUPPORTED_KONG_ENTITIES[key];
+      const atKongRoot = at.length === 0 || (at.length === 2 && at[0] === 'edge' && at[1] === 'kong');
+      const onServiceOrRoute = at[at.length - 2] === 'services' || at[at.length - 2] === 'routes';
+      const why = atKongRoot || (key === 'plugins' && onServiceOrRoute) ? UNSUPPORTED_KONG_ENTITIES[key] : undefined;
       return { path: formatPath([...at, key]), message: why ?? 'unknown key' };
     }
     case 'required':
@@ -128,7 +131,19 @@ function meshgateRules(cfg: Config, issues: ConfigIssue[]): void {
     if (upstreamServices.has(u.service)) issues.push({ path: formatPath(['sidecar', 'upstreams', i, 'service']), message: `duplicate upstream "${u.service}"` });
     upstreamServices.add(u.service);
   });
+  cfg.edge?.trusted_proxies?.forEach((cidr, i) => {
+    const why = cidrProblem(cidr);
+    if (why) issues.push({ path: formatPath(['edge', 'trusted_proxies', i]), message: why });
+  });
   if (cfg.edge) kongRules(cfg.edge.kong, ['edge', 'kong'], issues);
+}
+
+function cidrProblem(cidr: string): string | undefined {
+  const [addr, bits] = cidr.split('/') as [string, string | undefined];
+  const family = isIP(addr);
+  if (family === 0) return `not a valid CIDR: "${addr}" is not an IP address`;
+  if (bits !== undefined && Number(bits) > (family === 4 ? 32 : 128)) return `not a valid CIDR: prefix length /${bits} is too long for IPv${family}`;
+  return undefined;
 }
 
 export function validateMeshgateConfig(doc: unknown): { config?: Config; issues: ConfigIssue[] } {

@@ -11,10 +11,17 @@ export interface RouteRule {
   readonly preserveHost: boolean;
 }
 
+interface Wildcard {
+  /** "*.example.com" → suffix ".example.com"; "example.*" → prefix "example." */
+  readonly suffix: string | null;
+  readonly prefix: string | null;
+  /** ":8080" when the pattern names a port, else null (any port) */
+  readonly port: string | null;
+}
+
 interface HostMatcher {
   readonly exact: ReadonlySet<string>;
-  readonly suffixes: readonly string[]; // "*.example.com" → ".example.com"
-  readonly prefixes: readonly string[]; // "example.*" → "example."
+  readonly wildcards: readonly Wildcard[];
 }
 
 export interface RouteEntry<R extends RouteRule = RouteRule> {
@@ -33,22 +40,28 @@ export interface RouteMatch<R extends RouteRule = RouteRule> {
 function compileHosts(hosts: readonly string[] | undefined): HostMatcher | null {
   if (!hosts?.length) return null;
   const exact = new Set<string>();
-  const suffixes: string[] = [];
-  const prefixes: string[] = [];
+  const wildcards: Wildcard[] = [];
   for (const h of hosts.map((x) => x.toLowerCase())) {
-    if (h.startsWith('*.')) suffixes.push(h.slice(1));
-    else if (h.endsWith('.*')) prefixes.push(h.slice(0, -1));
+    const m = /^(.*?)(:\d+)?$/.exec(h)!;
+    const name = m[1]!;
+    const port = m[2] ?? null;
+    if (name.startsWith('*.')) wildcards.push({ suffix: name.slice(1), prefix: null, port });
+    else if (name.endsWith('.*')) wildcards.push({ suffix: null, prefix: name.slice(0, -1), port });
     else exact.add(h);
   }
-  return { exact, suffixes, prefixes };
+  return { exact, wildcards };
 }
 
 function hostMatches(m: HostMatcher, host: string): boolean {
   if (m.exact.has(host)) return true;
-  const bare = host.includes(':') && !host.startsWith('[') ? host.slice(0, host.lastIndexOf(':')) : host;
+  const colon = host.startsWith('[') ? host.indexOf(']:') + 1 : host.lastIndexOf(':');
+  const bare = colon > 0 ? host.slice(0, colon) : host;
+  const port = colon > 0 ? host.slice(colon) : '';
   if (bare !== host && m.exact.has(bare)) return true;
-  for (const s of m.suffixes) if (bare.endsWith(s) && bare.length > s.length) return true;
-  for (const p of m.prefixes) if (bare.startsWith(p) && bare.length > p.length) return true;
+  for (const w of m.wildcards) {
+    if (w.port !== null && w.port !== port) continue;
+    if (w.suffix !== null ? bare.endsWith(w.suffix) && bare.length > w.suffix.length : bare.startsWith(w.prefix!) && bare.length > w.prefix!.length) return true;
+  }
   return false;
 }
 
@@ -63,8 +76,8 @@ export function compileRouteEntries<R extends RouteRule>(routes: readonly { rout
   routes.forEach(({ route, rule }, order) => {
     const methods = route.methods?.length ? new Set(route.methods) : null;
     const hosts = compileHosts(route.hosts);
-    const categories = (methods ? 1 : 0) + (hosts ? 1 : 0);
-    const plainHosts = hosts && hosts.suffixes.length === 0 && hosts.prefixes.length === 0 ? 1 : 0;
+    const categories = (methods ? 1 : 0) + (hosts ? 1 : 0) + (route.paths?.length ? 1 : 0);
+    const plainHosts = hosts && hosts.wildcards.length === 0 ? 1 : 0;
     for (const prefix of route.paths?.length ? route.paths : ['']) {
       entries.push({ rule, prefix, methods, hosts, score: [categories, plainHosts, prefix.length, -order] });
     }
@@ -87,18 +100,22 @@ export function matchRoute<R extends RouteRule>(entries: readonly RouteEntry<R>[
   return undefined;
 }
 
-/** Kong's upstream path: service path joined with what the route leaves after strip_path. */
+/**
+ * Kong's upstream path (path_handling "v0", Kong's default): the service path joined with what
+ * the route leaves after strip_path, keeping or dropping the trailing slash as Kong does.
+ */
 export function upstreamPath(servicePath: string, prefix: string, path: string, stripPath: boolean): string {
-  if (!stripPath || prefix === '') return join(servicePath, path);
-  let rest = path.slice(prefix.length);
-  if (prefix.endsWith('/') && rest !== '') rest = `/${rest}`;
-  return join(servicePath, rest);
-}
-
-function join(base: string, rest: string): string {
-  if (base === '' || base === '/') return rest === '' ? '/' : rest;
-  if (rest === '' || rest === '/') return base + (rest === '/' && !base.endsWith('/') ? '/' : '');
-  return base.endsWith('/') ? base + rest.slice(1) : base + rest;
+  const base = servicePath === '' ? '/' : servicePath;
+  const strip = stripPath && prefix !== '';
+  const postfix = strip ? path.slice(prefix.length) : '';
+  if (base.endsWith('/')) {
+    if (!strip) return base + path.slice(1);
+    if (postfix === '') return base === '/' ? '/' : path.endsWith('/') ? base : base.slice(0, -1);
+    return postfix.startsWith('/') ? base.slice(0, -1) + postfix : base + postfix;
+  }
+  if (!strip) return path === '/' ? base : base + path;
+  if (postfix === '') return path.length > 1 && path.endsWith('/') ? `${base}/` : base;
+  return postfix.startsWith('/') ? base + postfix : `${base}/${postfix}`;
 }
 
 export function ruleFor(route: KongRoute, serviceName: string, index: number): RouteRule {

@@ -49,7 +49,9 @@ function serviceOrigin(s: KongService): { protocol: 'http' | 'https'; host: stri
   if (s.url) {
     const u = new URL(s.url);
     const protocol = u.protocol === 'https:' ? 'https' : 'http';
-    return { protocol, host: u.hostname, port: u.port ? Number(u.port) : protocol === 'https' ? 443 : 80, path: u.pathname === '/' && !s.url.endsWith('/') ? '' : u.pathname };
+    // WHATWG URL keeps IPv6 brackets in hostname: "[::1]"
+    const host = u.hostname.startsWith('[') ? u.hostname.slice(1, -1) : u.hostname;
+    return { protocol, host, port: u.port ? Number(u.port) : protocol === 'https' ? 443 : 80, path: u.pathname === '/' && !s.url.endsWith('/') ? '' : u.pathname };
   }
   const protocol = s.protocol ?? KONG_SERVICE_DEFAULTS.protocol;
   return { protocol, host: s.host!, port: s.port ?? (protocol === 'https' ? 443 : KONG_SERVICE_DEFAULTS.port), path: s.path ?? '' };

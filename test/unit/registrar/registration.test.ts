@@ -117,12 +117,12 @@ describe('registrationBody', () => {
     assert.deepEqual(JSON.parse(JSON.stringify(b)), b);
   });
 
-  // BUG: TCP check targets are built as `${address}:${port}`, so an IPv6 service or mesh address
+  // Regression (found as a bug): TCP check targets are built as `${address}:${port}`, so an IPv6 service or mesh address
   // (e.g. sidecar listen "[::1]:21000" → mesh address "::1") gives "::1:21000", which Consul's
   // TCP check (Go net.Dial) refuses as "too many colons"; it must be "[::1]:21000".
   // Input: registrationBody({ name: 'users', port: 8080, address: '::1' }, { address: '::1', port: 21000 }).
   // Expected: Check.TCP "[::1]:8080", mesh listener TCP "[::1]:21000". Actual: "::1:8080", "::1:21000".
-  it.skip('BUG: TCP checks bracket IPv6 addresses', () => {
+  it('TCP checks bracket IPv6 addresses', () => {
     const b = body({ name: 'users', port: 8080, address: '::1' }, { address: '::1', port: 21000 });
     assert.equal(b.Check.TCP, '[::1]:8080');
     assert.equal(b.Connect.SidecarService.Checks[0].TCP, '[::1]:21000');

@@ -138,11 +138,11 @@ describe('compileServices', () => {
     assert.equal(pools.size, 0);
   });
 
-  // BUG: WHATWG URL keeps the brackets in an IPv6 hostname ("[::1]"), which isIP() does not
+  // Regression (found as a bug): WHATWG URL keeps the brackets in an IPv6 hostname ("[::1]"), which isIP() does not
   // recognise and which has no dot, so consulServiceName() treats it as a Consul service name.
   // Input: services: [{ name: 'v6', url: 'http://[::1]:8080/x' }] (the schema accepts this url).
   // Expected: static pool to ::1 port 8080. Actual: pool "consul:[::1]" (a Consul lookup of "[::1]").
-  it.skip('BUG: an IPv6 literal in a service url is a static target, not a Consul service', () => {
+  it('an IPv6 literal in a service url is a static target, not a Consul service', () => {
     const { services, pools } = compileServices(kong([{ name: 'v6', url: 'http://[::1]:8080/x' }]));
     const pool = pools.get(services.get('v6')!.pool)!;
     assert.deepEqual(pool.source, { kind: 'static', targets: [{ host: '::1', port: 8080, weight: 1 }] });
