@@ -78,6 +78,41 @@ export const SidecarSection = Type.Object({
   }, { ...Strict, description: 'a local port through which the local app calls another service over the mesh' }))),
 }, Strict);
 
+/** A plugin entry. `config` is checked against the named plugin's own schema in a second pass. */
+export const KongPlugin = Type.Object({
+  name: Str('^[a-z0-9][a-z0-9-]*$', 'must be a plugin name like "rate-limiting"'),
+  id: Type.Optional(Type.String()),
+  instance_name: Type.Optional(Type.String()),
+  enabled: Type.Optional(Type.Boolean({ default: true })),
+  config: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+  protocols: Type.Optional(Type.Array(Type.String())),
+  tags: Type.Optional(Tags),
+  /** top-level plugins may name their scope (decK style) */
+  service: Type.Optional(Type.Union([Type.String(), Type.Object({ name: Type.Optional(Type.String()), id: Type.Optional(Type.String()) }, Strict)])),
+  route: Type.Optional(Type.Union([Type.String(), Type.Object({ name: Type.Optional(Type.String()), id: Type.Optional(Type.String()) }, Strict)])),
+  consumer: Type.Optional(Type.Union([Type.String(), Type.Object({ username: Type.Optional(Type.String()), id: Type.Optional(Type.String()) }, Strict)])),
+}, Strict);
+
+const KongConsumer = Type.Object({
+  username: Type.Optional(Type.String({ minLength: 1 })),
+  custom_id: Type.Optional(Type.String({ minLength: 1 })),
+  id: Type.Optional(Type.String()),
+  tags: Type.Optional(Tags),
+  keyauth_credentials: Type.Optional(Type.Array(Type.Object({
+    key: Type.String({ minLength: 1 }), id: Type.Optional(Type.String()), tags: Type.Optional(Tags), ttl: Type.Optional(Type.Integer()),
+  }, Strict))),
+  jwt_secrets: Type.Optional(Type.Array(Type.Object({
+    key: Type.String({ minLength: 1 }),
+    secret: Type.Optional(Type.String()),
+    algorithm: Type.Optional(Type.Union(['HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'ES512', 'PS256', 'PS384', 'PS512', 'EdDSA'].map((a) => Type.Literal(a)), { default: 'HS256' })),
+    rsa_public_key: Type.Optional(Type.String()),
+    id: Type.Optional(Type.String()),
+    tags: Type.Optional(Tags),
+  }, Strict))),
+  acls: Type.Optional(Type.Array(Type.Object({ group: Type.String({ minLength: 1 }), id: Type.Optional(Type.String()), tags: Type.Optional(Tags) }, Strict))),
+  plugins: Type.Optional(Type.Array(KongPlugin)),
+}, Strict);
+
 const KongRoute = Type.Object({
   name: Type.Optional(Name),
   id: Type.Optional(Type.String()),
@@ -87,8 +122,14 @@ const KongRoute = Type.Object({
   protocols: Type.Optional(Type.Array(Type.Union([Type.Literal('http'), Type.Literal('https')]))),
   strip_path: Type.Optional(Type.Boolean({ default: KONG_ROUTE_DEFAULTS.strip_path })),
   preserve_host: Type.Optional(Type.Boolean({ default: KONG_ROUTE_DEFAULTS.preserve_host })),
-  regex_priority: Type.Optional(Type.Integer()),
+  regex_priority: Type.Optional(Type.Integer({ default: KONG_ROUTE_DEFAULTS.regex_priority })),
+  headers: Type.Optional(Type.Record(Type.String(), Type.Array(Type.String(), { minItems: 1 }), { description: 'header name → accepted values; a value starting with "~*" is a case-insensitive regex' })),
+  https_redirect_status_code: Type.Optional(Type.Integer()),
+  request_buffering: Type.Optional(Type.Boolean()),
+  response_buffering: Type.Optional(Type.Boolean()),
+  path_handling: Type.Optional(Type.Literal('v0')),
   tags: Type.Optional(Tags),
+  plugins: Type.Optional(Type.Array(KongPlugin)),
 }, Strict);
 
 const KongService = Type.Object({
@@ -106,6 +147,7 @@ const KongService = Type.Object({
   enabled: Type.Optional(Type.Boolean()),
   tags: Type.Optional(Tags),
   routes: Type.Optional(Type.Array(KongRoute)),
+  plugins: Type.Optional(Type.Array(KongPlugin)),
 }, Strict);
 
 const KongTarget = Type.Object({
@@ -133,6 +175,8 @@ export const KongDeclarative = Type.Object({
   _info: Type.Optional(Type.Object({}, { additionalProperties: true })),
   services: Type.Optional(Type.Array(KongService)),
   upstreams: Type.Optional(Type.Array(KongUpstream)),
+  consumers: Type.Optional(Type.Array(KongConsumer)),
+  plugins: Type.Optional(Type.Array(KongPlugin)),
 }, Strict);
 
 export const EdgeSection = Type.Object({
@@ -155,6 +199,8 @@ export type KongDeclarative = Static<typeof KongDeclarative>;
 export type KongService = Static<typeof KongService>;
 export type KongRoute = Static<typeof KongRoute>;
 export type KongUpstream = Static<typeof KongUpstream>;
+export type KongPlugin = Static<typeof KongPlugin>;
+export type KongConsumer = Static<typeof KongConsumer>;
 export type LocalService = Static<typeof LocalService>;
 export type SidecarSection = Static<typeof SidecarSection>;
 export type EdgeSection = Static<typeof EdgeSection>;
@@ -163,8 +209,6 @@ export type MeshSection = Static<typeof MeshSection>;
 
 /** Kong entities that exist in decK files but that this version does not implement yet. */
 export const UNSUPPORTED_KONG_ENTITIES: Readonly<Record<string, string>> = {
-  plugins: 'Kong plugins are not supported yet',
-  consumers: 'Kong consumers are not supported yet',
   certificates: 'Kong certificates are not supported yet',
   ca_certificates: 'Kong ca_certificates are not supported yet',
   snis: 'Kong snis are not supported yet',

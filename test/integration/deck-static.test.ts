@@ -77,4 +77,28 @@ describe('decK static upstream: a plain Kong file runs as an edge', function () 
     const retries = metrics.split('\n').find((l) => l.startsWith('meshgate_upstream_retries_total{'));
     assert.ok(retries && Number(retries.split(' ').pop()) >= 1, `retry metric: ${retries}`);
   });
+
+  it('tries an ejected target again once its 10 s ejection is over', async function () {
+    this.timeout(40_000);
+    const h = harness();
+    const key = `127.0.0.1:${web2.port}`;
+    const ep = async () => (await deck.status()).pools.find((p) => p.name === 'upstream:web-upstream')!.endpoints.find((e) => e.key === key)!;
+    const ejected = await ep();
+    assert.equal(ejected.available, false, 'still ejected from the previous test');
+    web2 = await h.startService('web', 'web-2', web2.port);
+    // while ejected it gets nothing, although it is back
+    for (let i = 0; i < 6; i++) assert.equal((await h.http.get(`${deck.url}/web/ejected?i=${i}`)).headers['x-instance'], 'web-1');
+    assert.equal(await web2.served(), 0);
+    const startedWaiting = Date.now();
+    await waitFor(async () => (await h.http.get(`${deck.url}/web/back`)).headers['x-instance'] === 'web-2',
+      { timeoutMs: 15_000, intervalMs: 200, what: 'web-2 to be used again' });
+    assert.ok(Date.now() - startedWaiting < 12_000);
+    assert.equal((await ep()).available, true);
+    const counts: Record<string, number> = {};
+    for (let i = 0; i < 20; i++) {
+      const who = String((await h.http.get(`${deck.url}/web/again?i=${i}`)).headers['x-instance']);
+      counts[who] = (counts[who] ?? 0) + 1;
+    }
+    assert.deepEqual(counts, { 'web-1': 10, 'web-2': 10 });
+  });
 });

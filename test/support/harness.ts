@@ -175,8 +175,9 @@ export class Harness {
     return c;
   }
 
-  async startService(name: string, instance: string): Promise<ServiceHandle> {
-    const port = await this.port();
+  /** A sample service on a free port (or on `port`, e.g. to bring a stopped one back). */
+  async startService(name: string, instance: string, port?: number): Promise<ServiceHandle> {
+    port ??= await this.port();
     const child = this.spawn(instance, process.execPath, [SAMPLE_SERVICE, '--port', String(port), '--name', name, '--instance', instance, '--host', '127.0.0.1']);
     await waitFor(() => {
       if (!child.alive()) throw new GiveUp(`${instance} exited: ${child.output.tail(20)}`);
@@ -335,6 +336,9 @@ export function useHarness(name: string, opts: { consul?: boolean } = {}): () =>
     if (!h) return;
     const notRun = this.test?.parent?.tests.some((t) => t.state === undefined && !t.pending);
     if (notRun && !failed) process.stderr.write(`\n${h.dump('a hook failed')}\n\n`);
+    // MESHGATE_IT_DUMP=N: always print the last N lines of every process (debugging a passing run)
+    const always = Number(process.env.MESHGATE_IT_DUMP ?? 0);
+    if (always > 0) process.stderr.write(`\n${h.dump('MESHGATE_IT_DUMP', always)}\n\n`);
     await h.cleanup();
   });
   return () => {

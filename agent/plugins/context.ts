@@ -1,0 +1,96 @@
+// Per-request state shared by the plugins of one route, created only for routes with plugins.
+import type { IncomingMessage } from 'node:http';
+import { FlatHeaderList } from './header-list.js';
+import type { Consumer, Credential } from './consumers.js';
+
+export interface RouteInfo {
+  readonly name: string;
+  readonly service: string;
+  /** Kong route/service ids when the config gave them */
+  readonly routeId?: string;
+  readonly serviceId?: string;
+}
+
+export class RequestContext {
+  readonly req: IncomingMessage;
+  readonly requestId: string;
+  readonly clientIp: string;
+  readonly method: string;
+  readonly route: RouteInfo;
+  /** normalized request path (what routing saw) */
+  readonly path: string;
+  /** named captures of a regex route path (Kong's uri_captures) */
+  readonly captures: Readonly<Record<string, string>>;
+  /** path sent upstream; plugins may replace it (request-transformer replace.uri) */
+  upstreamPath: string;
+  /** headers sent upstream (built from the client's, minus hop-by-hop, plus X-Forwarded-*) */
+  readonly upstreamHeaders: FlatHeaderList;
+  /** extra headers for the client response (rate-limit headers, CORS …), added in every answer */
+  readonly clientHeaders = new FlatHeaderList([]);
+  consumer: Consumer | null = null;
+  credential: Credential | null = null;
+  anonymous = false;
+  /** a replacement request body (e.g. request-transformer); null keeps streaming the client's */
+  upstreamBody: Buffer | null = null;
+  /** plugin-to-plugin notes (e.g. jwt claims for later plugins) */
+  readonly shared = new Map<string, unknown>();
+  #query: string;
+  #params: URLSearchParams | null = null;
+  #body: Promise<Buffer> | null = null;
+
+  constructor(init: {
+    req: IncomingMessage; requestId: string; clientIp: string; route: RouteInfo; path: string; query: string;
+    captures: Readonly<Record<string, string>>; upstreamPath: string; upstreamHeaders: string[];
+  }) {
+    this.req = init.req;
+    this.requestId = init.requestId;
+    this.clientIp = init.clientIp;
+    this.method = init.req.method ?? 'GET';
+    this.route = init.route;
+    this.path = init.path;
+    this.#query = init.query;
+    this.captures = init.captures;
+    this.upstreamPath = init.upstreamPath;
+    this.upstreamHeaders = new FlatHeaderList(init.upstreamHeaders);
+  }
+
+  /** a client request header (lower-case name), as Node parsed it */
+  header(name: string): string | undefined {
+    const v = this.req.headers[name];
+    return Array.isArray(v) ? v.join(', ') : v;
+  }
+
+  /** the query string sent upstream, without "?" */
+  get query(): string {
+    return this.#params !== null ? this.#params.toString() : this.#query;
+  }
+
+  /** parsed query parameters; changing them changes what is sent upstream */
+  get queryParams(): URLSearchParams {
+    this.#params ??= new URLSearchParams(this.#query);
+    return this.#params;
+  }
+
+  /**
+   * Reads the whole client body (once; later calls share it) up to `limit` bytes. Only plugins
+   * that must see the body call this; everything else streams.
+   */
+  readBody(limit = 8 * 1024 * 1024): Promise<Buffer> {
+    this.#body ??= new Promise((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      this.req.on('data', (c: Buffer) => {
+        size += c.length;
+        if (size > limit) { reject(Object.assign(new Error('request body too large'), { code: 'MG_BODY_TOO_LARGE' })); this.req.destroy(); return; }
+        chunks.push(c);
+      });
+      this.req.once('end', () => resolve(Buffer.concat(chunks)));
+      this.req.once('error', reject);
+    });
+    return this.#body;
+  }
+
+  get bodyWasRead(): boolean {
+    return this.#body !== null;
+  }
+}

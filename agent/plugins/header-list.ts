@@ -1,0 +1,54 @@
+import type { HeaderList } from './plugin.js';
+
+/** HeaderList over a flat array (the same array undici and writeHead take). */
+export class FlatHeaderList implements HeaderList {
+  constructor(readonly flat: string[]) {}
+
+  #index(lower: string, from = 0): number {
+    const f = this.flat;
+    for (let i = from; i < f.length; i += 2) if (f[i]!.toLowerCase() === lower) return i;
+    return -1;
+  }
+
+  get(name: string): string | undefined {
+    const i = this.#index(name.toLowerCase());
+    return i < 0 ? undefined : this.flat[i + 1];
+  }
+
+  getAll(name: string): string[] {
+    const lower = name.toLowerCase();
+    const out: string[] = [];
+    for (let i = 0; i < this.flat.length; i += 2) if (this.flat[i]!.toLowerCase() === lower) out.push(this.flat[i + 1]!);
+    return out;
+  }
+
+  has(name: string): boolean {
+    return this.#index(name.toLowerCase()) >= 0;
+  }
+
+  set(name: string, value: string): void {
+    this.remove(name);
+    this.flat.push(name, value);
+  }
+
+  append(name: string, value: string): void {
+    this.flat.push(name, value);
+  }
+
+  remove(name: string): void {
+    const lower = name.toLowerCase();
+    const f = this.flat;
+    let w = 0;
+    for (let r = 0; r < f.length; r += 2) {
+      if (f[r]!.toLowerCase() === lower) continue;
+      f[w] = f[r]!; f[w + 1] = f[r + 1]!; w += 2;
+    }
+    f.length = w;
+  }
+
+  entries(): [string, string][] {
+    const out: [string, string][] = [];
+    for (let i = 0; i < this.flat.length; i += 2) out.push([this.flat[i]!, this.flat[i + 1]!]);
+    return out;
+  }
+}
