@@ -7,6 +7,8 @@ import {
 } from '../../proto/config-schema.js';
 import type { ConfigIssue } from './config-error.js';
 import { formatPath } from './config-error.js';
+import { pathRegex } from '../table/router.js';
+import { resolvePlugins } from '../plugins/plugin-config.js';
 
 const ajv = new Ajv({ allErrors: true, strict: true, verbose: true });
 ajv.addKeyword({ keyword: 'rule', schemaType: 'string' });
@@ -75,6 +77,7 @@ function collect(errors: ErrorObject[] | null | undefined, prefix: (string | num
 }
 
 function kongRules(kong: KongDecl, prefix: (string | number)[], issues: ConfigIssue[]): void {
+  issues.push(...resolvePlugins(kong, prefix, { allowUnknown: process.env.MESHGATE_ALLOW_UNKNOWN_PLUGINS === '1' }).issues);
   const serviceNames = new Set<string>();
   const upstreamNames = new Set<string>();
   kong.upstreams?.forEach((u, i) => {
@@ -95,8 +98,18 @@ function kongRules(kong: KongDecl, prefix: (string | number)[], issues: ConfigIs
         issues.push({ path: formatPath(rat), message: 'must have at least one of paths, hosts or methods' });
       }
       r.paths?.forEach((p, k) => {
-        if (p.startsWith('~')) issues.push({ path: formatPath([...rat, 'paths', k]), message: 'regex paths are not supported yet' });
+        try { pathRegex(p, kong._format_version); } catch (err) {
+          issues.push({ path: formatPath([...rat, 'paths', k]), message: `invalid regex: ${(err as Error).message}` });
+        }
       });
+      for (const [name, values] of Object.entries(r.headers ?? {})) {
+        values.forEach((v, k) => {
+          if (!v.startsWith('~*')) return;
+          try { new RegExp(v.slice(2)); } catch (err) {
+            issues.push({ path: formatPath([...rat, 'headers', name, k]), message: `invalid regex: ${(err as Error).message}` });
+          }
+        });
+      }
     });
   });
 }

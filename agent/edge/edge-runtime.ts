@@ -25,6 +25,14 @@ export interface EdgeRuntimeOptions {
   readonly log: Logger;
   readonly metrics: Metrics;
   readonly mesh: MeshClient | undefined;
+  /** live edge agents in the cluster (≥ 1), for plugins' cluster-aware fallbacks */
+  readonly clusterSize?: () => number;
+}
+
+function closeInstances(bp: EdgeBlueprint): void {
+  for (const i of bp.instances) {
+    try { void Promise.resolve(i.close?.()).catch(() => {}); } catch { /* closing is best effort */ }
+  }
 }
 
 export class EdgeRuntime {
@@ -33,6 +41,7 @@ export class EdgeRuntime {
   readonly #metrics: Metrics;
   readonly #consul: ConsulClient;
   readonly #mesh: MeshClient | undefined;
+  readonly #clusterSize: () => number;
   #discovery: ServiceDiscovery | undefined;
   #blueprint: EdgeBlueprint;
   #table: RouteTable;
@@ -42,7 +51,8 @@ export class EdgeRuntime {
     this.#metrics = o.metrics;
     this.#consul = o.consul;
     this.#mesh = o.mesh;
-    this.#blueprint = compileEdgeBlueprint(o.kong, o.viaSidecars);
+    this.#clusterSize = o.clusterSize ?? (() => 1);
+    this.#blueprint = compileEdgeBlueprint(o.kong, o.viaSidecars, this.#chainEnv());
     this.#table = this.#bind();
     this.#watch();
   }
@@ -53,9 +63,16 @@ export class EdgeRuntime {
 
   /** Swaps in a new config. Compilation errors throw before anything changes. */
   applyConfig(kong: KongDeclarative, viaSidecars: boolean): void {
-    this.#blueprint = compileEdgeBlueprint(kong, viaSidecars);
+    const previous = this.#blueprint;
+    this.#blueprint = compileEdgeBlueprint(kong, viaSidecars, this.#chainEnv());
     this.#watch();
     this.rebuild();
+    closeInstances(previous);
+  }
+
+  #chainEnv() {
+    // live edge agents: this one plus the other edges Consul knows (see clusterSize in agent.ts)
+    return { log: this.#log.child({ component: 'plugins' }), clusterSize: this.#clusterSize };
   }
 
   rebuild(): void {
@@ -74,6 +91,7 @@ export class EdgeRuntime {
   }
 
   async stop(): Promise<void> {
+    closeInstances(this.#blueprint);
     await this.#discovery?.stop();
     await this.registry.close();
   }

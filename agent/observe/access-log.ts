@@ -17,6 +17,8 @@ export interface AccessLogEntry {
   readonly error?: string;
   /** the verified mesh identity of the caller (sidecar inbound) */
   readonly source?: string;
+  /** the authenticated consumer (edge plugins) */
+  readonly consumer?: string;
 }
 
 export function writeAccessLog(log: Logger, entry: AccessLogEntry): void {

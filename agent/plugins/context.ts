@@ -2,6 +2,7 @@
 import type { IncomingMessage } from 'node:http';
 import { FlatHeaderList } from './header-list.js';
 import type { Consumer, Credential } from './consumers.js';
+import type { PluginInstance } from './plugin.js';
 
 export interface RouteInfo {
   readonly name: string;
@@ -34,6 +35,8 @@ export class RequestContext {
   upstreamBody: Buffer | null = null;
   /** plugin-to-plugin notes (e.g. jwt claims for later plugins) */
   readonly shared = new Map<string, unknown>();
+  /** the chain in effect (the consumer's, once one is authenticated); set by the pipeline */
+  plugins: readonly PluginInstance[] = [];
   #query: string;
   #params: URLSearchParams | null = null;
   #body: Promise<Buffer> | null = null;

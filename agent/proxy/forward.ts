@@ -1,14 +1,15 @@
 // Forwarding one request to a pool member with undici's dispatch API: no intermediate streams,
 // backpressure from the client socket to the upstream, and retries on another member when the
 // request provably did not reach the upstream (connect failure), or for idempotent requests
-// when the connection reset before any response byte.
+// when the connection reset before any response byte. Response hooks (plugins) may edit the
+// headers and, when they ask for it, the buffered body.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
 import { MeshgateError, errorBody, type ErrorCode } from '../../proto/errors.js';
+import { MESH_DESTINATION, MESH_ERROR } from '../../proto/headers.js';
 import type { PoolMember, ServicePool } from '../pool/service-pool.js';
 import { pickMember } from '../pool/service-pool.js';
 import { responseHeaders } from './request-headers.js';
-import { MESH_ERROR } from '../../proto/headers.js';
 import { classifyUpstreamError, isIdempotent } from './upstream-errors.js';
 
 export interface ForwardPlan {
@@ -21,6 +22,13 @@ export interface ForwardPlan {
   readonly onEject?: (member: PoolMember) => void;
 }
 
+/** Edits of the answer before it reaches the client (plugins' response phases). */
+export interface ResponseHooks {
+  /** may edit `headers` (flat, in place); returns true to get the whole body in `body` first */
+  headers(status: number, headers: string[]): boolean;
+  body(body: Buffer, headers: string[]): Buffer;
+}
+
 /** What a finished exchange reports, for the single access-log line and the metrics. */
 export interface ExchangeOutcome {
   readonly status: number;
@@ -31,6 +39,21 @@ export interface ExchangeOutcome {
   readonly error?: ErrorCode;
 }
 
+export interface ExchangeInit {
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  readonly plan: ForwardPlan;
+  /** path and query sent upstream */
+  readonly path: string;
+  /** flat upstream headers; the mesh destination is added here per attempt */
+  readonly headers: string[];
+  readonly requestId: string;
+  /** a replacement body (plugins that read or rewrote it); otherwise the client's streams */
+  readonly body?: Buffer | null;
+  readonly hooks?: ResponseHooks | null;
+  readonly done: (outcome: ExchangeOutcome) => void;
+}
+
 export class Exchange implements Dispatcher.DispatchHandler {
   readonly #req: IncomingMessage;
   readonly #res: ServerResponse;
@@ -38,12 +61,15 @@ export class Exchange implements Dispatcher.DispatchHandler {
   readonly #opts: Dispatcher.DispatchOptions & { headers: string[] };
   readonly #destinationSlot: number;
   readonly #requestId: string;
+  readonly #hooks: ResponseHooks | null;
   readonly #done: (outcome: ExchangeOutcome) => void;
   readonly #hasBody: boolean;
+  readonly #bodyReplayable: boolean;
   #member: PoolMember | undefined;
   #tried: Set<PoolMember> | null = null;
   #attempts = 0;
   #abort: ((err?: Error) => void) | null = null;
+  #resume: (() => void) | null = null;
   #dispatchedAt = 0;
   #upstreamMs = -1;
   #bytes = 0;
@@ -53,30 +79,44 @@ export class Exchange implements Dispatcher.DispatchHandler {
   #swallow = false;
   #finished = false;
   #error: ErrorCode | undefined;
+  /** response headers held back while the body is buffered for a hook */
+  #held: string[] | null = null;
+  #chunks: Buffer[] | null = null;
 
-  constructor(
-    req: IncomingMessage, res: ServerResponse, plan: ForwardPlan, path: string, headers: string[],
-    destinationSlot: number, requestId: string, done: (outcome: ExchangeOutcome) => void,
-  ) {
+  constructor(init: ExchangeInit) {
+    const { req, plan, headers } = init;
     this.#req = req;
-    this.#res = res;
+    this.#res = init.res;
     this.#plan = plan;
-    this.#destinationSlot = destinationSlot;
-    this.#requestId = requestId;
-    this.#done = done;
-    this.#hasBody = req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0');
+    this.#requestId = init.requestId;
+    this.#hooks = init.hooks ?? null;
+    this.#done = init.done;
+    let body: Dispatcher.DispatchOptions['body'] = null;
+    if (init.body != null) {
+      body = init.body;
+      setContentLength(headers, init.body.length);
+    } else if (req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0')) {
+      body = req;
+    }
+    this.#hasBody = body !== null;
+    this.#bodyReplayable = init.body != null;
+    if (plan.meshHop === true) {
+      headers.push(MESH_DESTINATION, '');
+      this.#destinationSlot = headers.length - 1;
+    } else {
+      this.#destinationSlot = -1;
+    }
     this.#opts = {
-      origin: '', method: req.method as Dispatcher.HttpMethod, path, headers,
-      body: this.#hasBody ? req : null,
+      origin: '', method: req.method as Dispatcher.HttpMethod, path: init.path, headers, body,
       headersTimeout: plan.readTimeoutMs, bodyTimeout: plan.readTimeoutMs,
     };
-    res.once('close', this.#onClientClose);
+    init.res.once('close', this.#onClientClose);
   }
 
   start(): void {
     const member = pickMember(this.#plan.pool, this.#tried, Date.now());
     if (member === undefined) {
-      this.#fail(this.#attempts === 0 ? (this.#plan.pool.members.length ? 'MG_NO_PEER' : 'MG_UPSTREAM_UNAVAILABLE') : 'MG_NO_PEER');
+      this.#fail(this.#attempts === 0 && this.#plan.pool.members.length === 0 ? 'MG_UPSTREAM_UNAVAILABLE' : 'MG_NO_PEER');
       return;
     }
     this.#member = member;
@@ -110,17 +150,23 @@ export class Exchange implements Dispatcher.DispatchHandler {
     }
     const res = this.#res;
     if (res.destroyed) return false;
-    res.writeHead(statusCode, responseHeaders(rawHeaders));
+    const headers = responseHeaders(rawHeaders);
     this.#resume = resume;
+    if (this.#hooks !== null && this.#hooks.headers(statusCode, headers)) {
+      this.#held = headers;
+      this.#chunks = [];
+      return true;
+    }
+    res.writeHead(statusCode, headers);
     return true;
   }
 
-  #resume: (() => void) | null = null;
   readonly #onDrain = (): void => { this.#resume?.(); };
 
   onData(chunk: Buffer): boolean {
     if (this.#swallow) return true;
     this.#bytes += chunk.length;
+    if (this.#chunks !== null) { this.#chunks.push(chunk); return true; }
     if (this.#res.write(chunk)) return true;
     this.#res.once('drain', this.#onDrain);
     return false;
@@ -133,7 +179,16 @@ export class Exchange implements Dispatcher.DispatchHandler {
       return;
     }
     this.#release();
-    this.#res.end();
+    if (this.#chunks !== null && this.#held !== null) {
+      const body = this.#hooks!.body(Buffer.concat(this.#chunks), this.#held);
+      removeHeader(this.#held, 'transfer-encoding');
+      setContentLength(this.#held, body.length);
+      this.#res.writeHead(this.#status, this.#held);
+      this.#res.end(body);
+      this.#bytes = body.length;
+    } else {
+      this.#res.end();
+    }
     this.#finish();
   }
 
@@ -145,6 +200,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
       // bytes already reached the client: the only honest signal left is a truncated response
       this.#memberFailed();
       this.#error = code;
+      if (this.#held !== null) { this.#responseStarted = false; this.#fail(code); return; }
       this.#res.destroy(err);
       this.#finish();
       return;
@@ -162,9 +218,9 @@ export class Exchange implements Dispatcher.DispatchHandler {
   // --- internals ------------------------------------------------------------------------------
   #canRetry(code: ErrorCode): boolean {
     if (this.#attempts > this.#plan.retries || this.#res.destroyed) return false;
-    const bodyUntouched = !this.#hasBody || !this.#req.readableDidRead;
+    const bodyUntouched = !this.#hasBody || this.#bodyReplayable || !this.#req.readableDidRead;
     if (code === 'MG_CONNECT_FAILED' || code === 'MG_CONNECT_TIMEOUT') return bodyUntouched;
-    return code === 'MG_UPSTREAM_RESET' && !this.#hasBody && isIdempotent(this.#req.method ?? '');
+    return code === 'MG_UPSTREAM_RESET' && (!this.#hasBody || this.#bodyReplayable) && isIdempotent(this.#req.method ?? '');
   }
 
   #memberFailed(): void {
@@ -192,9 +248,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
 
   #fail(code: ErrorCode): void {
     this.#error = code;
-    const err = new MeshgateError(code);
-    this.#status = err.status;
-    sendError(this.#res, code, this.#requestId);
+    this.#status = new MeshgateError(code).status;
+    sendError(this.#res, code, this.#requestId, this.#hooks);
     this.#finish();
   }
 
@@ -218,16 +273,35 @@ function sidecarCouldNotConnect(raw: readonly Buffer[]): boolean {
   return false;
 }
 
-export function sendError(res: ServerResponse, code: ErrorCode, requestId: string, extraHeaders?: Record<string, string>): void {
+function removeHeader(flat: string[], lower: string): void {
+  let w = 0;
+  for (let r = 0; r < flat.length; r += 2) {
+    if (flat[r]!.toLowerCase() === lower) continue;
+    flat[w] = flat[r]!; flat[w + 1] = flat[r + 1]!; w += 2;
+  }
+  flat.length = w;
+}
+
+function setContentLength(flat: string[], length: number): void {
+  removeHeader(flat, 'content-length');
+  removeHeader(flat, 'transfer-encoding');
+  flat.push('content-length', String(length));
+}
+
+/** meshgate's own JSON error answer (one table, stable code); response hooks still apply. */
+export function sendError(res: ServerResponse, code: ErrorCode, requestId: string, hooks?: ResponseHooks | null): void {
   if (res.headersSent) { res.destroy(); return; }
-  const body = errorBody(code, requestId);
   const e = new MeshgateError(code);
-  res.writeHead(e.status, {
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': Buffer.byteLength(body),
-    'x-request-id': requestId,
-    [MESH_ERROR]: code,
-    ...extraHeaders,
-  });
+  sendJson(res, e.status, errorBody(code, requestId), ['x-request-id', requestId, MESH_ERROR, code], hooks);
+}
+
+/** A JSON answer produced at this agent (errors, plugin short-circuits). */
+export function sendJson(res: ServerResponse, status: number, body: string, extra: string[], hooks?: ResponseHooks | null): void {
+  if (res.headersSent) { res.destroy(); return; }
+  const headers = ['content-type', 'application/json; charset=utf-8', ...extra];
+  hooks?.headers(status, headers);
+  removeHeader(headers, 'transfer-encoding');
+  setContentLength(headers, Buffer.byteLength(body));
+  res.writeHead(status, headers);
   res.end(body);
 }

@@ -25,11 +25,10 @@ export interface HeaderPlan {
 export interface UpstreamHeaders {
   readonly headers: string[];
   readonly clientIp: string;
-  /** index in `headers` of the mesh destination value, -1 when not a mesh hop */
-  readonly destinationSlot: number;
 }
 
-export function buildUpstreamHeaders(req: IncomingMessage, plan: HeaderPlan, meshHop: boolean): UpstreamHeaders {
+/** The mesh destination header is never copied from the client; Exchange adds it per attempt. */
+export function buildUpstreamHeaders(req: IncomingMessage, plan: HeaderPlan): UpstreamHeaders {
   const raw = req.rawHeaders;
   let dropped: Set<string> | null = null;
   const connection = req.headers.connection;
@@ -73,12 +72,7 @@ export function buildUpstreamHeaders(req: IncomingMessage, plan: HeaderPlan, mes
     REQUEST_ID, plan.requestId,
   );
   if (plan.peerUri !== undefined) out.push(FORWARDED_CLIENT_CERT, `URI=${plan.peerUri}`);
-  let destinationSlot = -1;
-  if (meshHop) {
-    out.push(MESH_DESTINATION, '');
-    destinationSlot = out.length - 1;
-  }
-  return { headers: out, clientIp, destinationSlot };
+  return { headers: out, clientIp };
 }
 
 /** Upstream response raw headers → flat array for writeHead, without hop-by-hop fields. */

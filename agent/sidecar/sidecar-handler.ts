@@ -59,10 +59,10 @@ export function createSidecarHandler(opts: SidecarHandlerOptions): (req: Incomin
     if (opts.mtls && peer === undefined) { req.socket.destroy(); return; }
 
     const forward = () => {
-      const up = buildUpstreamHeaders(req, { hostHeader: null, requestId, proto: 'http', localPort, trusted, ...(peer ? { peerUri: source } : {}) }, false);
+      const up = buildUpstreamHeaders(req, { hostHeader: null, requestId, proto: 'http', localPort, trusted, ...(peer ? { peerUri: source } : {}) });
       const method = req.method ?? 'GET';
       const url = req.url ?? '/';
-      new Exchange(req, res, target.plan, url, up.headers, -1, requestId, (o) => {
+      new Exchange({ req, res, plan: target.plan, path: url, headers: up.headers, requestId, done: (o) => {
         const totalMs = performance.now() - started;
         target.recorder.record(o.status, totalMs, o.upstreamMs);
         writeAccessLog(log, {
@@ -70,7 +70,7 @@ export function createSidecarHandler(opts: SidecarHandlerOptions): (req: Incomin
           upstream_ms: roundMs(o.upstreamMs), total_ms: roundMs(totalMs), request_id: requestId, client_ip: up.clientIp,
           attempts: o.attempts, ...(o.error ? { error: o.error } : {}), ...(source ? { source } : {}),
         });
-      }).start();
+      } }).start();
     };
 
     if (authorizer === undefined || peer === undefined) return forward();

@@ -7,12 +7,22 @@ import type { ForwardPlan } from '../proxy/forward.js';
 import type { PoolMember, ServicePool } from '../pool/service-pool.js';
 import { compileRouteEntries, matchRoute, ruleFor, type RouteEntry, type RouteMatch, type RouteRule } from './router.js';
 import { compileServices, type PoolSpec, type ServiceSpec } from './service-spec.js';
+import type { IncomingHttpHeaders } from 'node:http';
+import { ChainCompiler, type ChainEnv, type PluginChain } from '../plugins/chain.js';
+import { ConsumerIndex } from '../plugins/consumers.js';
+import type { PluginInstance } from '../plugins/plugin.js';
+import { resolvePlugins } from '../plugins/plugin-config.js';
 
 export interface EdgeBlueprint {
   readonly services: ReadonlyMap<string, ServiceSpec>;
   readonly pools: ReadonlyMap<string, PoolSpec>;
   readonly routes: readonly { readonly route: KongRoute; readonly rule: RouteRule }[];
   readonly viaSidecars: boolean;
+  readonly formatVersion: string;
+  /** plugin chains by route name, instantiated once per config */
+  readonly chains: ReadonlyMap<string, PluginChain | null>;
+  /** every plugin instance created for this config (closed when it is replaced) */
+  readonly instances: readonly PluginInstance[];
 }
 
 export interface EdgeRoute extends RouteRule {
@@ -22,6 +32,8 @@ export interface EdgeRoute extends RouteRule {
   /** Host header for the upstream; null keeps the client's (preserve_host) */
   readonly hostHeader: string | null;
   readonly meshHop: boolean;
+  /** the route's plugins; null when it has none (the fast path) */
+  readonly plugins: PluginChain | null;
 }
 
 export class RouteTable {
@@ -31,8 +43,8 @@ export class RouteTable {
     readonly routes: readonly EdgeRoute[],
   ) { Object.freeze(this); }
 
-  match(method: string, host: string, path: string): RouteMatch<EdgeRoute> | undefined {
-    return matchRoute(this.entries, method, host, path);
+  match(method: string, host: string, path: string, headers?: IncomingHttpHeaders): RouteMatch<EdgeRoute> | undefined {
+    return matchRoute(this.entries, method, host, path, headers);
   }
 
   /** ready when every pool has had its first discovery answer */
@@ -42,14 +54,18 @@ export class RouteTable {
   }
 }
 
-export function compileEdgeBlueprint(kong: KongDeclarative, viaSidecars: boolean): EdgeBlueprint {
+export function compileEdgeBlueprint(kong: KongDeclarative, viaSidecars: boolean, env: Omit<ChainEnv, 'consumers'>): EdgeBlueprint {
   const { services, pools } = compileServices(kong);
   const routes: { route: KongRoute; rule: RouteRule }[] = [];
   for (const s of kong.services ?? []) {
     if (!services.has(s.name)) continue;
     (s.routes ?? []).forEach((route, i) => routes.push({ route, rule: ruleFor(route, s.name, i) }));
   }
-  return { services, pools, routes, viaSidecars };
+  const resolved = resolvePlugins(kong, [], { allowUnknown: true }).plugins;
+  const compiler = new ChainCompiler(resolved, { ...env, consumers: ConsumerIndex.compile(kong) });
+  const chains = new Map<string, PluginChain | null>();
+  for (const { rule } of routes) chains.set(rule.name, compiler.chainFor({ name: rule.name, service: rule.serviceName }));
+  return { services, pools, routes, viaSidecars, formatVersion: kong._format_version, chains, instances: compiler.created };
 }
 
 export interface BindHooks {
@@ -68,6 +84,7 @@ export function bindRouteTable(bp: EdgeBlueprint, pools: ReadonlyMap<string, Ser
       service,
       hostHeader: rule.preserveHost ? null : service.hostHeader,
       meshHop: pool.source === 'consul-mesh',
+      plugins: bp.chains.get(rule.name) ?? null,
       recorder: hooks.metrics.recorderFor('edge', rule.name, service.name),
       plan: Object.freeze({
         pool, meshHop: pool.source === 'consul-mesh', retries: service.retries, readTimeoutMs: service.readTimeoutMs,
@@ -76,6 +93,6 @@ export function bindRouteTable(bp: EdgeBlueprint, pools: ReadonlyMap<string, Ser
       }),
     }));
   }
-  const entries = compileRouteEntries(bp.routes.map(({ route, rule }) => ({ route, rule: bound.get(rule)! })));
+  const entries = compileRouteEntries(bp.routes.map(({ route, rule }) => ({ route, rule: bound.get(rule)! })), bp.formatVersion);
   return new RouteTable(entries, pools, [...bound.values()]);
 }

@@ -2,6 +2,7 @@
 // first match wins: more match categories first, plain hosts before wildcards, longer prefixes
 // first, then config order.
 import type { KongRoute } from '../../proto/config-schema.js';
+import type { IncomingHttpHeaders } from 'node:http';
 import { KONG_ROUTE_DEFAULTS } from '../../proto/defaults.js';
 
 export interface RouteRule {
@@ -24,17 +25,60 @@ interface HostMatcher {
   readonly wildcards: readonly Wildcard[];
 }
 
+interface HeaderRule {
+  readonly name: string;
+  readonly values: ReadonlySet<string>;
+  readonly regexes: readonly RegExp[];
+}
+
 export interface RouteEntry<R extends RouteRule = RouteRule> {
   readonly rule: R;
-  /** matched path prefix; "" when the route has no paths */
+  /** matched path prefix; "" when the route has no paths or the path is a regex */
   readonly prefix: string;
+  /** a regex path (Kong's "~" prefix), anchored at the start of the path */
+  readonly regex: RegExp | null;
   readonly methods: ReadonlySet<string> | null;
   readonly hosts: HostMatcher | null;
+  readonly headers: readonly HeaderRule[] | null;
+  readonly captures?: undefined;
 }
 
 export interface RouteMatch<R extends RouteRule = RouteRule> {
   readonly rule: R;
+  /** the part of the path the route matched (stripped when strip_path) */
   readonly prefix: string;
+  /** named groups of a regex path (Kong's uri_captures) */
+  readonly captures?: Readonly<Record<string, string>> | undefined;
+}
+
+const NO_HEADERS: IncomingHttpHeaders = {};
+
+/** Kong 3: a path starting with "~" is a regex; formats before 3.0 had no marker, so regex-looking paths are regexes. */
+export function pathRegex(path: string, formatVersion = '3.0'): RegExp | null {
+  let source: string | undefined;
+  if (path.startsWith('~')) source = path.slice(1);
+  else if (formatVersion !== '3.0' && /[\\^$*+?()[\]{}|]/.test(path)) source = path;
+  if (source === undefined) return null;
+  return new RegExp(source.startsWith('^') ? source : `^(?:${source})`);
+}
+
+function compileHeaderRules(headers: Readonly<Record<string, readonly string[]>> | undefined): HeaderRule[] | null {
+  if (!headers || Object.keys(headers).length === 0) return null;
+  return Object.entries(headers).map(([name, values]) => ({
+    name: name.toLowerCase(),
+    values: new Set(values.filter((v) => !v.startsWith('~*')).map((v) => v.toLowerCase())),
+    regexes: values.filter((v) => v.startsWith('~*')).map((v) => new RegExp(v.slice(2), 'i')),
+  }));
+}
+
+function headersMatch(rules: readonly HeaderRule[], headers: IncomingHttpHeaders): boolean {
+  for (const r of rules) {
+    const raw = headers[r.name];
+    if (raw === undefined) return false;
+    const values = Array.isArray(raw) ? raw : [raw];
+    if (!values.some((v) => r.values.has(v.toLowerCase()) || r.regexes.some((re) => re.test(v)))) return false;
+  }
+  return true;
 }
 
 function compileHosts(hosts: readonly string[] | undefined): HostMatcher | null {
@@ -71,15 +115,25 @@ export function prefixMatches(prefix: string, path: string): boolean {
   return path.length === prefix.length || prefix.endsWith('/') || path.charCodeAt(prefix.length) === 47;
 }
 
-export function compileRouteEntries<R extends RouteRule>(routes: readonly { route: KongRoute; rule: R }[]): RouteEntry<R>[] {
+/**
+ * Kong's order: more categories (paths, methods, hosts, headers) first, then plain hosts before
+ * wildcards, more headers, regex paths (by regex_priority) before prefix paths (longest first),
+ * then config order.
+ */
+export function compileRouteEntries<R extends RouteRule>(routes: readonly { route: KongRoute; rule: R }[], formatVersion = '3.0'): RouteEntry<R>[] {
   const entries: (RouteEntry<R> & { score: number[] })[] = [];
   routes.forEach(({ route, rule }, order) => {
     const methods = route.methods?.length ? new Set(route.methods) : null;
     const hosts = compileHosts(route.hosts);
-    const categories = (methods ? 1 : 0) + (hosts ? 1 : 0) + (route.paths?.length ? 1 : 0);
+    const headers = compileHeaderRules(route.headers);
+    const categories = (methods ? 1 : 0) + (hosts ? 1 : 0) + (route.paths?.length ? 1 : 0) + (headers ? 1 : 0);
     const plainHosts = hosts && hosts.wildcards.length === 0 ? 1 : 0;
-    for (const prefix of route.paths?.length ? route.paths : ['']) {
-      entries.push({ rule, prefix, methods, hosts, score: [categories, plainHosts, prefix.length, -order] });
+    const headerCount = headers?.length ?? 0;
+    for (const path of route.paths?.length ? route.paths : ['']) {
+      const regex = path === '' ? null : pathRegex(path, formatVersion);
+      const prefix = regex ? '' : path;
+      const byPath = regex ? [1, route.regex_priority ?? 0, 0] : [0, 0, prefix.length];
+      entries.push({ rule, prefix, regex, methods, hosts, headers, score: [categories, plainHosts, headerCount, ...byPath, -order] });
     }
   });
   entries.sort((a, b) => {
@@ -89,12 +143,20 @@ export function compileRouteEntries<R extends RouteRule>(routes: readonly { rout
   return entries.map(({ score: _score, ...e }) => e);
 }
 
-export function matchRoute<R extends RouteRule>(entries: readonly RouteEntry<R>[], method: string, host: string, path: string): RouteMatch<R> | undefined {
+export function matchRoute<R extends RouteRule>(
+  entries: readonly RouteEntry<R>[], method: string, host: string, path: string, headers: IncomingHttpHeaders = NO_HEADERS,
+): RouteMatch<R> | undefined {
   for (let i = 0; i < entries.length; i++) {
     const e = entries[i]!;
     if (e.prefix !== '' && !prefixMatches(e.prefix, path)) continue;
     if (e.methods !== null && !e.methods.has(method)) continue;
     if (e.hosts !== null && !hostMatches(e.hosts, host)) continue;
+    if (e.headers !== null && !headersMatch(e.headers, headers)) continue;
+    if (e.regex !== null) {
+      const m = e.regex.exec(path);
+      if (m === null) continue;
+      return { rule: e.rule, prefix: m[0], captures: m.groups ? { ...m.groups } : undefined };
+    }
     return e;
   }
   return undefined;

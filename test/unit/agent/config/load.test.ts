@@ -172,16 +172,14 @@ const INVALID: readonly InvalidRow[] = [
   },
   { name: 'log_level not in the list', text: SIDECAR + y('agent:', '  log_level: loud'), path: 'agent.log_level', message: 'must be one of ["fatal","error","warn","info","debug","trace","silent"]' },
   { name: 'unknown decK format version', text: y('_format_version: "4.0"'), path: '_format_version', message: 'must be one of ["3.0","2.1","1.1"]' },
-  { name: 'decK plugins', text: DECK('plugins:', '  - name: cors'), path: 'plugins', message: 'Kong plugins are not supported yet' },
-  { name: 'decK consumers', text: DECK('consumers:', '  - username: bob'), path: 'consumers', message: 'Kong consumers are not supported yet' },
+  { name: 'decK unknown plugin', text: DECK('plugins:', '  - name: no-such-plugin'), path: 'plugins[0].name', message: 'unknown plugin "no-such-plugin"' },
+  { name: 'decK consumer credential without key', text: DECK('consumers:', '  - username: bob', '    keyauth_credentials: [{}]'), path: 'consumers[0].keyauth_credentials[0].key', message: 'is required' },
   { name: 'decK top-level routes', text: DECK('routes:', '  - paths: [/a]'), path: 'routes', message: 'top-level routes are not supported yet' },
-  { name: 'plugins inside edge.kong', text: y('edge:', '  kong:', '    _format_version: "3.0"', '    plugins: []'), path: 'edge.kong.plugins', message: 'Kong plugins are not supported yet' },
+  { name: 'unknown plugin inside edge.kong', text: y('edge:', '  kong:', '    _format_version: "3.0"', '    plugins: [{ name: nope }]'), path: 'edge.kong.plugins[0].name', message: 'unknown plugin "nope"' },
   {
-    // The dedicated "regex paths are not supported yet" rule is unreachable (see the BUG test
-    // below); whichever message wins, the path must be refused at its own YAML path.
-    name: 'regex path',
-    text: DECK('services:', '  - name: a', '    host: a', '    routes:', '      - paths: ["~/x"]'),
-    path: 'services[0].routes[0].paths[0]', message: /regex paths are not supported yet|must start with "\/"/,
+    name: 'invalid regex path',
+    text: DECK('services:', '  - name: a', '    host: a', '    routes:', '      - paths: ["~/x("]'),
+    path: 'services[0].routes[0].paths[0]', message: 'invalid regex',
   },
   { name: 'environment variable not set', text: SIDECAR + y('consul:', '  token: ${NOPE}'), path: 'consul.token', message: 'environment variable NOPE is not set' },
   { name: 'YAML syntax error', text: y('sidecar:', '  listen: [127.0.0.1', 'edge: x'), path: '', message: 'YAML: ' },
@@ -274,9 +272,9 @@ describe('parseConfig', () => {
   // Regression (found as a bug): kongRules() has a dedicated message for regex paths ("~/x"), but the schema's
   // pattern '^/' rejects "~/x" first and validation stops there, so that rule never runs and the
   // user is told 'must start with "/"' instead of "regex paths are not supported yet".
-  it('a regex route path gets the "regex paths are not supported yet" message', () => {
-    const issues = issuesOf(DECK('services:', '  - name: a', '    host: a', '    routes:', '      - paths: ["~/x"]'));
-    findIssue(issues, 'services[0].routes[0].paths[0]', 'regex paths are not supported yet');
+  it('a path that is neither a prefix nor a "~" regex gets the rule as message', () => {
+    const issues = issuesOf(DECK('services:', '  - name: a', '    host: a', '    routes:', '      - paths: ["x"]'));
+    findIssue(issues, 'services[0].routes[0].paths[0]', 'must start with "/"');
   });
 
   // Regression (found as a bug): the HostPort pattern accepts any 1-5 digit port, so "0.0.0.0:99999" (and port 0) passes

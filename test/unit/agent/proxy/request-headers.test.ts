@@ -35,7 +35,7 @@ function one(flat: readonly string[], name: string): string | undefined {
 
 describe('buildUpstreamHeaders', () => {
   it('copies end-to-end headers with their original case and order', () => {
-    const { headers } = buildUpstreamHeaders(fakeReq(['Host', 'api.example.com', 'Accept', '*/*', 'X-Custom', 'a', 'x-custom', 'b', 'Cookie', 'c=1'], UNTRUSTED_PEER), plan(), false);
+    const { headers } = buildUpstreamHeaders(fakeReq(['Host', 'api.example.com', 'Accept', '*/*', 'X-Custom', 'a', 'x-custom', 'b', 'Cookie', 'c=1'], UNTRUSTED_PEER), plan());
     assert.deepEqual(headers.slice(0, 8), ['Accept', '*/*', 'X-Custom', 'a', 'x-custom', 'b', 'Cookie', 'c=1']);
   });
 
@@ -45,7 +45,7 @@ describe('buildUpstreamHeaders', () => {
       'Transfer-Encoding', 'chunked', 'TE', 'trailers', 'Trailer', 'X-Sum', 'Upgrade', 'websocket',
       'Proxy-Authorization', 'Basic eA==', 'Proxy-Authenticate', 'Basic', 'Accept', '*/*',
     ];
-    const { headers } = buildUpstreamHeaders(fakeReq(raw, UNTRUSTED_PEER), plan(), false);
+    const { headers } = buildUpstreamHeaders(fakeReq(raw, UNTRUSTED_PEER), plan());
     for (const h of ['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-authorization', 'proxy-authenticate']) {
       assert.deepEqual(values(headers, h), [], h);
     }
@@ -54,7 +54,7 @@ describe('buildUpstreamHeaders', () => {
 
   it('drops the headers the Connection header names', () => {
     const raw = ['Host', 'h', 'Connection', 'close, X-Secret ,x-other', 'X-Secret', 's', 'X-Other', 'o', 'X-Kept', 'k'];
-    const { headers } = buildUpstreamHeaders(fakeReq(raw, UNTRUSTED_PEER), plan(), false);
+    const { headers } = buildUpstreamHeaders(fakeReq(raw, UNTRUSTED_PEER), plan());
     assert.deepEqual(values(headers, 'x-secret'), []);
     assert.deepEqual(values(headers, 'x-other'), []);
     assert.deepEqual(values(headers, 'x-kept'), ['k']);
@@ -62,8 +62,8 @@ describe('buildUpstreamHeaders', () => {
 
   it('sets Host from the plan, or keeps the client\'s when the plan says null', () => {
     const req = fakeReq(['Host', 'api.example.com'], UNTRUSTED_PEER);
-    assert.equal(one(buildUpstreamHeaders(req, plan({ hostHeader: 'users:8080' }), false).headers, 'host'), 'users:8080');
-    assert.equal(one(buildUpstreamHeaders(req, plan({ hostHeader: null }), false).headers, 'host'), 'api.example.com');
+    assert.equal(one(buildUpstreamHeaders(req, plan({ hostHeader: 'users:8080' })).headers, 'host'), 'users:8080');
+    assert.equal(one(buildUpstreamHeaders(req, plan({ hostHeader: null })).headers, 'host'), 'api.example.com');
   });
 
   describe('from an untrusted peer', () => {
@@ -71,7 +71,7 @@ describe('buildUpstreamHeaders', () => {
       'Host', 'api.example.com', 'X-Forwarded-For', '1.2.3.4', 'X-Forwarded-Proto', 'https',
       'X-Forwarded-Host', 'evil.example', 'X-Forwarded-Port', '1', 'X-Real-IP', '1.2.3.4', 'X-Request-Id', 'client-id',
     ];
-    const up = buildUpstreamHeaders(fakeReq(raw, UNTRUSTED_PEER), plan(), false);
+    const up = buildUpstreamHeaders(fakeReq(raw, UNTRUSTED_PEER), plan());
 
     it('replaces X-Forwarded-For with the peer', () => assert.equal(one(up.headers, 'x-forwarded-for'), UNTRUSTED_PEER));
     it('takes the peer as client IP', () => {
@@ -91,7 +91,7 @@ describe('buildUpstreamHeaders', () => {
       'Host', 'api.example.com', 'X-Forwarded-For', '198.51.100.7', 'x-forwarded-for', '10.1.1.1',
       'X-Forwarded-Proto', 'https', 'X-Forwarded-Host', 'www.example.com', 'X-Forwarded-Port', '443',
     ];
-    const up = buildUpstreamHeaders(fakeReq(raw, TRUSTED_PEER), plan(), false);
+    const up = buildUpstreamHeaders(fakeReq(raw, TRUSTED_PEER), plan());
 
     it('appends the peer to X-Forwarded-For (all values, in order)', () => {
       assert.equal(one(up.headers, 'x-forwarded-for'), `198.51.100.7, 10.1.1.1, ${TRUSTED_PEER}`);
@@ -108,7 +108,7 @@ describe('buildUpstreamHeaders', () => {
   });
 
   it('fills in X-Forwarded-* for a trusted peer that sent none', () => {
-    const up = buildUpstreamHeaders(fakeReq(['Host', 'h.example'], TRUSTED_PEER), plan({ proto: 'https', localPort: 8443 }), false);
+    const up = buildUpstreamHeaders(fakeReq(['Host', 'h.example'], TRUSTED_PEER), plan({ proto: 'https', localPort: 8443 }));
     assert.equal(one(up.headers, 'x-forwarded-for'), TRUSTED_PEER);
     assert.equal(one(up.headers, 'x-forwarded-proto'), 'https');
     assert.equal(one(up.headers, 'x-forwarded-host'), 'h.example');
@@ -117,7 +117,7 @@ describe('buildUpstreamHeaders', () => {
   });
 
   it('trusts nobody with an empty trusted list', () => {
-    const up = buildUpstreamHeaders(fakeReq(['X-Forwarded-For', '1.2.3.4', 'X-Forwarded-Proto', 'https'], TRUSTED_PEER), plan({ trusted: new TrustedProxies([]) }), false);
+    const up = buildUpstreamHeaders(fakeReq(['X-Forwarded-For', '1.2.3.4', 'X-Forwarded-Proto', 'https'], TRUSTED_PEER), plan({ trusted: new TrustedProxies([]) }));
     assert.equal(one(up.headers, 'x-forwarded-for'), TRUSTED_PEER);
     assert.equal(one(up.headers, 'x-forwarded-proto'), 'http');
     assert.equal(up.clientIp, TRUSTED_PEER);
@@ -126,41 +126,29 @@ describe('buildUpstreamHeaders', () => {
   it('never forwards a client-supplied x-meshgate-destination', () => {
     for (const peer of [UNTRUSTED_PEER, TRUSTED_PEER]) {
       const req = fakeReq(['X-Meshgate-Destination', 'admin-1', 'x-meshgate-destination', 'admin-2'], peer);
-      const plain = buildUpstreamHeaders(req, plan(), false);
+      const plain = buildUpstreamHeaders(req, plan());
       assert.deepEqual(values(plain.headers, 'x-meshgate-destination'), []);
-      assert.equal(plain.destinationSlot, -1);
-      const mesh = buildUpstreamHeaders(req, plan(), true);
-      assert.deepEqual(values(mesh.headers, 'x-meshgate-destination'), ['']);
     }
   });
 
   it('never forwards a client-supplied x-forwarded-client-cert', () => {
     for (const peer of [UNTRUSTED_PEER, TRUSTED_PEER]) {
       const req = fakeReq(['Host', 'h', 'X-Forwarded-Client-Cert', 'URI=spiffe://evil/ns/default/dc/dc1/svc/admin'], peer);
-      assert.deepEqual(values(buildUpstreamHeaders(req, plan(), false).headers, 'x-forwarded-client-cert'), []);
+      assert.deepEqual(values(buildUpstreamHeaders(req, plan()).headers, 'x-forwarded-client-cert'), []);
     }
   });
 
   it('passes the verified mesh peer identity as x-forwarded-client-cert, replacing the client\'s', () => {
     const req = fakeReq(['Host', 'h', 'x-forwarded-client-cert', 'URI=spoofed'], UNTRUSTED_PEER);
     const uri = 'spiffe://1111.consul/ns/default/dc/dc1/svc/web';
-    const up = buildUpstreamHeaders(req, plan({ peerUri: uri }), false);
+    const up = buildUpstreamHeaders(req, plan({ peerUri: uri }));
     assert.deepEqual(values(up.headers, 'x-forwarded-client-cert'), [`URI=${uri}`]);
   });
 
-  it('adds one empty destination slot for a mesh hop, at the index it reports', () => {
-    const up = buildUpstreamHeaders(fakeReq(['Host', 'h', 'Accept', '*/*'], UNTRUSTED_PEER), plan(), true);
-    assert.ok(up.destinationSlot > 0);
-    assert.equal(up.destinationSlot % 2, 1, 'a value index');
-    assert.equal(up.headers[up.destinationSlot - 1], 'x-meshgate-destination');
-    assert.equal(up.headers[up.destinationSlot], '');
-    assert.equal(up.headers.length % 2, 0);
-  });
-
   it('produces name/value pairs with each replaced header once', () => {
-    const up = buildUpstreamHeaders(fakeReq(['Host', 'h', 'X-Forwarded-For', 'a', 'X-Forwarded-For', 'b', 'X-Real-IP', 'z'], TRUSTED_PEER), plan(), true);
+    const up = buildUpstreamHeaders(fakeReq(['Host', 'h', 'X-Forwarded-For', 'a', 'X-Forwarded-For', 'b', 'X-Real-IP', 'z'], TRUSTED_PEER), plan());
     assert.equal(up.headers.length % 2, 0);
-    for (const h of ['host', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-port', 'x-real-ip', 'x-request-id', 'x-meshgate-destination']) {
+    for (const h of ['host', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-port', 'x-real-ip', 'x-request-id']) {
       assert.equal(values(up.headers, h).length, 1, h);
     }
   });
