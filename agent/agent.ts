@@ -10,6 +10,7 @@ import { AGENT_DEFAULTS, CONSUL_DEFAULTS, EDGE_DEFAULTS } from '../proto/default
 import { createAdminServer } from './admin/admin-server.js';
 import { ConsulClient } from './discovery/consul-client.js';
 import { startEdge, type StartedEdge } from './edge/start-edge.js';
+import { EdgePeers } from './edge/edge-peers.js';
 import { createRootLogger } from './observe/log.js';
 import { Metrics } from './observe/metrics.js';
 import { createRequestIdSource } from './proxy/request-id.js';
@@ -44,12 +45,21 @@ export async function runAgent(file: string, loaded: LoadedConfig, overrides: Ag
   const accessLog = log.child({ component: 'access' });
 
   let edge: StartedEdge | undefined;
+  let peers: EdgePeers | undefined;
   if (cfg.edge) {
+    const listenAt = overrides.listen ?? cfg.edge.listen ?? EDGE_DEFAULTS.listen;
+    let clusterSize = () => 1;
     edge = await startEdge({
-      listen: overrides.listen ?? cfg.edge.listen ?? EDGE_DEFAULTS.listen, kong: cfg.edge.kong,
+      listen: listenAt, kong: cfg.edge.kong, clusterSize: () => clusterSize(),
       viaSidecars: cfg.edge.via_sidecars ?? true, trustedProxies: cfg.edge.trusted_proxies ?? [], consul,
       log: log.child({ component: 'edge' }), accessLog, metrics, mesh: meshTls ? { tls: meshTls, identity } : undefined, requestId,
     });
+    // a plain decK file is Kong-style and may run without Consul: no self-registration
+    if (!loaded.deckOnly) {
+      peers = new EdgePeers(consul, log.child({ component: 'edge-peers' }), node, parseHostPort(listenAt).host, edge.listener.port);
+      clusterSize = peers.size;
+      peers.start();
+    }
   }
 
   let shuttingDown = false;
@@ -103,13 +113,14 @@ export async function runAgent(file: string, loaded: LoadedConfig, overrides: Ag
       if (shuttingDown) return;
       shuttingDown = true;
       log.info({ signal, drainMs }, 'draining');
+      await peers?.registrar.enterMaintenance(`meshgate ${signal}`);
       if (sidecar) {
         await sidecar.registrar.enterMaintenance(`meshgate ${signal}`);
         // let watchers see the maintenance before the listener stops
         await new Promise((r) => setTimeout(r, Math.min(1000, drainMs)));
       }
       await Promise.all([edge?.listener.drain(drainMs), sidecar?.listener.drain(drainMs), ...(sidecar?.upstreams.map((u) => u.listener.drain(drainMs)) ?? [])]);
-      await sidecar?.registrar.deregister();
+      await Promise.all([sidecar?.registrar.deregister(), peers?.registrar.deregister(), peers?.stop()]);
       await Promise.allSettled([
         ...runtimes().map((rt) => rt?.stop()), sidecar?.registry.close(), sidecar?.authorizer?.stop(), meshTls?.stop(),
       ]);

@@ -1,6 +1,6 @@
-// Keeps this sidecar's services registered with the local Consul agent: registers at start,
-// re-registers within seconds when Consul loses them (a restart), passes TTL checks while the
-// local instance accepts connections, and on shutdown drains (maintenance on) and deregisters.
+// Keeps this agent's registrations in the local Consul agent: registers at start, re-registers
+// within seconds when Consul loses them (a restart), passes TTL checks while the local instance
+// accepts connections, and on shutdown drains (maintenance on) and deregisters.
 import net from 'node:net';
 import type { Logger } from 'pino';
 import type { LocalService } from '../proto/config-schema.js';
@@ -8,50 +8,61 @@ import type { ConsulClient } from '../agent/discovery/consul-client.js';
 import { parseDurationMs } from '../agent/config/duration.js';
 import { checkId, registrationBody, serviceId, sidecarId, type MeshListener, type UpstreamBinding } from './registration.js';
 
-export interface RegistrarOptions {
-  readonly services: readonly LocalService[];
-  readonly mesh: MeshListener;
-  readonly upstreams?: readonly UpstreamBinding[];
-  /** how often to verify the registrations are still there */
-  readonly reconcileMs?: number;
+/** One PUT /v1/agent/service/register and the service ids it must produce. */
+export interface Registration {
+  readonly id: string;
+  /** every id this registration creates (a service and its sidecar) */
+  readonly ids: readonly string[];
+  readonly body: Record<string, unknown>;
+  /** a TTL check this agent passes while host:port accepts connections */
+  readonly ttl?: { readonly checkId: string; readonly host: string; readonly port: number; readonly everyMs: number };
+}
+
+/** A sidecar's local services, each with its connect-proxy registration. */
+export function sidecarRegistrations(services: readonly LocalService[], mesh: MeshListener, upstreams: readonly UpstreamBinding[] = []): Registration[] {
+  return services.map((s) => ({
+    id: serviceId(s), ids: [serviceId(s), sidecarId(s)], body: registrationBody(s, mesh, upstreams),
+    ...(s.check?.ttl ? { ttl: { checkId: checkId(s), host: s.address ?? '127.0.0.1', port: s.port, everyMs: Math.max(500, parseDurationMs(s.check.ttl) / 3) } } : {}),
+  }));
 }
 
 export class Registrar {
   readonly #client: ConsulClient;
   readonly #log: Logger;
-  readonly #opts: RegistrarOptions;
+  readonly #registrations: readonly Registration[];
+  readonly #reconcileMs: number;
   #timer: NodeJS.Timeout | undefined;
   #ttlTimers: NodeJS.Timeout[] = [];
   #registered = false;
   #stopped = false;
   #reconciling = false;
 
-  constructor(client: ConsulClient, log: Logger, opts: RegistrarOptions) {
+  constructor(client: ConsulClient, log: Logger, registrations: readonly Registration[], reconcileMs = 2000) {
     this.#client = client;
     this.#log = log;
-    this.#opts = opts;
+    this.#registrations = registrations;
+    this.#reconcileMs = reconcileMs;
   }
 
-  /** true once every service has been registered at least once */
+  /** true once every registration has been made at least once */
   get registered(): boolean { return this.#registered; }
 
   start(): void {
     void this.#reconcile();
-    this.#timer = setInterval(() => void this.#reconcile(), this.#opts.reconcileMs ?? 2000);
+    this.#timer = setInterval(() => void this.#reconcile(), this.#reconcileMs);
     this.#timer.unref();
-    for (const s of this.#opts.services) {
-      if (!s.check?.ttl) continue;
-      const every = Math.max(500, parseDurationMs(s.check.ttl) / 3);
-      const t = setInterval(() => void this.#passTtl(s), every);
+    for (const r of this.#registrations) {
+      if (!r.ttl) continue;
+      const t = setInterval(() => void this.#passTtl(r), r.ttl.everyMs);
       t.unref();
       this.#ttlTimers.push(t);
     }
   }
 
-  async #register(s: LocalService): Promise<void> {
-    await this.#client.put('/agent/service/register', registrationBody(s, this.#opts.mesh, this.#opts.upstreams));
-    this.#log.info({ service: s.name, id: serviceId(s), sidecar: sidecarId(s) }, 'registered with consul');
-    if (s.check?.ttl) await this.#passTtl(s);
+  async #register(r: Registration): Promise<void> {
+    await this.#client.put('/agent/service/register', r.body);
+    this.#log.info({ ids: r.ids }, 'registered with consul');
+    if (r.ttl) await this.#passTtl(r);
   }
 
   async #reconcile(): Promise<void> {
@@ -59,11 +70,11 @@ export class Registrar {
     this.#reconciling = true;
     try {
       const present = (await this.#client.get<Record<string, unknown>>('/agent/services')).body ?? {};
-      for (const s of this.#opts.services) {
+      for (const r of this.#registrations) {
         if (this.#stopped) return;
-        if (!(serviceId(s) in present) || !(sidecarId(s) in present)) {
-          if (this.#registered) this.#log.warn({ id: serviceId(s) }, 'registration lost (consul restarted?); registering again');
-          await this.#register(s);
+        if (!r.ids.every((id) => id in present)) {
+          if (this.#registered) this.#log.warn({ id: r.id }, 'registration lost (consul restarted?); registering again');
+          await this.#register(r);
         }
       }
       this.#registered = true;
@@ -74,29 +85,30 @@ export class Registrar {
     }
   }
 
-  async #passTtl(s: LocalService): Promise<void> {
-    const up = await canConnect(s.address ?? '127.0.0.1', s.port);
+  async #passTtl(r: Registration): Promise<void> {
+    const t = r.ttl!;
+    const up = await canConnect(t.host, t.port);
     try {
-      await this.#client.put(`/agent/check/${up ? 'pass' : 'fail'}/${encodeURIComponent(checkId(s))}`);
+      await this.#client.put(`/agent/check/${up ? 'pass' : 'fail'}/${encodeURIComponent(t.checkId)}`);
     } catch { /* the reconcile loop reports Consul trouble */ }
   }
 
   /** First step of a drain: marks every service critical so callers stop picking it. */
   async enterMaintenance(reason: string): Promise<void> {
     this.#stopped = true;
-    await Promise.allSettled(this.#opts.services.map((s) =>
-      this.#client.put(`/agent/service/maintenance/${encodeURIComponent(serviceId(s))}`, undefined, { enable: 'true', reason })));
+    await Promise.allSettled(this.#registrations.map((r) =>
+      this.#client.put(`/agent/service/maintenance/${encodeURIComponent(r.id)}`, undefined, { enable: 'true', reason })));
   }
 
   async deregister(): Promise<void> {
     this.#stopped = true;
     clearInterval(this.#timer);
     for (const t of this.#ttlTimers) clearInterval(t);
-    const results = await Promise.allSettled(this.#opts.services.map((s) =>
-      this.#client.put(`/agent/service/deregister/${encodeURIComponent(serviceId(s))}`)));
+    const results = await Promise.allSettled(this.#registrations.map((r) =>
+      this.#client.put(`/agent/service/deregister/${encodeURIComponent(r.id)}`)));
     const failed = results.filter((r) => r.status === 'rejected').length;
     if (failed) this.#log.warn({ failed }, 'some services could not be deregistered');
-    else this.#log.info({ services: this.#opts.services.map(serviceId) }, 'deregistered from consul');
+    else this.#log.info({ ids: this.#registrations.map((r) => r.id) }, 'deregistered from consul');
   }
 }
 

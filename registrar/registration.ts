@@ -81,3 +81,20 @@ export function registrationBody(s: LocalService, mesh: MeshListener, upstreams:
     },
   };
 }
+
+export const EDGE_SERVICE = 'meshgate-edge';
+
+/** An edge agent registers itself, so the Consul UI shows it and edges can count each other. */
+export function edgeRegistrationBody(node: string, listenHost: string, port: number): Record<string, unknown> {
+  const wildcard = listenHost === '0.0.0.0' || listenHost === '::';
+  return {
+    ID: `${EDGE_SERVICE}-${node}-${port}`,
+    Name: EDGE_SERVICE,
+    // a wildcard listener is registered at the node's address; Consul's check runs on this host
+    Address: wildcard ? '' : listenHost,
+    Port: port,
+    Tags: ['meshgate', 'edge'],
+    Meta: { 'meshgate-managed': 'true', node },
+    Check: { Name: 'Edge listener', TCP: hostPort(wildcard ? '127.0.0.1' : listenHost, port), Interval: '5s', DeregisterCriticalServiceAfter: '1m' },
+  };
+}

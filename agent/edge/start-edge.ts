@@ -27,10 +27,14 @@ export interface EdgeParams {
   readonly metrics: Metrics;
   readonly mesh: MeshClient | undefined;
   readonly requestId: () => string;
+  readonly clusterSize?: () => number;
 }
 
 export async function startEdge(p: EdgeParams): Promise<StartedEdge> {
-  const runtime = new EdgeRuntime({ kong: p.kong, viaSidecars: p.viaSidecars, consul: p.consul, log: p.log, metrics: p.metrics, mesh: p.mesh });
+  const runtime = new EdgeRuntime({
+    kong: p.kong, viaSidecars: p.viaSidecars, consul: p.consul, log: p.log, metrics: p.metrics, mesh: p.mesh,
+    ...(p.clusterSize ? { clusterSize: p.clusterSize } : {}),
+  });
   const at = parseHostPort(p.listen);
   const trusted = new TrustedProxies(p.trustedProxies);
   let handler: ReturnType<typeof createEdgeHandler> | undefined;

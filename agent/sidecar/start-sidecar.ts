@@ -12,7 +12,7 @@ import { LOOPBACK_CIDRS, TrustedProxies } from '../proxy/trusted-proxies.js';
 import { IntentionAuthorizer } from '../transport/intention-authorizer.js';
 import { guardMeshServer } from '../transport/mesh-server.js';
 import type { MeshTls } from '../transport/mesh-tls.js';
-import { Registrar } from '../../registrar/registrar.js';
+import { Registrar, sidecarRegistrations } from '../../registrar/registrar.js';
 import { compileLocalTargets } from './local-targets.js';
 import { createSidecarHandler } from './sidecar-handler.js';
 
@@ -77,13 +77,10 @@ export async function startSidecar(p: SidecarParams): Promise<StartedSidecar> {
   }
 
   const advertise = sidecar.advertise ?? (at.host === '0.0.0.0' || at.host === '::' ? '127.0.0.1' : at.host);
-  const registrar = new Registrar(p.consul, log.child({ component: 'registrar' }), {
-    services: sidecar.services, mesh: { address: advertise, port: listener.port },
-    upstreams: (sidecar.upstreams ?? []).map((u, i) => {
-      const b = parseHostPort(u.listen);
-      return { service: u.service, address: b.host, port: upstreams[i]!.listener.port };
-    }),
-  });
+  const registrar = new Registrar(p.consul, log.child({ component: 'registrar' }), sidecarRegistrations(
+    sidecar.services, { address: advertise, port: listener.port },
+    (sidecar.upstreams ?? []).map((u, i) => ({ service: u.service, address: parseHostPort(u.listen).host, port: upstreams[i]!.listener.port })),
+  ));
   registrar.start();
   return { listener, registrar, registry, upstreams, authorizer };
 }

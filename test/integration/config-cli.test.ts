@@ -62,26 +62,40 @@ const CASES: readonly Case[] = [
     expect: ['sidecar.services[0].port'],
   },
   {
-    name: 'an unknown Kong entity (plugins) in a plain decK file',
+    // (plugins are supported since the plugin pipeline landed; certificates are not, yet)
+    name: 'an unknown Kong entity (certificates) in a plain decK file',
+    text: `_format_version: "3.0"
+services:
+  - name: users
+    url: http://127.0.0.1:7001
+    routes: [{ name: users, paths: ["/users"] }]
+certificates:
+  - cert: "-----BEGIN CERTIFICATE-----"
+    key: "-----BEGIN PRIVATE KEY-----"
+`,
+    // the key is on line 6, its value starts on line 7 (the line printed is the value's for now)
+    expect: ['certificates', 'Kong certificates are not supported yet', /\(line [67]\)/],
+  },
+  {
+    name: 'an unknown Kong entity (vaults) under edge.kong',
+    text: `edge:
+  kong:
+    _format_version: "3.0"
+    vaults: [{ name: env, prefix: my-env }]
+`,
+    expect: ['edge.kong.vaults', 'not supported'],
+  },
+  {
+    name: 'an unknown plugin',
     text: `_format_version: "3.0"
 services:
   - name: users
     url: http://127.0.0.1:7001
     routes: [{ name: users, paths: ["/users"] }]
 plugins:
-  - name: rate-limiting
-    config: { minute: 5 }
+  - name: no-such-plugin
 `,
-    expect: ['plugins', 'Kong plugins are not supported yet'],
-  },
-  {
-    name: 'an unknown Kong entity (plugins) under edge.kong',
-    text: `edge:
-  kong:
-    _format_version: "3.0"
-    plugins: [{ name: cors }]
-`,
-    expect: ['edge.kong.plugins', 'not supported'],
+    expect: ['plugins[0].name', 'unknown plugin "no-such-plugin"'],
   },
   {
     name: 'neither a sidecar nor an edge section',
@@ -136,12 +150,15 @@ describe('config and CLI: invalid configs are refused with their YAML paths', fu
   CASES.forEach((c, i) => {
     it(`refuses ${c.name} (validate and agent: exit 2, path on stderr)`, async function () {
       const file = h.writeFile(`invalid-${i}.yaml`, c.text);
-      const v = await meshgate('validate', file);
+      // free ports, in case a bad file were wrongly accepted and the agent started
+      const [listen, admin] = [await h.port(), await h.port()];
+      const [v, a] = await Promise.all([
+        meshgate('validate', file),
+        meshgate('agent', '--config', file, '--listen', `127.0.0.1:${listen}`, '--admin', `127.0.0.1:${admin}`),
+      ]);
       assert.equal(v.code, 2, `validate exit code; stderr:\n${v.stderr}`);
       assertNames(v.stderr, c, 'validate');
       assert.ok(!/^OK$/m.test(v.stdout), 'validate does not print OK');
-      // free ports, in case a bad file were wrongly accepted and the agent started
-      const a = await meshgate('agent', '--config', file, '--listen', `127.0.0.1:${await h.port()}`, '--admin', `127.0.0.1:${await h.port()}`);
       assert.equal(a.code, 2, `agent exit code; stderr:\n${a.stderr}\nstdout:\n${a.stdout}`);
       assertNames(a.stderr, c, 'agent');
     });
@@ -192,8 +209,9 @@ upstreams:
 `),
       h.writeFile('valid-env.yaml', sidecarYaml().replace('consul: { address: "http://127.0.0.1:1" }', `consul: { address: "http://127.0.0.1:1", token: "\${${UNSET}:-fallback}" }`)),
     ];
-    for (const f of files) {
-      const v = await meshgate('validate', f);
+    const results = await Promise.all(files.map((f) => meshgate('validate', f)));
+    for (const [i, f] of files.entries()) {
+      const v = results[i]!;
       assert.equal(v.code, 0, `${path.basename(f)}: ${v.stderr}`);
       assert.equal(v.stdout.trim(), 'OK', path.basename(f));
       assert.equal(v.stderr.trim(), '', path.basename(f));

@@ -9,6 +9,11 @@ function nullable<T extends TSchema>(schema: T) {
   return Type.Optional(Type.Unsafe<Static<T> | null>({ ...schema, type: [schema.type as string, 'null'] }));
 }
 
+/** a string enum with one readable error ("must be equal to one of the allowed values") */
+function oneOf<const V extends readonly string[]>(values: V, fallback: V[number]) {
+  return Type.Unsafe<V[number]>({ type: 'string', enum: [...values], default: fallback });
+}
+
 const limit = () => nullable(Type.Number({ exclusiveMinimum: 0 }));
 
 const redisSchema = Type.Object({
@@ -25,13 +30,10 @@ const redisSchema = Type.Object({
 
 export const rateLimitingConfigSchema = Type.Object({
   second: limit(), minute: limit(), hour: limit(), day: limit(), month: limit(), year: limit(),
-  limit_by: Type.Union([
-    Type.Literal('consumer'), Type.Literal('credential'), Type.Literal('ip'),
-    Type.Literal('service'), Type.Literal('header'), Type.Literal('path'),
-  ], { default: 'consumer' }),
+  limit_by: oneOf(['consumer', 'credential', 'ip', 'service', 'header', 'path'] as const, 'consumer'),
   header_name: nullable(Type.String({ minLength: 1 })),
   path: nullable(Type.String({ pattern: '^/' })),
-  policy: Type.Union([Type.Literal('local'), Type.Literal('cluster'), Type.Literal('redis')], { default: 'local' }),
+  policy: oneOf(['local', 'cluster', 'redis'] as const, 'local'),
   fault_tolerant: Type.Boolean({ default: true }),
   hide_client_headers: Type.Boolean({ default: false }),
   error_code: Type.Integer({ minimum: 100, maximum: 599, default: 429 }),
@@ -49,7 +51,7 @@ export const rateLimitingConfigSchema = Type.Object({
   redis_ssl_verify: nullable(Type.Boolean()),
   redis_server_name: nullable(Type.String()),
   // ours: Kong OSS only has fixed windows
-  window_type: Type.Union([Type.Literal('fixed'), Type.Literal('sliding')], { default: 'fixed' }),
+  window_type: oneOf(['fixed', 'sliding'] as const, 'fixed'),
 }, { additionalProperties: false });
 
 export type RateLimitingConfig = Static<typeof rateLimitingConfigSchema>;

@@ -1,0 +1,87 @@
+// One ioredis client per distinct Redis configuration, shared by every plugin instance that uses
+// it and kept across config reloads (instances of the new config acquire it before the old ones
+// release it). Tuned to fail fast: no offline queue, a command timeout, few retries; ioredis keeps
+// reconnecting in the background and requests go back to Redis once it answers again.
+import { Redis } from 'ioredis';
+import type { RedisSettings } from './config.js';
+import { RedisCounterStore } from './redis-store.js';
+
+/** How often a Redis failure may be logged per connection */
+export const WARN_EVERY_MS = 5000;
+
+export interface SharedRedis {
+  readonly store: RedisCounterStore;
+  readonly client: Redis;
+  /** true at most once per WARN_EVERY_MS for this connection (shared by all instances) */
+  shouldWarn(nowMs: number): boolean;
+  /** Gives back this holder's share; the last one disconnects the client. */
+  release(): void;
+}
+
+interface Entry {
+  readonly client: Redis;
+  readonly store: RedisCounterStore;
+  refs: number;
+  lastWarnMs: number;
+}
+
+const clients = new Map<string, Entry>();
+
+export function redisCacheKey(s: RedisSettings): string {
+  return JSON.stringify([s.host, s.port, s.timeoutMs, s.username ?? null, s.password ?? null, s.database, s.ssl, s.sslVerify, s.serverName ?? null]);
+}
+
+export function createRedisClient(s: RedisSettings): Redis {
+  const client = new Redis({
+    host: s.host,
+    port: s.port,
+    db: s.database,
+    ...(s.username !== undefined ? { username: s.username } : {}),
+    ...(s.password !== undefined ? { password: s.password } : {}),
+    ...(s.ssl ? { tls: { rejectUnauthorized: s.sslVerify, servername: s.serverName ?? s.host } } : {}),
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    // 0 means no timeout for ioredis; Kong's timeout is always set (2000 by default)
+    commandTimeout: s.timeoutMs > 0 ? s.timeoutMs : undefined,
+    connectTimeout: s.timeoutMs > 0 ? s.timeoutMs : 2000,
+    maxRetriesPerRequest: 1,
+    retryStrategy: (times: number) => Math.min(100 * times, 2000),
+  });
+  // failures surface on the commands; without a listener ioredis would print every one
+  client.on('error', () => {});
+  return client;
+}
+
+export function acquireRedis(s: RedisSettings): SharedRedis {
+  const key = redisCacheKey(s);
+  let entry = clients.get(key);
+  if (entry === undefined) {
+    const client = createRedisClient(s);
+    entry = { client, store: new RedisCounterStore(client, { connectTimeoutMs: s.timeoutMs > 0 ? s.timeoutMs : 2000 }), refs: 0, lastWarnMs: -Infinity };
+    clients.set(key, entry);
+  }
+  entry.refs++;
+  const e = entry;
+  let released = false;
+  return {
+    store: e.store,
+    client: e.client,
+    shouldWarn(nowMs) {
+      if (nowMs - e.lastWarnMs < WARN_EVERY_MS) return false;
+      e.lastWarnMs = nowMs;
+      return true;
+    },
+    release() {
+      if (released) return;
+      released = true;
+      if (--e.refs > 0) return;
+      if (clients.get(key) === e) clients.delete(key);
+      e.client.disconnect();
+    },
+  };
+}
+
+/** How many shared clients are open (for tests). */
+export function openRedisClients(): number {
+  return clients.size;
+}
