@@ -1,5 +1,6 @@
 // One meshgate process: an edge, a sidecar, or both, from one validated config.
 import os from 'node:os';
+import { unwatchFile, watchFile, type Stats } from 'node:fs';
 import type { LevelWithSilent } from 'pino';
 import type { LoadedConfig } from './config/load.js';
 import { loadConfigFile } from './config/load.js';
@@ -11,7 +12,7 @@ import { createAdminServer } from './admin/admin-server.js';
 import { ConsulClient } from './discovery/consul-client.js';
 import { startEdge, type StartedEdge } from './edge/start-edge.js';
 import { EdgePeers } from './edge/edge-peers.js';
-import { createRootLogger } from './observe/log.js';
+import { createLoggers } from './observe/log.js';
 import { Metrics } from './observe/metrics.js';
 import { createRequestIdSource } from './proxy/request-id.js';
 import { startSidecar, type StartedSidecar } from './sidecar/start-sidecar.js';
@@ -28,7 +29,7 @@ export async function runAgent(file: string, loaded: LoadedConfig, overrides: Ag
   const cfg = loaded.config;
   const node = cfg.agent?.node ?? os.hostname();
   const roles = [cfg.edge ? 'edge' : '', cfg.sidecar ? 'sidecar' : ''].filter(Boolean).join('+');
-  const log = createRootLogger((cfg.agent?.log_level ?? AGENT_DEFAULTS.log_level) as LevelWithSilent, { node, role: roles });
+  const { root: log, access: accessLog } = createLoggers((cfg.agent?.log_level ?? AGENT_DEFAULTS.log_level) as LevelWithSilent, { node, role: roles });
   const metrics = new Metrics();
   metrics.configReloadSuccess.set(1);
   const consul = new ConsulClient({
@@ -42,7 +43,6 @@ export async function runAgent(file: string, loaded: LoadedConfig, overrides: Ag
   // a plain decK file is Kong-style: no sidecars behind it, so no mesh TLS either
   const meshTls = loaded.deckOnly ? undefined : startMeshTls(cfg, consul, log.child({ component: 'mesh-tls' }), metrics);
   const identity = outboundIdentity(cfg);
-  const accessLog = log.child({ component: 'access' });
 
   let edge: StartedEdge | undefined;
   let peers: EdgePeers | undefined;
@@ -107,6 +107,9 @@ export async function runAgent(file: string, loaded: LoadedConfig, overrides: Ag
     }
   };
   process.on('SIGHUP', () => void reload());
+  // a change of the file reloads it too (polling: works on every filesystem and with editors that replace files)
+  const onFileChange = (cur: Stats, prev: Stats) => { if (cur.mtimeMs !== prev.mtimeMs || cur.size !== prev.size) void reload(); };
+  if (edge) watchFile(file, { interval: 1000 }, onFileChange);
 
   return new Promise<number>((resolve) => {
     const shutdown = async (signal: string) => {
@@ -128,8 +131,10 @@ export async function runAgent(file: string, loaded: LoadedConfig, overrides: Ag
       admin.close();
       admin.closeAllConnections();
       clearInterval(stalenessTimer);
+      unwatchFile(file, onFileChange);
       log.info('stopped');
       log.flush();
+      accessLog.flush();
       resolve(0);
     };
     process.once('SIGTERM', () => void shutdown('SIGTERM'));

@@ -16,10 +16,12 @@ Usage:
             --listen  the edge's public listener (the sidecar's mesh listener if there is no edge)
             --admin   the admin listener (/health /ready /status /metrics), loopback by default
             --consul  the Consul agent's HTTP address, e.g. http://127.0.0.1:8500
+            --allow-unknown-plugins  plugins meshgate does not implement are ignored with a warning
   validate  check FILE; prints every error with its YAML path, or OK. Exit code 2 when invalid.
   demo      run the demo mesh: Consul, sample services behind sidecars, an edge on :8080
 
-Signals: SIGTERM/SIGINT drain and exit 0; SIGHUP reloads the edge config (a bad file keeps the old one).
+Signals: SIGTERM/SIGINT drain and exit 0; SIGHUP (or a change of FILE) reloads the edge config;
+an invalid file is rejected and the running config keeps serving.
 `;
 
 export const EXIT_INVALID_CONFIG = 2;
@@ -44,7 +46,7 @@ export async function main(argv: string[]): Promise<number> {
       args: argv, allowPositionals: true,
       options: {
         config: { type: 'string', short: 'c' }, listen: { type: 'string' }, admin: { type: 'string' },
-        consul: { type: 'string' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean', short: 'v' },
+        consul: { type: 'string' }, 'allow-unknown-plugins': { type: 'boolean' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean', short: 'v' },
       },
     });
   } catch (err) {
@@ -52,6 +54,8 @@ export async function main(argv: string[]): Promise<number> {
     return 64;
   }
   const { values, positionals } = parsed;
+  // for migrations from Kong: plugins meshgate does not know become warnings instead of errors
+  if (values['allow-unknown-plugins']) process.env.MESHGATE_ALLOW_UNKNOWN_PLUGINS = '1';
   if (values.version) { process.stdout.write(`meshgate ${version()}\n`); return 0; }
   const command = positionals[0];
   if (values.help || command === undefined || command === 'help') { process.stdout.write(HELP); return command === undefined && !values.help ? 64 : 0; }

@@ -1,19 +1,26 @@
-import { pino, type Logger, type LevelWithSilent } from 'pino';
+import { pino, type DestinationStream, type Logger, type LevelWithSilent } from 'pino';
 
 export type { Logger };
 
-/**
- * One root logger per process; components take children made once at start-up.
- * Secrets never reach a line: these paths are redacted wherever they appear.
- */
-export function createRootLogger(level: LevelWithSilent, bindings: Record<string, unknown>): Logger {
-  return pino({
-    level,
-    base: { pid: process.pid, ...bindings },
-    timestamp: pino.stdTimeFunctions.isoTime,
-    redact: {
-      paths: ['token', '*.token', 'headers.authorization', 'headers.cookie', 'headers["x-consul-token"]', 'consul.token'],
-      censor: '[redacted]',
-    },
-  }, pino.destination({ dest: 1, sync: false }));
+const REDACT = {
+  paths: ['token', '*.token', 'headers.authorization', 'headers.cookie', 'headers["x-consul-token"]', 'consul.token'],
+  censor: '[redacted]',
+};
+
+export interface Loggers {
+  readonly root: Logger;
+  /**
+   * The access log: its entries are built in one place (writeAccessLog) from fields that never
+   * hold a secret, so it skips redaction, which would cost on every request.
+   */
+  readonly access: Logger;
+}
+
+/** One destination per process; components take children made once at start-up. */
+export function createLoggers(level: LevelWithSilent, bindings: Record<string, unknown>): Loggers {
+  const destination: DestinationStream = pino.destination({ dest: 1, sync: false });
+  const base = { pid: process.pid, ...bindings };
+  const root = pino({ level, base, timestamp: pino.stdTimeFunctions.isoTime, redact: REDACT }, destination);
+  const access = pino({ level, base: { ...base, component: 'access' }, timestamp: pino.stdTimeFunctions.isoTime }, destination);
+  return { root, access };
 }

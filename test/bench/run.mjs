@@ -15,7 +15,7 @@ import {
 } from './lib/configs.mjs';
 import { freePorts, httpGet, sleep, waitFor, waitForStatus } from './lib/net.mjs';
 import {
-  cleanupAll, hasTaskset, installCleanupHandlers, makeTempDir, runBounded, startChild, stopChild, tailLog,
+  cleanupAll, hasTaskset, installCleanupHandlers, isStopping, makeTempDir, runBounded, startChild, stopChild, tailLog,
 } from './lib/proc.mjs';
 import { foreignLoad } from './lib/cpu.mjs';
 import { parseDurationMs, parseWrk, runWrk } from './lib/wrk.mjs';
@@ -432,6 +432,7 @@ class Bench {
   }
 
   async wrk(c, connections, durationS) {
+    if (isStopping()) return { ok: false, error: 'stopping' };
     // A contestant whose process died is not measured again.
     const dead = c.procs.find((p) => !p.alive());
     if (dead) return { ok: false, error: `${dead.name} exited (code ${dead.code})` };
@@ -444,6 +445,7 @@ class Bench {
     const maxC = Math.max(...opts.connections);
     this.log(`\nwarm-up: ${opts.warmup} s per contestant at ${maxC} connections`);
     for (const c of this.contestants) {
+      if (isStopping()) return;
       const r = await this.wrk(c, maxC, opts.warmup);
       this.log(`  warm-up ${c.key}: ${r.ok ? `${fmtInt(r.rps)} req/s` : r.error}`);
       await sleep(500);
@@ -477,6 +479,7 @@ class Bench {
   }
 
   async measureOne(runs, c, connections, round, label) {
+    if (isStopping()) return;
     const r = await this.wrk(c, connections, this.opts.duration);
     const { raw, ...rest } = r;
     runs.push({ round, key: c.key, connections, noisy: isNoisy(r), ...rest });
@@ -638,6 +641,8 @@ async function main() {
     ? `proxy under test on CPU ${PROXY_CPU} (taskset -c ${PROXY_CPU}); wrk (1 thread) + upstream on CPU ${LOAD_CPU}; `
       + `two-hop: both proxy hops share CPU ${PROXY_CPU}, consul on CPU ${LOAD_CPU}`
     : 'taskset unavailable: NOTHING IS PINNED, numbers are noisy';
+  // This orchestrator (sampling /proc, spawning wrk) stays off the proxy's CPU.
+  if (hasTaskset()) spawnSync('taskset', ['-a', '-p', '-c', String(LOAD_CPU), String(process.pid)], { stdio: 'ignore' });
   const started = new Date();
   bench.log(`meshgate bench - ${started.toISOString()} - ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), node ${process.version}`);
   bench.log(`pinning: ${pinning}`);

@@ -48,7 +48,7 @@ export const jwtConfigSchema = Type.Object({
   leeway_s: Type.Integer({ minimum: 0, maximum: 3600, default: 0, description: 'meshgate: clock skew allowed on exp and nbf' }),
 }, { additionalProperties: false });
 
-/** Kong's entity check, and ours for the JWKS settings. */
+/** Kong's entity check: maximum_expiration needs exp among the verified claims. */
 export function validateJwtConfig(config: JwtConfig): { path: string; message: string }[] {
   const out: { path: string; message: string }[] = [];
   if (config.maximum_expiration > 0 && !(config.claims_to_verify ?? []).includes('exp')) {

@@ -3,7 +3,7 @@
 // request: the request is allowed only if every period is under its limit, and only then are
 // the counters incremented — a refused request does not count, as in Kong, where the counters
 // are incremented only for requests that go through.
-import { nextWindow, previousWeight, previousWindow, windowAt, type Period, type Window } from './windows.js';
+import { nextWindow, previousWeight, previousWindow, slidingEstimate, windowAt, type Period, type Window } from './windows.js';
 
 /** Keys outlive their window a little, so agents with slightly skewed clocks agree. */
 export const EXPIRY_SLACK_MS = 1000;
@@ -84,7 +84,7 @@ export function planHit(
 
 /** Requests used in period i's window (a sliding estimate when weights are set). */
 export function used(req: CounterRequest, res: CounterResult, i: number): number {
-  return res.counts[i]! + res.previous[i]! * req.weights[i]!;
+  return slidingEstimate(res.counts[i]!, res.previous[i]!, req.weights[i]!);
 }
 
 /** The same limits divided among `clusterSize` agents (at least 1 each). */

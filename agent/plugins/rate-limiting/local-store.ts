@@ -3,6 +3,7 @@
 // windows are swept at most once per sweep interval, and past maxEntries the oldest counters
 // are dropped (a flood of distinct identifiers then forgets the oldest ones, not the process).
 import type { CounterRequest, CounterResult, CounterStore } from './counters.js';
+import { slidingEstimate } from './windows.js';
 
 interface Counter {
   count: number;
@@ -44,7 +45,7 @@ export class LocalCounterStore implements CounterStore {
     for (let i = 0; i < n; i++) {
       counts[i] = this.count(req.keys[i]!, nowMs);
       previous[i] = req.previousKeys !== null ? this.count(req.previousKeys[i]!, nowMs) : 0;
-      if (counts[i]! + previous[i]! * req.weights[i]! >= req.limits[i]!) allowed = false;
+      if (slidingEstimate(counts[i]!, previous[i]!, req.weights[i]!) >= req.limits[i]!) allowed = false;
     }
     if (allowed) {
       for (let i = 0; i < n; i++) counts[i] = this.#increment(req.keys[i]!, req.expireAtMs[i]!, nowMs);

@@ -4,25 +4,36 @@
 // reconnecting in the background and requests go back to Redis once it answers again.
 import { Redis } from 'ioredis';
 import type { RedisSettings } from './config.js';
+import type { CounterStore } from './counters.js';
 import { RedisCounterStore } from './redis-store.js';
 
 /** How often a Redis failure may be logged per connection */
 export const WARN_EVERY_MS = 5000;
 
 export interface SharedRedis {
-  readonly store: RedisCounterStore;
-  readonly client: Redis;
+  readonly store: CounterStore;
   /** true at most once per WARN_EVERY_MS for this connection (shared by all instances) */
   shouldWarn(nowMs: number): boolean;
   /** Gives back this holder's share; the last one disconnects the client. */
   release(): void;
 }
 
+/** Says yes at most once per everyMs. */
+export class WarnThrottle {
+  #lastMs = -Infinity;
+  constructor(readonly everyMs = WARN_EVERY_MS) {}
+  shouldWarn(nowMs: number): boolean {
+    if (nowMs - this.#lastMs < this.everyMs) return false;
+    this.#lastMs = nowMs;
+    return true;
+  }
+}
+
 interface Entry {
   readonly client: Redis;
   readonly store: RedisCounterStore;
+  readonly warn: WarnThrottle;
   refs: number;
-  lastWarnMs: number;
 }
 
 const clients = new Map<string, Entry>();
@@ -57,7 +68,7 @@ export function acquireRedis(s: RedisSettings): SharedRedis {
   let entry = clients.get(key);
   if (entry === undefined) {
     const client = createRedisClient(s);
-    entry = { client, store: new RedisCounterStore(client, { connectTimeoutMs: s.timeoutMs > 0 ? s.timeoutMs : 2000 }), refs: 0, lastWarnMs: -Infinity };
+    entry = { client, store: new RedisCounterStore(client, { connectTimeoutMs: s.timeoutMs > 0 ? s.timeoutMs : 2000 }), warn: new WarnThrottle(), refs: 0 };
     clients.set(key, entry);
   }
   entry.refs++;
@@ -65,12 +76,7 @@ export function acquireRedis(s: RedisSettings): SharedRedis {
   let released = false;
   return {
     store: e.store,
-    client: e.client,
-    shouldWarn(nowMs) {
-      if (nowMs - e.lastWarnMs < WARN_EVERY_MS) return false;
-      e.lastWarnMs = nowMs;
-      return true;
-    },
+    shouldWarn: (nowMs) => e.warn.shouldWarn(nowMs),
     release() {
       if (released) return;
       released = true;

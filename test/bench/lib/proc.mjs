@@ -10,6 +10,11 @@ const children = new Set(); // { name, pid, child, exited: Promise<{code, signal
 const tempDirs = new Set();
 let cleaningUp = null;
 
+/** True once cleanup has begun (signal, error, exit): loops should stop starting work. */
+export function isStopping() {
+  return cleaningUp !== null;
+}
+
 let tasksetOk = null;
 export function hasTaskset() {
   if (tasksetOk === null) {
@@ -36,6 +41,7 @@ export function makeTempDir(prefix = 'meshgate-bench-') {
  * Returns a handle { name, pid, log, exited, alive() }.
  */
 export function startChild(name, argv, { log, cwd, env, cpu = null } = {}) {
+  if (isStopping()) throw new Error('stopping');
   const full = pinned(cpu, argv);
   const fd = fs.openSync(log, 'a');
   let child;
@@ -146,6 +152,7 @@ export function installCleanupHandlers() {
 
 /** Runs a short command to completion with a hard time bound. */
 export function runBounded(argv, { timeoutMs, cwd, env, cpu = null } = {}) {
+  if (isStopping()) return Promise.resolve({ code: null, signal: null, stdout: '', stderr: 'stopping', timedOut: false });
   const full = pinned(cpu, argv);
   return new Promise((resolve) => {
     let out = '';
