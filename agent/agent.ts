@@ -9,6 +9,7 @@ import { parseDurationMs } from './config/duration.js';
 import { parseHostPort } from './config/host-port.js';
 import { AGENT_DEFAULTS, CONSUL_DEFAULTS, EDGE_DEFAULTS } from '../proto/defaults.js';
 import { createAdminServer } from './admin/admin-server.js';
+import { AdminRoutes } from './admin/admin-routes.js';
 import { ConsulClient } from './discovery/consul-client.js';
 import { startEdge, type StartedEdge } from './edge/start-edge.js';
 import { EdgePeers } from './edge/edge-peers.js';
@@ -44,13 +45,14 @@ export async function runAgent(file: string, loaded: LoadedConfig, overrides: Ag
   const meshTls = loaded.deckOnly ? undefined : startMeshTls(cfg, consul, log.child({ component: 'mesh-tls' }), metrics);
   const identity = outboundIdentity(cfg);
 
+  const adminRoutes = new AdminRoutes();
   let edge: StartedEdge | undefined;
   let peers: EdgePeers | undefined;
   if (cfg.edge) {
     const listenAt = overrides.listen ?? cfg.edge.listen ?? EDGE_DEFAULTS.listen;
     let clusterSize = () => 1;
     edge = await startEdge({
-      listen: listenAt, kong: cfg.edge.kong, clusterSize: () => clusterSize(),
+      listen: listenAt, kong: cfg.edge.kong, clusterSize: () => clusterSize(), admin: adminRoutes,
       viaSidecars: cfg.edge.via_sidecars ?? true, trustedProxies: cfg.edge.trusted_proxies ?? [], consul,
       log: log.child({ component: 'edge' }), accessLog, metrics, mesh: meshTls ? { tls: meshTls, identity } : undefined, requestId,
     });
@@ -69,7 +71,7 @@ export async function runAgent(file: string, loaded: LoadedConfig, overrides: Ag
     && (!cfg.sidecar || (sidecar !== undefined && sidecar.registrar.registered && sidecar.upstreams.every((u) => u.runtime.table.loaded)));
   const adminAt = parseHostPort(overrides.admin ?? cfg.agent?.admin ?? AGENT_DEFAULTS.admin);
   const admin = createAdminServer({
-    ready, registry: metrics.registry,
+    ready, registry: metrics.registry, routes: adminRoutes,
     status: () => statusReport({
       node, roles, startedAt: started, ready: ready(), edge: edge?.runtime, sidecarDraining: sidecar?.listener.draining(),
       upstreams: sidecar?.upstreams.map((u) => u.runtime), mesh: meshTls?.material, identity,

@@ -1,14 +1,16 @@
 // Admin listener (loopback by default): liveness, readiness, status JSON, Prometheus metrics.
 import http from 'node:http';
 import type { Registry } from 'prom-client';
+import type { AdminRoutes } from './admin-routes.js';
 
 export interface AdminSources {
   readonly ready: () => boolean;
   readonly status: () => unknown;
   readonly registry: Registry;
+  readonly routes?: AdminRoutes;
 }
 
-function json(res: http.ServerResponse, status: number, body: unknown): void {
+export function json(res: http.ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body, (_k, v) => (v === Infinity ? null : v), 2);
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
   res.end(text);
@@ -16,7 +18,14 @@ function json(res: http.ServerResponse, status: number, body: unknown): void {
 
 export function createAdminServer(src: AdminSources): http.Server {
   return http.createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    const extra = src.routes?.find(req.method ?? 'GET', path);
+    if (extra !== undefined) {
+      Promise.resolve(extra.handler(req, res, decodeURIComponent(extra.rest))).catch((err: Error) => {
+        if (!res.headersSent) json(res, 500, { message: err.message });
+      });
+      return;
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') return json(res, 405, { message: 'Method not allowed' });
     switch (path) {
       case '/health': return json(res, 200, { status: 'alive' });

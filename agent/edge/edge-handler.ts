@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import { ERRORS, type ErrorCode } from '../../proto/errors.js';
 import { roundMs, writeAccessLog } from '../observe/access-log.js';
 import { RequestContext } from '../plugins/context.js';
-import { runAccess, runLog, runResponseHeaders, runTransformBody } from '../plugins/pipeline.js';
+import { collectTaps, runAccess, runLog, runResponseHeaders, runTransformBody } from '../plugins/pipeline.js';
 import type { ShortCircuit } from '../plugins/plugin.js';
 import { Exchange, sendError, sendJson, type ExchangeOutcome, type ResponseHooks } from '../proxy/forward.js';
 import { buildUpstreamHeaders } from '../proxy/request-headers.js';
@@ -30,6 +30,7 @@ function pluginHooks(ctx: RequestContext): ResponseHooks {
   return {
     headers: (status, headers) => runResponseHeaders(ctx, status, headers),
     body: (body, headers) => runTransformBody(ctx, body, headers),
+    taps: (status, headers) => collectTaps(ctx, status, headers),
   };
 }
 

@@ -11,6 +11,7 @@ import type { ServicePool } from '../pool/service-pool.js';
 import { bindRouteTable, compileEdgeBlueprint, RouteTable, type EdgeBlueprint } from '../table/route-table.js';
 import type { MeshTls } from '../transport/mesh-tls.js';
 import type { ConnectionOptions } from '../pool/endpoint-registry.js';
+import { AdminRoutes } from '../admin/admin-routes.js';
 
 /** How this agent calls sidecars: mTLS under `identity`, or plain HTTP when mesh TLS is disabled. */
 export interface MeshClient {
@@ -27,6 +28,8 @@ export interface EdgeRuntimeOptions {
   readonly mesh: MeshClient | undefined;
   /** live edge agents in the cluster (≥ 1), for plugins' cluster-aware fallbacks */
   readonly clusterSize?: () => number;
+  /** where plugins add admin endpoints */
+  readonly admin?: AdminRoutes;
 }
 
 function closeInstances(bp: EdgeBlueprint): void {
@@ -42,6 +45,7 @@ export class EdgeRuntime {
   readonly #consul: ConsulClient;
   readonly #mesh: MeshClient | undefined;
   readonly #clusterSize: () => number;
+  readonly #admin: AdminRoutes;
   #discovery: ServiceDiscovery | undefined;
   #blueprint: EdgeBlueprint;
   #table: RouteTable;
@@ -52,6 +56,7 @@ export class EdgeRuntime {
     this.#consul = o.consul;
     this.#mesh = o.mesh;
     this.#clusterSize = o.clusterSize ?? (() => 1);
+    this.#admin = o.admin ?? new AdminRoutes();
     this.#blueprint = compileEdgeBlueprint(o.kong, o.viaSidecars, this.#chainEnv());
     this.#table = this.#bind();
     this.#watch();
@@ -72,7 +77,7 @@ export class EdgeRuntime {
 
   #chainEnv() {
     // live edge agents: this one plus the other edges Consul knows (see clusterSize in agent.ts)
-    return { log: this.#log.child({ component: 'plugins' }), clusterSize: this.#clusterSize };
+    return { log: this.#log.child({ component: 'plugins' }), clusterSize: this.#clusterSize, admin: this.#admin };
   }
 
   rebuild(): void {

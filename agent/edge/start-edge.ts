@@ -6,6 +6,7 @@ import { parseHostPort } from '../config/host-port.js';
 import type { ConsulClient } from '../discovery/consul-client.js';
 import { listen, type Listener } from '../http-listener.js';
 import type { Metrics } from '../observe/metrics.js';
+import type { AdminRoutes } from '../admin/admin-routes.js';
 import { TrustedProxies } from '../proxy/trusted-proxies.js';
 import { createEdgeHandler } from './edge-handler.js';
 import { EdgeRuntime, type MeshClient } from './edge-runtime.js';
@@ -28,12 +29,13 @@ export interface EdgeParams {
   readonly mesh: MeshClient | undefined;
   readonly requestId: () => string;
   readonly clusterSize?: () => number;
+  readonly admin?: AdminRoutes;
 }
 
 export async function startEdge(p: EdgeParams): Promise<StartedEdge> {
   const runtime = new EdgeRuntime({
     kong: p.kong, viaSidecars: p.viaSidecars, consul: p.consul, log: p.log, metrics: p.metrics, mesh: p.mesh,
-    ...(p.clusterSize ? { clusterSize: p.clusterSize } : {}),
+    ...(p.clusterSize ? { clusterSize: p.clusterSize } : {}), ...(p.admin ? { admin: p.admin } : {}),
   });
   const at = parseHostPort(p.listen);
   const trusted = new TrustedProxies(p.trustedProxies);

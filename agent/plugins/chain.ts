@@ -4,6 +4,7 @@
 // can only apply once a consumer is known, so they form alternative chains switched to after
 // authentication.
 import type { Logger } from 'pino';
+import type { AdminRoutes } from '../admin/admin-routes.js';
 import type { ConsumerIndex } from './consumers.js';
 import type { PluginInstance } from './plugin.js';
 import type { ResolvedPlugin } from './plugin-config.js';
@@ -24,6 +25,7 @@ export interface ChainEnv {
   readonly log: Logger;
   readonly consumers: ConsumerIndex;
   readonly clusterSize: () => number;
+  readonly admin: AdminRoutes;
 }
 
 function rank(p: ResolvedPlugin, route: ChainRoute, consumerId: string | null, consumers: ConsumerIndex): number {
@@ -70,7 +72,7 @@ export class ChainCompiler {
         i = p.factory.create(p.config, {
           log: this.#env.log.child({ plugin: p.factory.name, route: route.name }), consumers: this.#env.consumers,
           scope: { route: route.name, service: route.service, ...(p.scope.consumer !== undefined ? { consumer: p.scope.consumer } : {}) },
-          clusterSize: this.#env.clusterSize,
+          clusterSize: this.#env.clusterSize, admin: this.#env.admin,
         });
         instances.set(p, i);
         this.created.push(i);

@@ -3,7 +3,7 @@
 // response phases over whatever chain was active.
 import type { RequestContext } from './context.js';
 import type { PluginChain } from './chain.js';
-import type { PluginInstance, ShortCircuit } from './plugin.js';
+import type { BodyTap, PluginInstance, ShortCircuit } from './plugin.js';
 import { FlatHeaderList } from './header-list.js';
 
 export type AccessDone = (shortCircuit: ShortCircuit | null, error?: unknown) => void;
@@ -62,6 +62,17 @@ export function runResponseHeaders(ctx: RequestContext, status: number, flat: st
     if (p.wantsBody?.(ctx, status, headers)) wantsBody = true;
   }
   return wantsBody;
+}
+
+/** The body taps of the active plugins for this response (after the header phase). */
+export function collectTaps(ctx: RequestContext, status: number, flat: string[]): BodyTap[] | null {
+  let taps: BodyTap[] | null = null;
+  const headers = new FlatHeaderList(flat);
+  for (const p of ctx.plugins) {
+    const t = p.tapBody?.(ctx, status, headers) ?? null;
+    if (t !== null) (taps ??= []).push(t);
+  }
+  return taps;
 }
 
 export function runTransformBody(ctx: RequestContext, body: Buffer, flat: string[]): Buffer {

@@ -5,6 +5,7 @@ import type { TSchema } from '@sinclair/typebox';
 import type { Logger } from 'pino';
 import type { RequestContext } from './context.js';
 import type { ConsumerIndex } from './consumers.js';
+import type { AdminRoutes } from '../admin/admin-routes.js';
 
 /** An answer produced at the edge instead of proxying (401, 403, 429, a CORS preflight …). */
 export interface ShortCircuit {
@@ -34,10 +35,24 @@ export interface PluginInstance {
    */
   wantsBody?(ctx: RequestContext, status: number, headers: ResponseHeaderList): boolean;
   transformBody?(ctx: RequestContext, body: Buffer, headers: ResponseHeaderList): Buffer;
+  /**
+   * Sees the response body as it streams to the client, without holding it back (a cache
+   * filling itself). Return null to skip this response.
+   */
+  tapBody?(ctx: RequestContext, status: number, headers: ResponseHeaderList): BodyTap | null;
   /** After the response was sent (or failed); never throws into the request. */
   log?(ctx: RequestContext, status: number): void;
   /** When the instance is replaced by a reload (close timers, connections). */
   close?(): void | Promise<void>;
+}
+
+/** A copy of the response body as it streams: chunks in order, then end() or abort(). */
+export interface BodyTap {
+  chunk(data: Buffer): void;
+  /** the whole body was delivered to the client */
+  end(): void;
+  /** the body was cut short (upstream error, client gone): drop what was collected */
+  abort(): void;
 }
 
 /** Everything a plugin may need at creation time, shared by all instances. */
@@ -48,6 +63,8 @@ export interface PluginEnv {
   readonly scope: { readonly route?: string; readonly service?: string; readonly consumer?: string };
   /** live edge agents known from Consul (≥ 1), for cluster-aware fallbacks */
   readonly clusterSize: () => number;
+  /** admin endpoints (loopback listener), e.g. a cache purge; unregister in close() */
+  readonly admin?: AdminRoutes;
 }
 
 export interface PluginFactory<C = Record<string, unknown>> {

@@ -27,6 +27,8 @@ export interface ResponseHooks {
   /** may edit `headers` (flat, in place); returns true to get the whole body in `body` first */
   headers(status: number, headers: string[]): boolean;
   body(body: Buffer, headers: string[]): Buffer;
+  /** copies of the streamed body for observers (after headers); null for none */
+  taps?(status: number, headers: string[]): readonly { chunk(b: Buffer): void; end(): void; abort(): void }[] | null;
 }
 
 /** What a finished exchange reports, for the single access-log line and the metrics. */
@@ -82,6 +84,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
   /** response headers held back while the body is buffered for a hook */
   #held: string[] | null = null;
   #chunks: Buffer[] | null = null;
+  #taps: readonly { chunk(b: Buffer): void; end(): void; abort(): void }[] | null = null;
 
   constructor(init: ExchangeInit) {
     const { req, plan, headers } = init;
@@ -157,6 +160,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
       this.#chunks = [];
       return true;
     }
+    if (this.#hooks?.taps !== undefined) this.#taps = this.#hooks.taps(statusCode, headers);
     res.writeHead(statusCode, headers);
     return true;
   }
@@ -167,6 +171,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     if (this.#swallow) return true;
     this.#bytes += chunk.length;
     if (this.#chunks !== null) { this.#chunks.push(chunk); return true; }
+    if (this.#taps !== null) for (const t of this.#taps) t.chunk(chunk);
     if (this.#res.write(chunk)) return true;
     this.#res.once('drain', this.#onDrain);
     return false;
@@ -188,6 +193,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
       this.#bytes = body.length;
     } else {
       this.#res.end();
+      if (this.#taps !== null) for (const t of this.#taps) t.end();
+      this.#taps = null;
     }
     this.#finish();
   }
@@ -256,6 +263,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
   #finish(): void {
     if (this.#finished) return;
     this.#finished = true;
+    if (this.#taps !== null) { for (const t of this.#taps) t.abort(); this.#taps = null; }
     this.#done({
       status: this.#status, bytes: this.#bytes, upstreamMs: this.#upstreamMs,
       endpoint: this.#member?.key ?? '', attempts: this.#attempts, ...(this.#error ? { error: this.#error } : {}),

@@ -56,7 +56,7 @@ export class RateLimiter implements PluginInstance {
   async #viaRedis(redis: SharedRedis, ctx: RequestContext, plan: HitPlan, nowMs: number): Promise<AccessResult> {
     let res: CounterResult;
     try {
-      res = await redis.store.hit(plan.request);
+      res = await redis.store.hit(plan.request, nowMs);
     } catch (err) {
       const warn = redis.shouldWarn(this.#now());
       if (!this.settings.faultTolerant) {
