@@ -53,6 +53,7 @@ export async function runAgent(file: string, loaded: LoadedConfig, overrides: Ag
     let clusterSize = () => 1;
     edge = await startEdge({
       listen: listenAt, kong: cfg.edge.kong, clusterSize: () => clusterSize(), admin: adminRoutes,
+      ...(cfg.edge.limits ? { limits: cfg.edge.limits } : {}),
       viaSidecars: cfg.edge.via_sidecars ?? true, trustedProxies: cfg.edge.trusted_proxies ?? [], consul,
       log: log.child({ component: 'edge' }), accessLog, metrics, mesh: meshTls ? { tls: meshTls, identity } : undefined, requestId,
     });

@@ -11,12 +11,30 @@ export interface Listener {
   drain(timeoutMs: number): Promise<boolean>;
 }
 
+export interface ListenerLimitsMs {
+  readonly headerTimeoutMs: number;
+  readonly requestTimeoutMs: number;
+  readonly keepAliveTimeoutMs: number;
+  readonly maxConnections: number;
+  readonly maxHeaderSize?: number;
+}
+
+export const DEFAULT_LIMITS: ListenerLimitsMs = {
+  headerTimeoutMs: 10_000, requestTimeoutMs: 300_000, keepAliveTimeoutMs: 60_000, maxConnections: 10_000,
+};
+
 export async function listen(
   host: string, port: number, handler: (req: http.IncomingMessage, res: http.ServerResponse) => void,
   tls?: { options: https.ServerOptions; prepare: (server: https.Server) => void },
+  limits: ListenerLimitsMs = DEFAULT_LIMITS,
 ): Promise<Listener> {
   let draining = false;
-  const serverOptions = { keepAliveTimeout: 65_000, requestTimeout: 300_000, headersTimeout: 60_000 };
+  // a slow client (one header byte every few seconds) is cut off after headerTimeoutMs: Node checks
+  // the timers every connectionsCheckingInterval, so that interval must be short too
+  const serverOptions: http.ServerOptions = {
+    keepAliveTimeout: limits.keepAliveTimeoutMs, requestTimeout: limits.requestTimeoutMs, headersTimeout: limits.headerTimeoutMs,
+    connectionsCheckingInterval: Math.min(1000, limits.headerTimeoutMs), ...(limits.maxHeaderSize ? { maxHeaderSize: limits.maxHeaderSize } : {}),
+  };
   const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => {
     if (draining) res.setHeader('connection', 'close');
     handler(req, res);
@@ -29,6 +47,7 @@ export async function listen(
   } else {
     server = http.createServer(serverOptions, onRequest);
   }
+  server.maxConnections = limits.maxConnections;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => { server.off('error', reject); resolve(); });

@@ -144,6 +144,7 @@ const KongService = Type.Object({
   connect_timeout: Type.Optional(Millis),
   read_timeout: Type.Optional(Millis),
   write_timeout: Type.Optional(Millis),
+  per_try_timeout: Type.Optional(Type.Integer({ minimum: 1, maximum: 2 ** 31 - 2, description: 'meshgate: ms to wait for response headers per attempt; a timed-out idempotent request is retried on another endpoint' })),
   enabled: Type.Optional(Type.Boolean()),
   tags: Type.Optional(Tags),
   routes: Type.Optional(Type.Array(KongRoute)),
@@ -156,11 +157,45 @@ const KongTarget = Type.Object({
   tags: Type.Optional(Tags),
 }, Strict);
 
+const Statuses = Type.Array(Type.Integer({ minimum: 100, maximum: 999 }));
+const Count = Type.Integer({ minimum: 0, maximum: 255 });
+const Seconds = Type.Number({ minimum: 0, maximum: 65535 });
+
+/** Kong's upstream healthchecks, plus meshgate's ejection settings (Envoy's outlier detection). */
+const KongHealthchecks = Type.Object({
+  threshold: Type.Optional(Type.Number({ minimum: 0, maximum: 100, description: 'panic threshold %: below this share of available targets, all are used' })),
+  active: Type.Optional(Type.Object({
+    type: Type.Optional(Type.Union([Type.Literal('http'), Type.Literal('https'), Type.Literal('tcp')])),
+    http_path: Type.Optional(Str('^/', 'must start with "/"')),
+    timeout: Type.Optional(Seconds),
+    concurrency: Type.Optional(Type.Integer({ minimum: 1, maximum: 2147483648 })),
+    https_verify_certificate: Type.Optional(Type.Boolean()),
+    https_sni: Type.Optional(Type.String()),
+    headers: Type.Optional(Type.Record(Type.String(), Type.Array(Type.String()))),
+    healthy: Type.Optional(Type.Object({ interval: Type.Optional(Seconds), http_statuses: Type.Optional(Statuses), successes: Type.Optional(Count) }, Strict)),
+    unhealthy: Type.Optional(Type.Object({
+      interval: Type.Optional(Seconds), http_statuses: Type.Optional(Statuses), tcp_failures: Type.Optional(Count),
+      timeouts: Type.Optional(Count), http_failures: Type.Optional(Count),
+    }, Strict)),
+  }, Strict)),
+  passive: Type.Optional(Type.Object({
+    type: Type.Optional(Type.Union([Type.Literal('http'), Type.Literal('https'), Type.Literal('tcp')])),
+    healthy: Type.Optional(Type.Object({ http_statuses: Type.Optional(Statuses), successes: Type.Optional(Count) }, Strict)),
+    unhealthy: Type.Optional(Type.Object({
+      http_statuses: Type.Optional(Statuses), tcp_failures: Type.Optional(Count), timeouts: Type.Optional(Count), http_failures: Type.Optional(Count),
+    }, Strict)),
+    ejection_base_time: Type.Optional(Duration),
+    ejection_max_time: Type.Optional(Duration),
+    max_ejection_percent: Type.Optional(Type.Integer({ minimum: 0, maximum: 100 })),
+  }, { ...Strict, description: 'Kong fields; ejection_* and max_ejection_percent are meshgate\'s (Envoy outlier detection)' })),
+}, Strict);
+
 const KongUpstream = Type.Object({
   name: Str('^[A-Za-z0-9_.-]+$', 'must be a host name'),
   algorithm: Type.Optional(Type.Union([Type.Literal('round-robin'), Type.Literal('least-connections')], { default: 'round-robin' })),
   slots: Type.Optional(Type.Integer({ minimum: 10, maximum: 65536 })),
   targets: Type.Optional(Type.Array(KongTarget)),
+  healthchecks: Type.Optional(KongHealthchecks),
   passive: Type.Optional(Type.Object({
     max_fails: Type.Optional(Type.Integer({ minimum: 0, default: PASSIVE_HEALTH_DEFAULTS.max_fails })),
     fail_timeout: Type.Optional(Duration),
@@ -179,8 +214,18 @@ export const KongDeclarative = Type.Object({
   plugins: Type.Optional(Type.Array(KongPlugin)),
 }, Strict);
 
+/** Protection of the public listener against slow or greedy clients. */
+export const ListenerLimits = Type.Object({
+  header_timeout: Type.Optional(Duration),
+  request_timeout: Type.Optional(Duration),
+  keepalive_timeout: Type.Optional(Duration),
+  max_connections: Type.Optional(Type.Integer({ minimum: 1 })),
+  max_header_size: Type.Optional(Type.Integer({ minimum: 1024, maximum: 1048576 })),
+}, { ...Strict, description: 'defaults: header_timeout 10s, request_timeout 300s, keepalive_timeout 60s, max_connections 10000' });
+
 export const EdgeSection = Type.Object({
   listen: Type.Optional(HostPort),
+  limits: Type.Optional(ListenerLimits),
   trusted_proxies: Type.Optional(Type.Array(Cidr)),
   via_sidecars: Type.Optional(Type.Boolean({ default: true, description: 'reach Consul services through their sidecars (/v1/health/connect) rather than directly' })),
   kong: KongDeclarative,
@@ -200,12 +245,14 @@ export type KongService = Static<typeof KongService>;
 export type KongRoute = Static<typeof KongRoute>;
 export type KongUpstream = Static<typeof KongUpstream>;
 export type KongPlugin = Static<typeof KongPlugin>;
+export type KongHealthchecks = Static<typeof KongHealthchecks>;
 export type KongConsumer = Static<typeof KongConsumer>;
 export type LocalService = Static<typeof LocalService>;
 export type SidecarSection = Static<typeof SidecarSection>;
 export type EdgeSection = Static<typeof EdgeSection>;
 export type CheckSpec = Static<typeof CheckSpec>;
 export type MeshSection = Static<typeof MeshSection>;
+export type ListenerLimits = Static<typeof ListenerLimits>;
 
 /** Kong entities that exist in decK files but that this version does not implement yet. */
 export const UNSUPPORTED_KONG_ENTITIES: Readonly<Record<string, string>> = {

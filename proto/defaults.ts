@@ -33,3 +33,15 @@ export const CONSUL_DEFAULTS = { address: 'http://127.0.0.1:8500' } as const;
 
 /** Passive health, nginx's vocabulary: max_fails failures within fail_timeout skip the endpoint for fail_timeout. */
 export const PASSIVE_HEALTH_DEFAULTS = { max_fails: 3, fail_timeout: '10s' } as const;
+
+/** Kong's healthchecks defaults, and meshgate's ejection defaults (Envoy's outlier detection). */
+export const HEALTHCHECK_DEFAULTS = {
+  passiveUnhealthyStatuses: [429, 500, 503],
+  activeHealthyStatuses: [200, 302],
+  activeUnhealthyStatuses: [429, 404, 500, 501, 502, 503, 504, 505],
+  activeTimeoutS: 1,
+  activeHttpPath: '/',
+  ejectionBaseTime: '30s',
+  ejectionMaxTime: '300s',
+  maxEjectionPercent: 10,
+} as const;

@@ -12,6 +12,7 @@ import { bindRouteTable, compileEdgeBlueprint, RouteTable, type EdgeBlueprint } 
 import type { MeshTls } from '../transport/mesh-tls.js';
 import type { ConnectionOptions } from '../pool/endpoint-registry.js';
 import { AdminRoutes } from '../admin/admin-routes.js';
+import { ActiveProber } from '../pool/active-prober.js';
 
 /** How this agent calls sidecars: mTLS under `identity`, or plain HTTP when mesh TLS is disabled. */
 export interface MeshClient {
@@ -47,6 +48,9 @@ export class EdgeRuntime {
   readonly #clusterSize: () => number;
   readonly #admin: AdminRoutes;
   #discovery: ServiceDiscovery | undefined;
+  /** active health probers by pool name, for the current blueprint */
+  readonly #probers = new Map<string, ActiveProber>();
+  #probersFor: EdgeBlueprint | undefined;
   #blueprint: EdgeBlueprint;
   #table: RouteTable;
 
@@ -59,6 +63,7 @@ export class EdgeRuntime {
     this.#admin = o.admin ?? new AdminRoutes();
     this.#blueprint = compileEdgeBlueprint(o.kong, o.viaSidecars, this.#chainEnv());
     this.#table = this.#bind();
+    this.#syncProbers();
     this.#watch();
   }
 
@@ -82,6 +87,7 @@ export class EdgeRuntime {
 
   rebuild(): void {
     this.#table = this.#bind();
+    this.#syncProbers();
     const keys = new Set<string>();
     const dispatchers = new Set<string>();
     for (const pool of this.#table.pools.values()) {
@@ -97,8 +103,24 @@ export class EdgeRuntime {
 
   async stop(): Promise<void> {
     closeInstances(this.#blueprint);
+    for (const p of this.#probers.values()) p.stop();
+    this.#probers.clear();
     await this.#discovery?.stop();
     await this.registry.close();
+  }
+
+  /** One prober per static pool with active checks; replaced with the blueprint. */
+  #syncProbers(): void {
+    if (this.#probersFor === this.#blueprint) return;
+    for (const p of this.#probers.values()) p.stop();
+    this.#probers.clear();
+    this.#probersFor = this.#blueprint;
+    for (const spec of this.#blueprint.pools.values()) {
+      if (spec.active === null) continue;
+      const prober = new ActiveProber(spec.active, () => this.#table.pools.get(spec.name)?.members ?? []);
+      this.#probers.set(spec.name, prober);
+      prober.start();
+    }
   }
 
   #consulKeys(): WatchKey[] {

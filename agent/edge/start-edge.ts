@@ -1,10 +1,11 @@
 // An edge listener with its runtime. Also used for a sidecar's local upstream ports, which are
 // edges with one catch-all route to one Consul service.
 import type { Logger } from 'pino';
-import type { KongDeclarative } from '../../proto/config-schema.js';
+import type { KongDeclarative, ListenerLimits } from '../../proto/config-schema.js';
 import { parseHostPort } from '../config/host-port.js';
 import type { ConsulClient } from '../discovery/consul-client.js';
-import { listen, type Listener } from '../http-listener.js';
+import { DEFAULT_LIMITS, listen, type Listener, type ListenerLimitsMs } from '../http-listener.js';
+import { parseDurationMs } from '../config/duration.js';
 import type { Metrics } from '../observe/metrics.js';
 import type { AdminRoutes } from '../admin/admin-routes.js';
 import { TrustedProxies } from '../proxy/trusted-proxies.js';
@@ -30,6 +31,17 @@ export interface EdgeParams {
   readonly requestId: () => string;
   readonly clusterSize?: () => number;
   readonly admin?: AdminRoutes;
+  readonly limits?: ListenerLimits;
+}
+
+function limitsMs(l: ListenerLimits | undefined): ListenerLimitsMs {
+  return {
+    headerTimeoutMs: l?.header_timeout ? parseDurationMs(l.header_timeout) : DEFAULT_LIMITS.headerTimeoutMs,
+    requestTimeoutMs: l?.request_timeout ? parseDurationMs(l.request_timeout) : DEFAULT_LIMITS.requestTimeoutMs,
+    keepAliveTimeoutMs: l?.keepalive_timeout ? parseDurationMs(l.keepalive_timeout) : DEFAULT_LIMITS.keepAliveTimeoutMs,
+    maxConnections: l?.max_connections ?? DEFAULT_LIMITS.maxConnections,
+    ...(l?.max_header_size ? { maxHeaderSize: l.max_header_size } : {}),
+  };
 }
 
 export async function startEdge(p: EdgeParams): Promise<StartedEdge> {
@@ -40,7 +52,7 @@ export async function startEdge(p: EdgeParams): Promise<StartedEdge> {
   const at = parseHostPort(p.listen);
   const trusted = new TrustedProxies(p.trustedProxies);
   let handler: ReturnType<typeof createEdgeHandler> | undefined;
-  const listener = await listen(at.host, at.port, (req, res) => handler!(req, res));
+  const listener = await listen(at.host, at.port, (req, res) => handler!(req, res), undefined, limitsMs(p.limits));
   handler = createEdgeHandler({
     table: () => runtime.table, trusted, log: p.accessLog, requestId: p.requestId,
     localPort: listener.port, proto: 'http',

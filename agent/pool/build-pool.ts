@@ -24,7 +24,7 @@ export function buildServicePool(input: PoolBuildInput, registry: EndpointRegist
   }));
   return Object.freeze({
     name: input.name, source: input.source, members: Object.freeze(members), health: input.health,
-    balancer: createBalancer(input.algorithm, members), loaded: input.loaded,
+    balancer: createBalancer(input.algorithm, members), loaded: input.loaded, budget: registry.budget(input.name),
   });
 }
 

@@ -3,6 +3,7 @@
 // on every change; this registry is what carries over.
 import { Pool, type buildConnector } from 'undici';
 import { EndpointState } from './endpoint-state.js';
+import { RetryBudget } from './retry-budget.js';
 
 export interface ConnectionOptions {
   readonly connectTimeoutMs: number;
@@ -16,6 +17,14 @@ export interface ConnectionOptions {
 
 export class EndpointRegistry {
   readonly #states = new Map<string, EndpointState>();
+  readonly #budgets = new Map<string, RetryBudget>();
+
+  /** the retry budget of a pool, by name (it outlives pool swaps) */
+  budget(pool: string): RetryBudget {
+    let b = this.#budgets.get(pool);
+    if (b === undefined) { b = new RetryBudget(); this.#budgets.set(pool, b); }
+    return b;
+  }
   readonly #dispatchers = new Map<string, Pool>();
 
   state(key: string): EndpointState {

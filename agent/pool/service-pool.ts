@@ -2,7 +2,8 @@
 // among them. A Consul change builds a new pool; members keep their EndpointState.
 import type { Pool } from 'undici';
 import type { Balancer } from '../balance/balancer.js';
-import type { EndpointState, PassiveHealth } from './endpoint-state.js';
+import type { RetryBudget } from './retry-budget.js';
+import type { EndpointState, Observation, PassiveHealth } from './endpoint-state.js';
 
 export interface PoolMember {
   readonly key: string;
@@ -26,9 +27,26 @@ export interface ServicePool {
   readonly health: PassiveHealth;
   /** false until discovery produced a first answer for this pool */
   readonly loaded: boolean;
+  /** shared by every request to this pool (outlives swaps) */
+  readonly budget: RetryBudget;
 }
 
 /** Picks a usable member not yet tried by this request; undefined when there is none. */
 export function pickMember(pool: ServicePool, tried: ReadonlySet<PoolMember> | null, now: number): PoolMember | undefined {
-  return pool.balancer.pick(pool.members, now, tried);
+  const m = pool.balancer.pick(pool.members, now, tried);
+  if (m !== undefined || pool.health.kind !== 'outlier' || pool.health.panicThresholdPercent <= 0) return m;
+  // panic mode (Envoy): too few endpoints are available, so ejections are ignored
+  const n = pool.members.length;
+  const available = pool.members.filter((x) => x.state.isAvailable(now)).length;
+  if (n === 0 || (available * 100) / n >= pool.health.panicThresholdPercent) return undefined;
+  return pool.balancer.pick(pool.members, Number.POSITIVE_INFINITY, tried);
+}
+
+/** Feeds one attempt's outcome to the pool's passive-health policy; true when it ejected the member. */
+export function observeMember(pool: ServicePool, member: PoolMember, obs: Observation, now: number): boolean {
+  const h = pool.health;
+  if (h.kind !== 'outlier') return obs !== 'success' && member.state.recordFailure(now, h);
+  let ejected = 0;
+  for (const m of pool.members) if (m.state.skippedUntil > now) ejected++;
+  return member.state.observe(obs, now, h, ejected, pool.members.length);
 }

@@ -8,7 +8,8 @@ import type { Dispatcher } from 'undici';
 import { MeshgateError, errorBody, type ErrorCode } from '../../proto/errors.js';
 import { MESH_DESTINATION, MESH_ERROR } from '../../proto/headers.js';
 import type { PoolMember, ServicePool } from '../pool/service-pool.js';
-import { pickMember } from '../pool/service-pool.js';
+import { observeMember, pickMember } from '../pool/service-pool.js';
+import type { Observation } from '../pool/endpoint-state.js';
 import { responseHeaders } from './request-headers.js';
 import { classifyUpstreamError, isIdempotent } from './upstream-errors.js';
 
@@ -18,6 +19,8 @@ export interface ForwardPlan {
   readonly meshHop?: boolean;
   readonly retries: number;
   readonly readTimeoutMs: number;
+  /** bound on waiting for response headers per attempt (retried for idempotent requests); 0 = read timeout */
+  readonly perTryTimeoutMs?: number;
   readonly onRetry?: () => void;
   readonly onEject?: (member: PoolMember) => void;
 }
@@ -111,9 +114,11 @@ export class Exchange implements Dispatcher.DispatchHandler {
     }
     this.#opts = {
       origin: '', method: req.method as Dispatcher.HttpMethod, path: init.path, headers, body,
-      headersTimeout: plan.readTimeoutMs, bodyTimeout: plan.readTimeoutMs,
+      headersTimeout: plan.perTryTimeoutMs ? Math.min(plan.perTryTimeoutMs, plan.readTimeoutMs) : plan.readTimeoutMs,
+      bodyTimeout: plan.readTimeoutMs,
     };
     init.res.once('close', this.#onClientClose);
+    plan.pool.budget.active++;
   }
 
   start(): void {
@@ -142,15 +147,15 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.#upstreamMs = performance.now() - this.#dispatchedAt;
     this.#status = statusCode;
     this.#responseStarted = true;
-    if (statusCode >= 500) {
-      if (this.#plan.meshHop === true && sidecarCouldNotConnect(rawHeaders) && this.#canRetry('MG_CONNECT_FAILED')) {
-        // the sidecar never reached its service: drop this answer and try another member
-        this.#swallow = true;
-        this.#responseStarted = false;
-        return true;
-      }
-      this.#memberFailed();
+    if (statusCode >= 500 && this.#plan.meshHop === true && sidecarCouldNotConnect(rawHeaders) && this.#canRetry('MG_CONNECT_FAILED')) {
+      // the sidecar never reached its service: drop this answer and try another member
+      // (onComplete turns it into a connect failure, which is observed and retried there)
+      this.#swallow = true;
+      this.#responseStarted = false;
+      return true;
     }
+    const h = this.#plan.pool.health;
+    this.#observe((h.kind === 'outlier' ? h.unhealthyStatuses.has(statusCode) : statusCode >= 500) ? 'http_failure' : 'success');
     const res = this.#res;
     if (res.destroyed) return false;
     const headers = responseHeaders(rawHeaders);
@@ -203,17 +208,18 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.#release();
     if (this.#finished) return;
     const code = classifyUpstreamError(err);
+    const obs = code === 'MG_CONNECT_TIMEOUT' || code === 'MG_UPSTREAM_TIMEOUT' ? 'timeout' : 'tcp_failure';
     if (this.#responseStarted) {
       // bytes already reached the client: the only honest signal left is a truncated response
-      this.#memberFailed();
+      this.#observe(obs);
       this.#error = code;
       if (this.#held !== null) { this.#responseStarted = false; this.#fail(code); return; }
       this.#res.destroy(err);
       this.#finish();
       return;
     }
-    this.#memberFailed();
-    if (this.#canRetry(code)) {
+    this.#observe(obs);
+    if (this.#canRetry(code) && this.#takeRetrySlot()) {
       (this.#tried ??= new Set()).add(this.#member!);
       this.#plan.onRetry?.();
       this.start();
@@ -222,17 +228,27 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.#fail(code);
   }
 
+  #retrySlot = false;
+  /** one budget slot per exchange, held until it finishes */
+  #takeRetrySlot(): boolean {
+    if (this.#retrySlot) return true;
+    this.#retrySlot = this.#plan.pool.budget.tryAcquire();
+    return this.#retrySlot;
+  }
+
   // --- internals ------------------------------------------------------------------------------
   #canRetry(code: ErrorCode): boolean {
     if (this.#attempts > this.#plan.retries || this.#res.destroyed) return false;
     const bodyUntouched = !this.#hasBody || this.#bodyReplayable || !this.#req.readableDidRead;
     if (code === 'MG_CONNECT_FAILED' || code === 'MG_CONNECT_TIMEOUT') return bodyUntouched;
-    return code === 'MG_UPSTREAM_RESET' && (!this.#hasBody || this.#bodyReplayable) && isIdempotent(this.#req.method ?? '');
+    const replayable = (!this.#hasBody || this.#bodyReplayable) && isIdempotent(this.#req.method ?? '');
+    if (code === 'MG_UPSTREAM_TIMEOUT') return replayable && (this.#plan.perTryTimeoutMs ?? 0) > 0 && this.#plan.perTryTimeoutMs! < this.#plan.readTimeoutMs;
+    return code === 'MG_UPSTREAM_RESET' && replayable;
   }
 
-  #memberFailed(): void {
+  #observe(obs: Observation): void {
     const m = this.#member;
-    if (m !== undefined && m.state.recordFailure(Date.now(), this.#plan.pool.health)) this.#plan.onEject?.(m);
+    if (m !== undefined && observeMember(this.#plan.pool, m, obs, Date.now())) this.#plan.onEject?.(m);
   }
 
   #release(): void {
@@ -263,6 +279,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
   #finish(): void {
     if (this.#finished) return;
     this.#finished = true;
+    this.#plan.pool.budget.active--;
+    if (this.#retrySlot) this.#plan.pool.budget.release();
     if (this.#taps !== null) { for (const t of this.#taps) t.abort(); this.#taps = null; }
     this.#done({
       status: this.#status, bytes: this.#bytes, upstreamMs: this.#upstreamMs,

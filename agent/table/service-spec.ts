@@ -1,9 +1,9 @@
 // Kong services and upstreams → where each service's traffic goes (pure, done once per config).
-import type { KongDeclarative, KongService } from '../../proto/config-schema.js';
-import { KONG_SERVICE_DEFAULTS, KONG_TARGET_WEIGHT, PASSIVE_HEALTH_DEFAULTS } from '../../proto/defaults.js';
+import type { KongDeclarative, KongHealthchecks, KongService } from '../../proto/config-schema.js';
+import { HEALTHCHECK_DEFAULTS, KONG_SERVICE_DEFAULTS, KONG_TARGET_WEIGHT, PASSIVE_HEALTH_DEFAULTS } from '../../proto/defaults.js';
 import type { BalancerName } from '../balance/index.js';
 import { parseDurationMs } from '../config/duration.js';
-import type { PassiveHealth } from '../pool/endpoint-state.js';
+import type { OutlierHealth, PassiveHealth } from '../pool/endpoint-state.js';
 import { isIP } from 'node:net';
 
 export type PoolSource =
@@ -15,6 +15,58 @@ export interface PoolSpec {
   readonly source: PoolSource;
   readonly algorithm: BalancerName;
   readonly health: PassiveHealth;
+  /** active probing of static targets; null when off */
+  readonly active: ActiveCheckSpec | null;
+}
+
+export interface ActiveCheckSpec {
+  readonly type: 'http' | 'https' | 'tcp';
+  readonly path: string;
+  readonly timeoutMs: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly healthyIntervalMs: number;
+  readonly unhealthyIntervalMs: number;
+  readonly healthyStatuses: ReadonlySet<number>;
+  readonly unhealthyStatuses: ReadonlySet<number>;
+  readonly successes: number;
+  readonly httpFailures: number;
+  readonly tcpFailures: number;
+  readonly timeouts: number;
+}
+
+/** Kong's passive healthchecks → outlier detection; undefined when every threshold is 0 (Kong's default: off). */
+export function outlierHealth(hc: KongHealthchecks | undefined): OutlierHealth | undefined {
+  const u = hc?.passive?.unhealthy;
+  if (!u || !((u.http_failures ?? 0) > 0 || (u.tcp_failures ?? 0) > 0 || (u.timeouts ?? 0) > 0)) return undefined;
+  const p = hc!.passive!;
+  return {
+    kind: 'outlier',
+    unhealthyStatuses: new Set(u.http_statuses ?? HEALTHCHECK_DEFAULTS.passiveUnhealthyStatuses),
+    httpFailures: u.http_failures ?? 0, tcpFailures: u.tcp_failures ?? 0, timeouts: u.timeouts ?? 0,
+    successes: p.healthy?.successes ?? 0,
+    baseEjectionMs: parseDurationMs(p.ejection_base_time ?? HEALTHCHECK_DEFAULTS.ejectionBaseTime),
+    maxEjectionMs: parseDurationMs(p.ejection_max_time ?? HEALTHCHECK_DEFAULTS.ejectionMaxTime),
+    maxEjectionPercent: p.max_ejection_percent ?? HEALTHCHECK_DEFAULTS.maxEjectionPercent,
+    panicThresholdPercent: hc?.threshold ?? 0,
+  };
+}
+
+/** Kong's active healthchecks; null unless an interval is set (Kong's default: off). */
+export function activeCheck(hc: KongHealthchecks | undefined): ActiveCheckSpec | null {
+  const a = hc?.active;
+  const healthyInterval = a?.healthy?.interval ?? 0;
+  const unhealthyInterval = a?.unhealthy?.interval ?? 0;
+  if (!a || (healthyInterval <= 0 && unhealthyInterval <= 0)) return null;
+  return {
+    type: a.type ?? 'http', path: a.http_path ?? HEALTHCHECK_DEFAULTS.activeHttpPath,
+    timeoutMs: (a.timeout ?? HEALTHCHECK_DEFAULTS.activeTimeoutS) * 1000,
+    headers: Object.fromEntries(Object.entries(a.headers ?? {}).map(([k, v]) => [k, v.join(', ')])),
+    healthyIntervalMs: healthyInterval * 1000, unhealthyIntervalMs: unhealthyInterval * 1000,
+    healthyStatuses: new Set(a.healthy?.http_statuses ?? HEALTHCHECK_DEFAULTS.activeHealthyStatuses),
+    unhealthyStatuses: new Set(a.unhealthy?.http_statuses ?? HEALTHCHECK_DEFAULTS.activeUnhealthyStatuses),
+    successes: Math.max(1, a.healthy?.successes ?? 1),
+    httpFailures: a.unhealthy?.http_failures ?? 0, tcpFailures: a.unhealthy?.tcp_failures ?? 0, timeouts: a.unhealthy?.timeouts ?? 0,
+  };
 }
 
 export interface ServiceSpec {
@@ -27,6 +79,7 @@ export interface ServiceSpec {
   readonly connectTimeoutMs: number;
   readonly readTimeoutMs: number;
   readonly writeTimeoutMs: number;
+  readonly perTryTimeoutMs: number;
   readonly pool: string;
 }
 
@@ -67,21 +120,27 @@ export function compileServices(kong: KongDeclarative): { services: Map<string, 
     const upstream = upstreams.get(origin.host);
     let pool: PoolSpec;
     if (upstream) {
+      // an upstream without targets whose name is a Consul service takes its pool from Consul,
+      // with the upstream's algorithm and healthchecks (Consul's checks are the active checks)
+      const consulName = (upstream.targets ?? []).length === 0 ? consulServiceName(upstream.name) : undefined;
       pool = {
         name: `upstream:${upstream.name}`,
-        source: { kind: 'static', targets: (upstream.targets ?? []).map((t) => ({ ...parseTarget(t.target), weight: t.weight ?? KONG_TARGET_WEIGHT })) },
+        source: consulName !== undefined
+          ? { kind: 'consul', service: consulName }
+          : { kind: 'static', targets: (upstream.targets ?? []).map((t) => ({ ...parseTarget(t.target), weight: t.weight ?? KONG_TARGET_WEIGHT })) },
         algorithm: upstream.algorithm ?? 'round-robin',
-        health: {
+        health: outlierHealth(upstream.healthchecks) ?? {
           maxFails: upstream.passive?.max_fails ?? PASSIVE_HEALTH_DEFAULTS.max_fails,
           failTimeoutMs: parseDurationMs(upstream.passive?.fail_timeout ?? PASSIVE_HEALTH_DEFAULTS.fail_timeout),
         },
+        active: consulName !== undefined ? null : activeCheck(upstream.healthchecks),
       };
     } else {
       const consul = consulServiceName(origin.host);
       const health = { maxFails: PASSIVE_HEALTH_DEFAULTS.max_fails, failTimeoutMs: parseDurationMs(PASSIVE_HEALTH_DEFAULTS.fail_timeout) };
       pool = consul
-        ? { name: `consul:${consul}`, source: { kind: 'consul', service: consul }, algorithm: 'round-robin', health }
-        : { name: `static:${origin.host}:${origin.port}`, source: { kind: 'static', targets: [{ host: origin.host, port: origin.port, weight: 1 }] }, algorithm: 'round-robin', health };
+        ? { name: `consul:${consul}`, source: { kind: 'consul', service: consul }, algorithm: 'round-robin', health, active: null }
+        : { name: `static:${origin.host}:${origin.port}`, source: { kind: 'static', targets: [{ host: origin.host, port: origin.port, weight: 1 }] }, algorithm: 'round-robin', health, active: null };
     }
     if (!pools.has(pool.name)) pools.set(pool.name, pool);
     services.set(s.name, {
@@ -93,6 +152,7 @@ export function compileServices(kong: KongDeclarative): { services: Map<string, 
       connectTimeoutMs: s.connect_timeout ?? KONG_SERVICE_DEFAULTS.connect_timeout,
       readTimeoutMs: s.read_timeout ?? KONG_SERVICE_DEFAULTS.read_timeout,
       writeTimeoutMs: s.write_timeout ?? KONG_SERVICE_DEFAULTS.write_timeout,
+      perTryTimeoutMs: s.per_try_timeout ?? 0,
       pool: pool.name,
     });
   }

@@ -27,7 +27,7 @@ describe('compileServices', () => {
     const { services } = compileServices(kong([{ name: 'users', host: 'users' }]));
     assert.deepEqual(services.get('users'), {
       name: 'users', protocol: 'http', hostHeader: 'users', path: '', retries: 5,
-      connectTimeoutMs: 60_000, readTimeoutMs: 60_000, writeTimeoutMs: 60_000, pool: 'consul:users',
+      connectTimeoutMs: 60_000, readTimeoutMs: 60_000, writeTimeoutMs: 60_000, perTryTimeoutMs: 0, pool: 'consul:users',
     });
   });
 
@@ -41,7 +41,7 @@ describe('compileServices', () => {
     const { pools } = compileServices(kong([{ name: 'a', host: 'users.service.consul', port: 9000 }]));
     assert.deepEqual(pools.get('consul:users'), {
       name: 'consul:users', source: { kind: 'consul', service: 'users' }, algorithm: 'round-robin',
-      health: { maxFails: 3, failTimeoutMs: 10_000 },
+      health: { maxFails: 3, failTimeoutMs: 10_000 }, active: null,
     });
   });
 
@@ -92,7 +92,7 @@ describe('compileServices', () => {
     ));
     assert.deepEqual(services.get('s'), {
       name: 's', protocol: 'http', hostHeader: 'my-pool', path: '/p', retries: 5,
-      connectTimeoutMs: 60_000, readTimeoutMs: 60_000, writeTimeoutMs: 60_000, pool: 'upstream:my-pool',
+      connectTimeoutMs: 60_000, readTimeoutMs: 60_000, writeTimeoutMs: 60_000, perTryTimeoutMs: 0, pool: 'upstream:my-pool',
     });
     assert.deepEqual(pools.get('upstream:my-pool'), {
       name: 'upstream:my-pool',
@@ -105,7 +105,7 @@ describe('compileServices', () => {
         ],
       },
       algorithm: 'least-connections',
-      health: { maxFails: 0, failTimeoutMs: 30_000 },
+      health: { maxFails: 0, failTimeoutMs: 30_000 }, active: null,
     });
   });
 
@@ -113,7 +113,7 @@ describe('compileServices', () => {
     const { pools } = compileServices(kong([{ name: 's', url: 'http://up.example.com/x' }], [{ name: 'up.example.com' }]));
     assert.deepEqual(pools.get('upstream:up.example.com'), {
       name: 'upstream:up.example.com', source: { kind: 'static', targets: [] }, algorithm: 'round-robin',
-      health: { maxFails: 3, failTimeoutMs: 10_000 },
+      health: { maxFails: 3, failTimeoutMs: 10_000 }, active: null,
     });
   });
 
