@@ -1,6 +1,7 @@
 // The /status document: what this agent routes, to whom, and how fresh its view is.
 import type { EdgeRuntime } from './edge/edge-runtime.js';
 import type { TlsMaterial } from './transport/tls-material.js';
+import { circuitBreakerStates } from './plugins/circuit-breaker/circuit-breaker.js';
 
 export interface StatusInput {
   readonly node: string;
@@ -41,6 +42,7 @@ export function statusReport(s: StatusInput): unknown {
     pools: s.edge ? poolsOf(s.edge, now) : [],
     watchers: watchersOf(s.edge),
     ...(s.sidecarDraining !== undefined ? { sidecar: { draining: s.sidecarDraining } } : {}),
+    circuit_breakers: circuitBreakerStates(),
     upstreams: s.upstreams?.map((rt) => ({ pools: poolsOf(rt, now), watchers: watchersOf(rt) })) ?? [],
     mesh: s.mesh ? {
       identity: s.identity, version: s.mesh.version, trust_domains: [...s.mesh.trustDomains], roots: s.mesh.rootsPem.length,

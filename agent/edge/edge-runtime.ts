@@ -82,7 +82,7 @@ export class EdgeRuntime {
 
   #chainEnv() {
     // live edge agents: this one plus the other edges Consul knows (see clusterSize in agent.ts)
-    return { log: this.#log.child({ component: 'plugins' }), clusterSize: this.#clusterSize, admin: this.#admin };
+    return { log: this.#log.child({ component: 'plugins' }), clusterSize: this.#clusterSize, admin: this.#admin, metrics: this.#metrics };
   }
 
   rebuild(): void {

@@ -38,6 +38,10 @@ export class Metrics {
     name: 'meshgate_mesh_certificate_expiry_seconds', help: 'Seconds until the mesh leaf certificate of an identity expires',
     labelNames: ['identity'] as const, registers: [this.registry],
   });
+  readonly circuitState = new Gauge({
+    name: 'meshgate_circuit_breaker_state', help: 'Circuit breaker state per service: 0 closed, 1 half-open, 2 open',
+    labelNames: ['service'] as const, registers: [this.registry],
+  });
   readonly configReloadSuccess = new Gauge({
     name: 'meshgate_config_last_reload_success', help: '1 if the last config load succeeded', registers: [this.registry],
   });

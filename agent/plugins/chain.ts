@@ -5,6 +5,7 @@
 // authentication.
 import type { Logger } from 'pino';
 import type { AdminRoutes } from '../admin/admin-routes.js';
+import type { Metrics } from '../observe/metrics.js';
 import type { ConsumerIndex } from './consumers.js';
 import type { PluginInstance } from './plugin.js';
 import type { ResolvedPlugin } from './plugin-config.js';
@@ -26,6 +27,7 @@ export interface ChainEnv {
   readonly consumers: ConsumerIndex;
   readonly clusterSize: () => number;
   readonly admin: AdminRoutes;
+  readonly metrics?: Metrics;
 }
 
 function rank(p: ResolvedPlugin, route: ChainRoute, consumerId: string | null, consumers: ConsumerIndex): number {
@@ -72,7 +74,7 @@ export class ChainCompiler {
         i = p.factory.create(p.config, {
           log: this.#env.log.child({ plugin: p.factory.name, route: route.name }), consumers: this.#env.consumers,
           scope: { route: route.name, service: route.service, ...(p.scope.consumer !== undefined ? { consumer: p.scope.consumer } : {}) },
-          clusterSize: this.#env.clusterSize, admin: this.#env.admin,
+          clusterSize: this.#env.clusterSize, admin: this.#env.admin, ...(this.#env.metrics ? { metrics: this.#env.metrics } : {}),
         });
         instances.set(p, i);
         this.created.push(i);

@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { RequestContext } from './context.js';
 import type { ConsumerIndex } from './consumers.js';
 import type { AdminRoutes } from '../admin/admin-routes.js';
+import type { Metrics } from '../observe/metrics.js';
 
 /** An answer produced at the edge instead of proxying (401, 403, 429, a CORS preflight …). */
 export interface ShortCircuit {
@@ -65,6 +66,8 @@ export interface PluginEnv {
   readonly clusterSize: () => number;
   /** admin endpoints (loopback listener), e.g. a cache purge; unregister in close() */
   readonly admin?: AdminRoutes;
+  /** the agent's metrics (plugins with state worth watching export it there) */
+  readonly metrics?: Metrics;
 }
 
 export interface PluginFactory<C = Record<string, unknown>> {

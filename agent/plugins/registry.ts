@@ -1,11 +1,13 @@
 // Plugins by Kong name. Adding one is a folder under agent/plugins/ and a line here.
 import type { PluginFactory } from './plugin.js';
 import { aclPlugin } from './acl/acl.js';
+import { circuitBreakerPlugin } from './circuit-breaker/circuit-breaker.js';
 import { correlationIdPlugin } from './correlation-id/correlation-id.js';
 import { corsPlugin } from './cors/cors.js';
 import { ipRestrictionPlugin } from './ip-restriction/ip-restriction.js';
 import { jwtPlugin } from './jwt/jwt.js';
 import { keyAuthPlugin } from './key-auth/key-auth.js';
+import { proxyCachePlugin } from './proxy-cache/proxy-cache.js';
 import { rateLimitingPlugin } from './rate-limiting/rate-limiting.js';
 import { requestSizeLimitingPlugin } from './request-size-limiting/request-size-limiting.js';
 import { requestTransformerPlugin } from './request-transformer/request-transformer.js';
@@ -13,7 +15,7 @@ import { responseTransformerPlugin } from './response-transformer/response-trans
 
 const ALL: readonly PluginFactory<any>[] = [
   correlationIdPlugin, corsPlugin, jwtPlugin, keyAuthPlugin, ipRestrictionPlugin, requestSizeLimitingPlugin,
-  aclPlugin, rateLimitingPlugin, requestTransformerPlugin, responseTransformerPlugin,
+  aclPlugin, rateLimitingPlugin, circuitBreakerPlugin, requestTransformerPlugin, responseTransformerPlugin, proxyCachePlugin,
 ];
 
 export const PLUGINS: ReadonlyMap<string, PluginFactory<any>> = new Map(ALL.map((p) => [p.name, p]));

@@ -16,7 +16,8 @@ function oneOf<const V extends readonly string[]>(values: V, fallback: V[number]
 
 const limit = () => nullable(Type.Number({ exclusiveMinimum: 0 }));
 
-const redisSchema = Type.Object({
+/** Kong 3's `redis` record (shared with other plugins that talk to Redis) */
+export const redisConfigSchema = Type.Object({
   host: nullable(Type.String({ minLength: 1 })),
   port: Type.Integer({ minimum: 0, maximum: 65535, default: 6379 }),
   timeout: Type.Integer({ minimum: 0, maximum: 2_147_483_646, default: 2000 }),
@@ -39,7 +40,7 @@ export const rateLimitingConfigSchema = Type.Object({
   error_code: Type.Integer({ minimum: 100, maximum: 599, default: 429 }),
   error_message: Type.String({ default: 'API rate limit exceeded' }),
   sync_rate: Type.Number({ default: -1 }),
-  redis: redisSchema,
+  redis: redisConfigSchema,
   // Kong 2.x flat fields (Kong 3 keeps them as deprecated shorthands of `redis`)
   redis_host: nullable(Type.String({ minLength: 1 })),
   redis_port: nullable(Type.Integer({ minimum: 0, maximum: 65535 })),

@@ -1,7 +1,7 @@
 // One ioredis client per distinct Redis configuration, shared by every plugin instance that uses
 // it and kept across config reloads (instances of the new config acquire it before the old ones
-// release it). Tuned to fail fast: no offline queue, a command timeout, few retries; ioredis keeps
-// reconnecting in the background and requests go back to Redis once it answers again.
+// release it). Tuned to fail fast: no offline queue, a command timeout, no command retries;
+// ioredis keeps reconnecting in the background and requests go back to Redis once it answers.
 import { Redis } from 'ioredis';
 import type { RedisSettings } from './config.js';
 import type { CounterStore } from './counters.js';
@@ -55,7 +55,11 @@ export function createRedisClient(s: RedisSettings): Redis {
     // 0 means no timeout for ioredis; Kong's timeout is always set (2000 by default)
     commandTimeout: s.timeoutMs > 0 ? s.timeoutMs : undefined,
     connectTimeout: s.timeoutMs > 0 ? s.timeoutMs : 2000,
-    maxRetriesPerRequest: 1,
+    // a script in flight when the connection drops fails at once and is never sent again: the
+    // request was already answered (from local counters or with a 500), so a resend after the
+    // reconnect would count it twice
+    maxRetriesPerRequest: 0,
+    autoResendUnfulfilledCommands: false,
     retryStrategy: (times: number) => Math.min(100 * times, 2000),
   });
   // failures surface on the commands; without a listener ioredis would print every one

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import type { KongDeclarative } from '../../../../../proto/config-schema.js';
+import { resolvePlugins } from '../../../../../agent/plugins/plugin-config.js';
 import { compileSettings, redisSettings, validateRateLimiting } from '../../../../../agent/plugins/rate-limiting/config.js';
 import { rateLimitingPlugin } from '../../../../../agent/plugins/rate-limiting/rate-limiting.js';
 import { config, schemaCheck } from './fixtures.js';
@@ -104,5 +106,22 @@ describe('rate-limiting config: compiled settings', () => {
     assert.throws(() => compileSettings(config({ minute: 5, policy: 'cluster' })), /cluster policy needs a database/);
     assert.throws(() => compileSettings(config({})), /no limit/);
     assert.throws(() => compileSettings(config({ minute: 5, policy: 'redis' })), /redis\.host/);
+  });
+});
+
+describe('rate-limiting config: through the decK plugin resolution', () => {
+  it('names the YAML path of each problem', () => {
+    const res = resolvePlugins({
+      _format_version: '3.0',
+      services: [{ name: 'web', url: 'http://web', routes: [{ name: 'r', paths: ['/'], plugins: [
+        { name: 'rate-limiting', config: { minute: 10, hour: 5, policy: 'cluster' } },
+        { name: 'rate-limiting', config: { minute: 'five' } },
+      ] }] }],
+    } as KongDeclarative, []);
+    assert.deepEqual(res.issues.map((i) => `${i.path}: ${i.message}`), [
+      'services[0].routes[0].plugins[0].config.hour: The limit for hour(5.0) cannot be lower than the limit for minute(10.0)',
+      'services[0].routes[0].plugins[0].config.policy: cluster policy needs a database; use local or redis',
+      'services[0].routes[0].plugins[1].config.minute: must be number,null',
+    ]);
   });
 });
