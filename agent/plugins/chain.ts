@@ -58,6 +58,8 @@ export class ChainCompiler {
   readonly #all: readonly ResolvedPlugin[];
   readonly #env: ChainEnv;
   readonly #consumerIds: readonly string[];
+  /** one instance per plugin entry, shared by every route it applies to (as Kong does) */
+  readonly #instances = new Map<ResolvedPlugin, PluginInstance>();
   readonly created: PluginInstance[] = [];
 
   constructor(all: readonly ResolvedPlugin[], env: ChainEnv) {
@@ -67,16 +69,15 @@ export class ChainCompiler {
   }
 
   chainFor(route: ChainRoute): PluginChain | null {
-    const instances = new Map<ResolvedPlugin, PluginInstance>();
     const instantiate = (list: ResolvedPlugin[]) => list.map((p) => {
-      let i = instances.get(p);
+      let i = this.#instances.get(p);
       if (i === undefined) {
+        // scope is where the entry is attached (Kong's route_id / service_id), not the route it runs on
         i = p.factory.create(p.config, {
-          log: this.#env.log.child({ plugin: p.factory.name, route: route.name }), consumers: this.#env.consumers,
-          scope: { route: route.name, service: route.service, ...(p.scope.consumer !== undefined ? { consumer: p.scope.consumer } : {}) },
+          log: this.#env.log.child({ plugin: p.factory.name, at: p.path }), consumers: this.#env.consumers, scope: p.scope,
           clusterSize: this.#env.clusterSize, admin: this.#env.admin, ...(this.#env.metrics ? { metrics: this.#env.metrics } : {}),
         });
-        instances.set(p, i);
+        this.#instances.set(p, i);
         this.created.push(i);
       }
       return i;

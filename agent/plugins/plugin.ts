@@ -60,7 +60,10 @@ export interface BodyTap {
 export interface PluginEnv {
   readonly log: Logger;
   readonly consumers: ConsumerIndex;
-  /** scope of this instance, for counters and caches (e.g. Kong's rate-limiting key) */
+  /**
+   * Where the plugin entry is attached (Kong's route_id / service_id / consumer); an entry has
+   * one instance whatever the number of routes it applies to. Use ctx.route for the request's.
+   */
   readonly scope: { readonly route?: string; readonly service?: string; readonly consumer?: string };
   /** live edge agents known from Consul (≥ 1), for cluster-aware fallbacks */
   readonly clusterSize: () => number;

@@ -34,37 +34,42 @@ export const circuitBreakerPlugin: PluginFactory<Config> = {
   priority: 905,
   configSchema: Config,
   create(config, env) {
-    const service = env.scope.service ?? env.scope.route ?? 'global';
     const settings = {
       threshold: config.threshold, windowMs: config.window_size * 1000, openMs: config.timeout * 1000,
       halfOpenProbes: config.half_open_requests, successThreshold: config.success_threshold,
     };
-    let breaker = breakers.get(service);
-    if (breaker === undefined || JSON.stringify(breaker.settings) !== JSON.stringify(settings)) {
-      breaker = new CircuitBreaker(settings);
-      breakers.set(service, breaker);
-    }
-    const b = breaker;
-    const gauge = env.metrics?.circuitState.labels(service);
-    gauge?.set(STATE_VALUE[b.state]);
-    b.onChange = (s) => {
-      gauge?.set(STATE_VALUE[s]);
-      env.log.warn({ service, state: s }, 'circuit breaker changed state');
+    const same = JSON.stringify(settings);
+    /** the breaker of the request's service, made on first use (and kept across reloads) */
+    const breakerOf = (service: string): CircuitBreaker => {
+      let b = breakers.get(service);
+      if (b === undefined || JSON.stringify(b.settings) !== same) {
+        b = new CircuitBreaker(settings);
+        breakers.set(service, b);
+        const gauge = env.metrics?.circuitState.labels(service);
+        gauge?.set(STATE_VALUE[b.state]);
+        b.onChange = (s) => {
+          gauge?.set(STATE_VALUE[s]);
+          env.log.warn({ service, state: s }, 'circuit breaker changed state');
+        };
+      }
+      return b;
     };
     const failures = new Set(config.failure_statuses);
     return {
       name: 'circuit-breaker',
       priority: circuitBreakerPlugin.priority,
       access(ctx) {
-        const a = b.admit(Date.now());
+        const a = breakerOf(ctx.route.service).admit(Date.now());
         if (!a.allowed) return kongError(503, config.error_message, { 'Retry-After': String(a.retryAfterS) });
-        if (a.probe) ctx.shared.set(PROBE, true);
+        ctx.shared.set(PROBE, a.probe);
         return undefined;
       },
       log(ctx, status) {
-        // answers produced at the edge before proxying (401, 429 …) say nothing about the service
-        if (status < 500 && status >= 400 && !ctx.shared.has(PROBE)) return;
-        b.record(!failures.has(status) && status !== 499, ctx.shared.has(PROBE), Date.now());
+        const probe = ctx.shared.get(PROBE);
+        if (probe === undefined) return; // refused here, or answered before this plugin ran
+        // answers produced at the edge after this plugin (413 …) say nothing about the service
+        if (status >= 400 && status < 500 && probe !== true) return;
+        breakerOf(ctx.route.service).record(!failures.has(status) && status !== 499, probe === true, Date.now());
       },
     };
   },
