@@ -56,10 +56,14 @@ export async function listen(
     server,
     port: (server.address() as AddressInfo).port,
     draining: () => draining,
-    drain(timeoutMs) {
+    async drain(timeoutMs) {
       draining = true;
+      // first a grace period in which every answer closes its connection, so busy keep-alive
+      // connections end cleanly after their current request instead of being cut between two
+      const grace = Math.min(1000, timeoutMs / 4);
+      await new Promise((r) => setTimeout(r, grace));
       return new Promise((resolve) => {
-        const deadline = setTimeout(() => { server.closeAllConnections(); resolve(false); }, timeoutMs);
+        const deadline = setTimeout(() => { server.closeAllConnections(); resolve(false); }, Math.max(0, timeoutMs - grace));
         server.close(() => { clearTimeout(deadline); resolve(true); });
         server.closeIdleConnections();
       });
