@@ -2,6 +2,17 @@ import type { ConfigIssue } from './config-error.js';
 import { formatPath } from './config-error.js';
 
 const VAR = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
+const WHOLE = /^\$\{[A-Za-z_][A-Za-z0-9_]*(?::-[^}]*)?\}$/;
+
+/**
+ * A value that is one placeholder and nothing else takes the type its text has in YAML when that
+ * is a number or a boolean (`port: ${REDIS_PORT}` is a number); never a list or a mapping.
+ */
+function typed(text: string): string | number | boolean {
+  if (/^-?(0|[1-9][0-9]*)(\.[0-9]+)?$/.test(text)) return Number(text);
+  if (text === 'true' || text === 'false') return text === 'true';
+  return text;
+}
 
 /**
  * Replaces ${NAME} and ${NAME:-default} in every string value (never in keys), so secrets can
@@ -12,13 +23,14 @@ export function interpolateEnv(
 ): unknown {
   if (typeof value === 'string') {
     if (!value.includes('${')) return value;
-    return value.replace(VAR, (_m, name: string, fallback: string | undefined) => {
+    const out = value.replace(VAR, (_m, name: string, fallback: string | undefined) => {
       const v = env[name];
       if (v !== undefined) return v;
       if (fallback !== undefined) return fallback;
       issues.push({ path: formatPath(path), message: `environment variable ${name} is not set` });
       return '';
     });
+    return WHOLE.test(value) ? typed(out) : out;
   }
   if (Array.isArray(value)) return value.map((v, i) => interpolateEnv(v, env, issues, [...path, i]));
   if (value !== null && typeof value === 'object') {

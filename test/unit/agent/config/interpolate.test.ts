@@ -45,6 +45,12 @@ describe('interpolateEnv', () => {
     assert.deepEqual(out, { '${A}': 'alpha', n: 1, b: true, z: null });
   });
 
+  it('types a value that is a single placeholder as YAML would (numbers, booleans), never as a structure', () => {
+    const out = interpolateEnv({ port: '${P}', on: '${T}', s: 'x${P}', list: '${L}', neg: '${N}', lead: '${Z}' },
+      { P: '6379', T: 'true', L: '[1, 2]', N: '-1.5', Z: '007' }, []);
+    assert.deepEqual(out, { port: 6379, on: true, s: 'x6379', list: '[1, 2]', neg: -1.5, lead: '007' });
+  });
+
   it('does not interpolate what a variable expands to', () => {
     assert.equal(interpolateEnv('${A}', { A: '${B}', B: 'no' }, []), '${B}');
   });
