@@ -16,7 +16,7 @@ const nullable = <T extends TSchema>(t: T) => Type.Optional(Type.Union([t, Type.
 
 const CorsConfig = Type.Object({
   origins: nullable(Type.Array(Type.String({ minLength: 1 }))),
-  methods: Type.Array(Type.Union(METHODS.map((m) => Type.Literal(m))), { default: [...METHODS] }),
+  methods: Type.Optional(Type.Union([Type.Array(Type.Union(METHODS.map((m) => Type.Literal(m)))), Type.Null()], { default: [...METHODS] })),
   headers: nullable(Type.Array(Type.String({ minLength: 1 }))),
   exposed_headers: nullable(Type.Array(Type.String({ minLength: 1 }))),
   max_age: nullable(Type.Number()),

@@ -1,16 +1,16 @@
 // Kong's `request-size-limiting` plugin. A declared Content-Length is checked before any body
 // byte is read: over the limit → 413 (417 when the client waits on `Expect: 100-continue`).
-// A chunked body has no length to check, so it is read into memory up to the limit
-// (ctx.readBody) and forwarded from there. Trade-offs of that: such bodies no longer stream and
-// cost up to the limit in memory each; and once the limit is crossed readBody closes the
-// connection, so the client may see a reset rather than the 413. require_content_length turns
-// chunked bodies away up front with 411 instead.
+// A chunked body has no length to check, so it is read into memory up to the limit and
+// forwarded from there (readBodyWithin). Trade-off: such bodies no longer stream, and each costs
+// up to the limit in memory while it is read; require_content_length turns them away up front
+// with 411 instead. Refusals close the connection: the unread rest of the body is not drained.
 // Deviation from Kong: a request with neither Content-Length nor Transfer-Encoding has no body
 // (RFC 9112 §6.3), so require_content_length does not refuse it.
 import { Type, type Static } from '@sinclair/typebox';
 import type { RequestContext } from '../context.js';
 import type { PluginFactory, PluginInstance, ShortCircuit } from '../plugin.js';
 import { kongError } from '../respond.js';
+import { readBodyWithin } from './body-limit.js';
 
 const UNIT_BYTES = { bytes: 1, kilobytes: 1024, megabytes: 1024 * 1024 } as const;
 
@@ -26,7 +26,7 @@ const MESSAGE = 'Request size limit exceeded';
 
 function tooLarge(ctx: RequestContext): ShortCircuit {
   const expect = ctx.header('expect');
-  return kongError(expect !== undefined && expect.trim().toLowerCase() === '100-continue' ? 417 : 413, MESSAGE);
+  return kongError(expect !== undefined && expect.trim().toLowerCase() === '100-continue' ? 417 : 413, MESSAGE, { Connection: 'close' });
 }
 
 class RequestSizeLimitingInstance implements PluginInstance {
@@ -45,12 +45,9 @@ class RequestSizeLimitingInstance implements PluginInstance {
     const declared = ctx.header('content-length');
     if (declared !== undefined) return Number(declared) > this.#limitBytes ? tooLarge(ctx) : undefined;
     if (ctx.header('transfer-encoding') === undefined) return undefined;
-    if (this.#requireLength) return kongError(411, 'A valid Content-Length header is required');
-    // (a body another plugin read first comes back whole, whatever the limit: measure it too)
-    return ctx.readBody(this.#limitBytes).then((body) => (body.length > this.#limitBytes ? tooLarge(ctx) : undefined), (err: { code?: string }) => {
-      if (err.code === 'MG_BODY_TOO_LARGE') return tooLarge(ctx);
-      throw err;
-    });
+    if (this.#requireLength) return kongError(411, 'A valid Content-Length header is required', { Connection: 'close' });
+    // a body another plugin already read comes back whole, whatever the limit: it is measured too
+    return readBodyWithin(ctx, this.#limitBytes).then((body) => (body === null ? tooLarge(ctx) : undefined));
   }
 }
 

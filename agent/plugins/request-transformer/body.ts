@@ -1,13 +1,14 @@
 // Request bodies the transformer edits: JSON objects and urlencoded forms, read whole. Anything
 // else (multipart, text, a JSON array, JSON that does not parse) is sent on untouched.
 import type { RequestContext } from '../context.js';
+import { readBodyWithin } from '../request-size-limiting/body-limit.js';
 import { isJsonObject, jsonFields, paramFields } from './field-maps.js';
 import { applyVerbs, type Verbs } from './pairs.js';
 import type { Template, TemplateEnv } from './template.js';
 
 /**
  * Bodies are buffered to be edited; above this they stream through unedited (declared length)
- * or are refused with 413 (a chunked body that outgrows it; the connection is closed).
+ * or are refused with 413 (a chunked body that outgrows it).
  */
 export const MAX_TRANSFORM_BODY_BYTES = 8 * 1024 * 1024;
 
@@ -22,21 +23,19 @@ export function bodyKind(contentType: string | undefined): BodyKind | null {
   return null;
 }
 
-export class BodyTooLarge extends Error {}
-
-/** The whole client body, or null when its declared length is over the limit (left streaming). */
-export async function readBodyForEdit(ctx: RequestContext): Promise<Buffer | null> {
+/**
+ * The whole client body; null when its declared length is over the limit (it streams on
+ * unedited); 'too-large' when a chunked body outgrows the limit while being read.
+ */
+export async function readBodyForEdit(ctx: RequestContext): Promise<Buffer | null | 'too-large'> {
   const declared = ctx.header('content-length');
-  if (!ctx.bodyWasRead && declared !== undefined && Number(declared) > MAX_TRANSFORM_BODY_BYTES) return null;
-  let body: Buffer;
-  try {
-    body = await ctx.readBody(MAX_TRANSFORM_BODY_BYTES);
-  } catch (err) {
-    if ((err as { code?: string }).code === 'MG_BODY_TOO_LARGE') throw new BodyTooLarge();
-    throw err;
+  if (declared !== undefined) {
+    if (!ctx.bodyWasRead && Number(declared) > MAX_TRANSFORM_BODY_BYTES) return null;
+    // another plugin may have read it with a larger limit
+    const body = await ctx.readBody(MAX_TRANSFORM_BODY_BYTES);
+    return body.length > MAX_TRANSFORM_BODY_BYTES ? null : body;
   }
-  // another plugin may have read it with a larger limit
-  return body.length > MAX_TRANSFORM_BODY_BYTES ? null : body;
+  return (await readBodyWithin(ctx, MAX_TRANSFORM_BODY_BYTES)) ?? 'too-large';
 }
 
 /** The edited body, or null when nothing changed or the body is not one we edit. */

@@ -12,7 +12,7 @@ import {
 import type { RequestContext } from '../context.js';
 import type { PluginFactory, PluginInstance, ShortCircuit } from '../plugin.js';
 import { kongError } from '../respond.js';
-import { BodyTooLarge, bodyKind, readBodyForEdit, replaceBody, transformBody } from './body.js';
+import { bodyKind, readBodyForEdit, replaceBody, transformBody } from './body.js';
 import { headerFields, paramFields } from './field-maps.js';
 import { applyVerbs, compileVerbs, isEmptyVerbs, type Verbs } from './pairs.js';
 import { RequestTransformerConfig, validateRequestTransformer } from './schema.js';
@@ -83,11 +83,8 @@ class RequestTransformerInstance implements PluginInstance {
   }
 
   async #withBody(ctx: RequestContext, env: TemplateEnv, formToQuery: boolean, kind: ReturnType<typeof bodyKind>): Promise<ShortCircuit | void> {
-    let body: Buffer | null;
-    try { body = await readBodyForEdit(ctx); } catch (err) {
-      if (err instanceof BodyTooLarge) return kongError(413, 'Request size limit exceeded');
-      throw err;
-    }
+    const body = await readBodyForEdit(ctx);
+    if (body === 'too-large') return kongError(413, 'Request size limit exceeded', { Connection: 'close' });
     if (body !== null) {
       if (formToQuery) for (const [k, v] of new URLSearchParams(body.toString('utf8'))) ctx.queryParams.append(k, v);
       const edited = kind === null ? null : transformBody(kind, body, this.#verbs.body, env);
