@@ -164,9 +164,8 @@ describe('config and CLI: invalid configs are refused with their YAML paths', fu
     });
   });
 
-  // BUG: YAML syntax errors are printed without their line: load.ts parses with prettyErrors: false,
-  // so the yaml library never fills in err.linePos, which is where the line is read from.
-  it.skip('names the line of a YAML syntax error', async function () {
+  // (was a bug until 53a6bb6: load.ts parsed with prettyErrors: false, so no line was printed)
+  it('names the line of a YAML syntax error', async function () {
     const file = h.writeFile('syntax-line.yaml', YAML_SYNTAX_ERROR);
     const v = await meshgate('validate', file);
     assert.equal(v.code, 2);

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { consulServiceKong, useHarness, waitFor, type AgentHandle, type ServiceHandle } from '../support/harness.js';
 import type { HttpResult } from '../support/http.js';
 
-describe('drain: SIGTERM on a sidecar with a request in flight', function () {
+describe('drain: SIGTERM with a request in flight', function () {
   const harness = useHarness('drain');
   const route = '/api/v1/users';
   let users1: ServiceHandle;
@@ -79,5 +79,26 @@ describe('drain: SIGTERM on a sidecar with a request in flight', function () {
       assert.equal(r.status, 200, `request ${i} after the drain: ${r.text}`);
       assert.equal(r.headers['x-instance'], otherSvc.instance);
     }
+  });
+
+  it('SIGTERM on the edge: the in-flight request completes, new connections are refused, exit 0', async function () {
+    const h = harness();
+    const served0 = await users2.served() + await users1.served();
+    const slow = h.http.get(`${edge.url}${route}/slow?delay_ms=1500`);
+    await waitFor(async () => (await users2.served()) + (await users1.served()) === served0 + 1,
+      { timeoutMs: 1500, intervalMs: 10, what: 'the slow request to reach an instance' });
+    edge.child.signal('SIGTERM');
+    // once the edge drains, it takes no new connection
+    await waitFor(async () => {
+      try { await h.http.get(`${edge.url}${route}?late=1`, { timeoutMs: 1000 }); return false; } catch (err) {
+        return /ECONNREFUSED/.test(String((err as { code?: string }).code ?? err)) ? true : false;
+      }
+    }, { timeoutMs: 1400, intervalMs: 50, what: 'the edge to refuse new connections while draining' });
+    const res = await slow;
+    assert.equal(res.status, 200, `the in-flight request completes: ${res.text}`);
+    const exit = await Promise.race([edge.child.exited, new Promise<undefined>((r) => setTimeout(r, 15_000))]);
+    assert.ok(exit, 'the edge exits');
+    assert.equal(exit.code, 0, `exit code ${exit.code} (signal ${exit.signal})`);
+    assert.ok(exit.at >= res.at - 50, 'it did not exit before the in-flight answer was sent');
   });
 });
