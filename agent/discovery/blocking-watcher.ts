@@ -17,8 +17,11 @@ export interface BlockingWatcherOptions {
   readonly path: string;
   readonly query?: Record<string, string>;
   readonly waitMs?: number;
-  /** called when the result differs from the last one; never with a failed result */
-  readonly onChange: (body: unknown) => void;
+  /**
+   * Called when the result differs from the last one; never with a failed result. `afterError`
+   * is true for the first answer after transport errors (Consul restarted, maybe with its state lost).
+   */
+  readonly onChange: (body: unknown, afterError: boolean) => void;
   readonly onError?: (err: unknown, attempt: number) => void;
   /** the shortest time between two calls (a token-bucket-like floor that stops hot loops) */
   readonly minIntervalMs?: number;
@@ -30,6 +33,9 @@ export class BlockingWatcher {
   readonly #abort = new AbortController();
   #index = 0;
   #lastOkAt = 0;
+  /** when the blocking call now in flight was sent; 0 when none is */
+  #inFlightSince = 0;
+  #failing = false;
   #errors = 0;
   #lastError: string | undefined;
   #lastBody: string | undefined;
@@ -48,9 +54,20 @@ export class BlockingWatcher {
   /** resolves once the first answer arrived (it may come much later if Consul is down) */
   get firstResult(): Promise<void> { return this.#firstResult; }
 
+  /**
+   * How old our view is: 0 while a blocking call is healthily waiting (Consul would have answered
+   * on a change), else the time since the last good answer.
+   */
+  ageMs(now = Date.now()): number {
+    if (this.#lastOkAt === 0) return Infinity;
+    const waitMs = this.#opts.waitMs ?? 300_000;
+    if (!this.#failing && this.#inFlightSince > 0 && now - this.#inFlightSince < waitMs + waitMs / 16 + 5000) return 0;
+    return now - this.#lastOkAt;
+  }
+
   status(now = Date.now()): WatchStatus {
     return {
-      name: this.#opts.name, index: this.#index, ageMs: this.#lastOkAt ? now - this.#lastOkAt : Infinity,
+      name: this.#opts.name, index: this.#index, ageMs: this.ageMs(now),
       errors: this.#errors, ...(this.#lastError ? { lastError: this.#lastError } : {}),
     };
   }
@@ -70,21 +87,26 @@ export class BlockingWatcher {
     let attempt = 0;
     while (!this.#abort.signal.aborted) {
       const started = Date.now();
+      this.#inFlightSince = started;
       try {
         const res = await this.#client.get<unknown>(this.#opts.path, this.#opts.query, { index: this.#index, waitMs, signal: this.#abort.signal });
         this.#index = nextIndex(this.#index, res.index);
         this.#lastOkAt = Date.now();
         this.#lastError = undefined;
+        const afterError = this.#failing;
+        this.#failing = false;
         attempt = 0;
         const text = JSON.stringify(res.body);
         // a return is not proof of a change: compare
         if (text !== this.#lastBody) {
           this.#lastBody = text;
-          this.#opts.onChange(res.body);
+          this.#opts.onChange(res.body, afterError);
         }
         if (!this.#hasResult) { this.#hasResult = true; this.#resolveFirst(); }
       } catch (err) {
         if (this.#abort.signal.aborted) break;
+        this.#inFlightSince = 0;
+        this.#failing = true;
         this.#index = 0;
         this.#errors++;
         attempt++;

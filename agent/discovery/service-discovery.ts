@@ -14,7 +14,16 @@ export interface WatchKey {
 interface Watched {
   readonly watcher: BlockingWatcher;
   endpoints: readonly EndpointSpec[];
+  /** an empty answer held back after an outage, applied only if it is still empty later */
+  held: NodeJS.Timeout | undefined;
 }
+
+/**
+ * A Consul that comes back from an outage may have lost its state: its first answers are empty
+ * until the registrars re-register (within seconds). An empty pool right after an outage replaces
+ * a non-empty one only if it is still empty after this long.
+ */
+export const EMPTY_AFTER_OUTAGE_GRACE_MS = 15_000;
 
 export function watchName(k: WatchKey): string {
   return `${k.mesh ? 'connect' : 'service'}/${k.service}`;
@@ -39,21 +48,37 @@ export class ServiceDiscovery {
   setWanted(keys: readonly WatchKey[]): void {
     const wanted = new Map(keys.map((k) => [watchName(k), k]));
     for (const [name, w] of this.#watched) {
-      if (!wanted.has(name)) { void w.watcher.stop(); this.#watched.delete(name); }
+      if (!wanted.has(name)) { clearTimeout(w.held); void w.watcher.stop(); this.#watched.delete(name); }
     }
     for (const [name, k] of wanted) {
       if (this.#watched.has(name)) continue;
+      let recoveredAt = 0;
+      const apply = (endpoints: readonly EndpointSpec[]) => {
+        clearTimeout(entry.held);
+        entry.held = undefined;
+        entry.endpoints = endpoints;
+        this.#log.info({ watch: name, endpoints: endpoints.map((e) => e.key) }, 'pool changed');
+        this.#schedule();
+      };
       const entry: Watched = {
         endpoints: [],
+        held: undefined,
         watcher: new BlockingWatcher(this.#client, {
           name, path: `/health/${k.mesh ? 'connect' : 'service'}/${encodeURIComponent(k.service)}`,
           query: { passing: '1' }, waitMs: this.#waitMs,
-          onChange: (body) => {
+          onChange: (body, afterError) => {
             const t = catalogToEndpoints((body ?? []) as ConsulHealthEntry[]);
             for (const s of t.skipped) this.#log.warn({ watch: name, skipped: s }, 'catalog entry skipped');
-            entry.endpoints = t.endpoints;
-            this.#log.info({ watch: name, endpoints: t.endpoints.map((e) => e.key) }, 'pool changed');
-            this.#schedule();
+            if (afterError) recoveredAt = Date.now();
+            const sinceRecovery = Date.now() - recoveredAt;
+            if (t.endpoints.length === 0 && entry.endpoints.length > 0 && sinceRecovery < EMPTY_AFTER_OUTAGE_GRACE_MS) {
+              this.#log.warn({ watch: name }, 'consul came back with no instances; keeping the last pool for a while');
+              clearTimeout(entry.held);
+              entry.held = setTimeout(() => apply(t.endpoints), EMPTY_AFTER_OUTAGE_GRACE_MS - sinceRecovery);
+              entry.held.unref();
+              return;
+            }
+            apply(t.endpoints);
           },
           onError: (err, attempt) => {
             if (attempt === 1 || attempt % 10 === 0) this.#log.warn({ watch: name, attempt, err: (err as Error).message }, 'consul watch failed; serving last known pool');
@@ -82,6 +107,7 @@ export class ServiceDiscovery {
   }
 
   async stop(): Promise<void> {
+    for (const w of this.#watched.values()) clearTimeout(w.held);
     await Promise.all([...this.#watched.values()].map((w) => w.watcher.stop()));
     this.#watched.clear();
   }

@@ -34,11 +34,14 @@ export interface ServicePool {
 /** Picks a usable member not yet tried by this request; undefined when there is none. */
 export function pickMember(pool: ServicePool, tried: ReadonlySet<PoolMember> | null, now: number): PoolMember | undefined {
   const m = pool.balancer.pick(pool.members, now, tried);
-  if (m !== undefined || pool.health.kind !== 'outlier' || pool.health.panicThresholdPercent <= 0) return m;
-  // panic mode (Envoy): too few endpoints are available, so ejections are ignored
+  if (m !== undefined) return m;
+  // panic mode (Envoy): when too few endpoints are available, ejections are ignored — with the
+  // default policy when none is; with outlier detection below healthchecks.threshold
   const n = pool.members.length;
+  if (n === 0) return undefined;
   const available = pool.members.filter((x) => x.state.isAvailable(now)).length;
-  if (n === 0 || (available * 100) / n >= pool.health.panicThresholdPercent) return undefined;
+  const panicPercent = pool.health.kind === 'outlier' ? pool.health.panicThresholdPercent : 0;
+  if (available > 0 && (available * 100) / n >= panicPercent) return undefined;
   return pool.balancer.pick(pool.members, Number.POSITIVE_INFINITY, tried);
 }
 

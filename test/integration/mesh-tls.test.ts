@@ -60,8 +60,9 @@ describe('mesh identity (mTLS with Consul Connect)', function () {
     assert.equal(res.status, 200);
     const td = (await caRoots(h)).TrustDomain;
     assert.equal(echo?.headers['x-forwarded-client-cert'], `URI=spiffe://${td}/ns/default/dc/dc1/svc/edge`);
-    const sidecarLine = usersSidecar.accessLog().find((l) => l.path === '/api/v1/users/1');
-    assert.equal(sidecarLine?.source, `spiffe://${td}/ns/default/dc/dc1/svc/edge`);
+    // the access log is written asynchronously: wait for the line
+    const sidecarLine = await waitFor(() => usersSidecar.accessLog().find((l) => l.path === '/api/v1/users/1'), { timeoutMs: 5000, what: 'the sidecar access-log line' });
+    assert.equal(sidecarLine.source, `spiffe://${td}/ns/default/dc/dc1/svc/edge`);
   });
 
   it('plain HTTP to the mesh port gets no HTTP answer', async () => {
