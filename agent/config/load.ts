@@ -1,7 +1,7 @@
 // YAML file → validated config. A plain Kong decK file (top-level _format_version) is an edge
 // config with Kong's default ports.
 import { readFile } from 'node:fs/promises';
-import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
+import { LineCounter, parseDocument, isMap, isNode, isScalar, type Document } from 'yaml';
 import type { KongDeclarative, MeshgateConfig } from '../../proto/config-schema.js';
 import { DECK_ONLY_DEFAULTS } from '../../proto/defaults.js';
 import { ConfigError, type ConfigIssue } from './config-error.js';
@@ -17,7 +17,16 @@ export interface LoadedConfig {
 function lineOf(doc: Document, lines: LineCounter, path: string): number | undefined {
   const segments: (string | number)[] = [];
   for (const m of path.matchAll(/([^.[\]]+)|\[(\d+)\]/g)) segments.push(m[2] !== undefined ? Number(m[2]) : m[1]!);
-  // the deepest existing node names the line: a missing key points at its parent
+  // a mapping key is reported at the key, not at its value (which may start on the next line)
+  const last = segments[segments.length - 1];
+  if (typeof last === 'string') {
+    const parent = doc.getIn(segments.slice(0, -1), true);
+    if (isMap(parent)) {
+      const pair = parent.items.find((p) => isScalar(p.key) && p.key.value === last);
+      if (pair && isNode(pair.key) && pair.key.range) return lines.linePos(pair.key.range[0]).line;
+    }
+  }
+  // else the deepest existing node names the line: a missing key points at its parent
   for (let n = segments.length; n >= 0; n--) {
     const node = doc.getIn(segments.slice(0, n), true);
     if (isNode(node) && node.range) return lines.linePos(node.range[0]).line;
