@@ -1,8 +1,10 @@
-// A public HTTP listener with drain support: once draining, every answer closes its
-// connection, and close() waits for in-flight requests up to a deadline.
+// A public HTTP listener with drain support. Draining, in order: every answer closes its
+// connection; after a short grace the listener stops accepting (without Node's immediate close
+// of idle connections, which races with a client about to send on them); connections end after
+// their current answer, idle ones once they have been idle a while; a deadline ends the rest.
 import http from 'node:http';
 import https from 'node:https';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo, type Socket } from 'node:net';
 
 export interface Listener {
   readonly server: http.Server | https.Server;
@@ -23,12 +25,18 @@ export const DEFAULT_LIMITS: ListenerLimitsMs = {
   headerTimeoutMs: 10_000, requestTimeoutMs: 300_000, keepAliveTimeoutMs: 60_000, maxConnections: 10_000,
 };
 
+/** a connection idle this long during a drain is closed: its client is not about to use it */
+const DRAIN_IDLE_CLOSE_MS = 1000;
+
+interface ConnState { busy: number; lastActive: number }
+
 export async function listen(
   host: string, port: number, handler: (req: http.IncomingMessage, res: http.ServerResponse) => void,
   tls?: { options: https.ServerOptions; prepare: (server: https.Server) => void },
   limits: ListenerLimitsMs = DEFAULT_LIMITS,
 ): Promise<Listener> {
   let draining = false;
+  const conns = new Map<Socket, ConnState>();
   // a slow client (one header byte every few seconds) is cut off after headerTimeoutMs: Node checks
   // the timers every connectionsCheckingInterval, so that interval must be short too
   const serverOptions: http.ServerOptions = {
@@ -36,7 +44,15 @@ export async function listen(
     connectionsCheckingInterval: Math.min(1000, limits.headerTimeoutMs), ...(limits.maxHeaderSize ? { maxHeaderSize: limits.maxHeaderSize } : {}),
   };
   const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => {
-    if (draining) res.setHeader('connection', 'close');
+    if (draining) {
+      res.setHeader('connection', 'close');
+      // connection bookkeeping costs a little; it is only needed once a drain has begun
+      const c = conns.get(req.socket);
+      if (c !== undefined) {
+        c.busy++;
+        res.once('close', () => { c.busy--; c.lastActive = Date.now(); });
+      }
+    }
     handler(req, res);
   };
   let server: http.Server | https.Server;
@@ -48,6 +64,11 @@ export async function listen(
     server = http.createServer(serverOptions, onRequest);
   }
   server.maxConnections = limits.maxConnections;
+  // one entry per connection (not per request): what a drain needs to close idle ones safely
+  server.on(tls ? 'secureConnection' : 'connection', (sock: Socket) => {
+    conns.set(sock, { busy: 0, lastActive: Date.now() });
+    sock.once('close', () => conns.delete(sock));
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => { server.off('error', reject); resolve(); });
@@ -58,15 +79,28 @@ export async function listen(
     draining: () => draining,
     async drain(timeoutMs) {
       draining = true;
-      // first a grace period in which every answer closes its connection, so busy keep-alive
-      // connections end cleanly after their current request instead of being cut between two
-      const grace = Math.min(1000, timeoutMs / 4);
+      const started = Date.now();
+      for (const c of conns.values()) c.lastActive = started;
+      const grace = Math.min(500, timeoutMs / 4);
       await new Promise((r) => setTimeout(r, grace));
-      return new Promise((resolve) => {
-        const deadline = setTimeout(() => { server.closeAllConnections(); resolve(false); }, Math.max(0, timeoutMs - grace));
-        server.close(() => { clearTimeout(deadline); resolve(true); });
-        server.closeIdleConnections();
+      // stop accepting, but leave idle keep-alive connections to the sweep below
+      net.Server.prototype.close.call(server);
+      return new Promise<boolean>((resolve) => {
+        const sweep = setInterval(() => {
+          const now = Date.now();
+          for (const [s, c] of conns) {
+            if (!socketBusy(s) && c.busy <= 0 && now - c.lastActive >= DRAIN_IDLE_CLOSE_MS) s.destroy();
+          }
+          if (conns.size === 0) { clearInterval(sweep); resolve(true); return; }
+          if (now - started >= timeoutMs) { clearInterval(sweep); for (const s of conns.keys()) s.destroy(); resolve(false); }
+        }, 100);
       });
     },
   };
+}
+
+/** A socket with an answer in progress (Node attaches the current ServerResponse to it). */
+function socketBusy(s: Socket): boolean {
+  const res = (s as unknown as { _httpMessage?: { finished?: boolean } })._httpMessage;
+  return res !== undefined && res !== null && !res.finished;
 }

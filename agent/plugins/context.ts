@@ -63,16 +63,23 @@ export class RequestContext {
     return Array.isArray(v) ? v.join(', ') : v;
   }
 
-  /** the query string sent upstream, without "?" */
+  /** the query string sent upstream, without "?": the client's, byte for byte, unless a plugin changed it */
   get query(): string {
-    return this.#params !== null ? this.#params.toString() : this.#query;
+    if (this.#params === null) return this.#query;
+    const now = this.#params.toString();
+    return now === this.#parsedAs ? this.#query : now;
   }
 
   /** parsed query parameters; changing them changes what is sent upstream */
   get queryParams(): URLSearchParams {
-    this.#params ??= new URLSearchParams(this.#query);
+    if (this.#params === null) {
+      this.#params = new URLSearchParams(this.#query);
+      this.#parsedAs = this.#params.toString();
+    }
     return this.#params;
   }
+
+  #parsedAs = '';
 
   /**
    * Reads the whole client body (once; later calls share it) up to `limit` bytes. Only plugins

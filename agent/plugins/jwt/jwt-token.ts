@@ -11,7 +11,8 @@ export interface TokenSources {
 }
 
 const BEARER = /^\s*bearer\s+(\S.*)$/i;
-const NO_SPACE = /^\S+$/;
+// a bare token: no spaces, and not the scheme word alone
+const BARE = /^(?!bearer$)\S+$/i;
 
 function add(found: string[], token: string): void {
   if (token !== '' && !found.includes(token)) found.push(token);
@@ -40,14 +41,16 @@ function addCookies(ctx: RequestContext, names: readonly string[], found: string
 export function retrieveTokens(ctx: RequestContext, sources: TokenSources): string[] {
   const found: string[] = [];
   if (sources.query.length > 0 && ctx.query !== '') {
-    for (const name of sources.query) for (const v of ctx.queryParams.getAll(name)) add(found, v);
+    // a private parse: ctx.queryParams would re-encode the query sent upstream
+    const params = new URLSearchParams(ctx.query);
+    for (const name of sources.query) for (const v of params.getAll(name)) add(found, v);
   }
   if (sources.cookies.length > 0) addCookies(ctx, sources.cookies, found);
   for (const name of sources.headers) {
     for (const v of clientHeaderValues(ctx.req, name)) {
       const m = BEARER.exec(v);
       if (m !== null) add(found, m[1]!.trim());
-      else if (NO_SPACE.test(v)) add(found, v);
+      else if (BARE.test(v)) add(found, v);
     }
   }
   return found;

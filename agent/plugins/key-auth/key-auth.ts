@@ -38,7 +38,7 @@ interface KeyName {
   readonly headers: readonly string[];
 }
 
-type Found = { readonly name: KeyName; readonly key: string } | ShortCircuit | null;
+type Found = { readonly name: KeyName; readonly key: string; readonly inQuery: boolean } | ShortCircuit | null;
 const NEED_BODY = Symbol('need body');
 
 export const keyAuthPlugin: PluginFactory<KeyAuthConfig> = {
@@ -60,6 +60,8 @@ export const keyAuthPlugin: PluginFactory<KeyAuthConfig> = {
 
     /** Kong's search: for each name, header, then query, then body; the first string wins. */
     function find(ctx: RequestContext, body: ParsedBody | undefined): Found | typeof NEED_BODY {
+      // a private parse: ctx.queryParams would re-encode the query sent upstream
+      const query = inQuery && ctx.query !== '' ? new URLSearchParams(ctx.query) : null;
       for (const kn of names) {
         let v: string | typeof DUPLICATE | undefined;
         if (inHeader) {
@@ -68,8 +70,8 @@ export const keyAuthPlugin: PluginFactory<KeyAuthConfig> = {
             if (all.length > 0) { v = all.length === 1 ? all[0] : DUPLICATE; break; }
           }
         }
-        if (v === undefined && inQuery && ctx.query !== '') {
-          const all = ctx.queryParams.getAll(kn.name);
+        if (v === undefined && query !== null) {
+          const all = query.getAll(kn.name);
           if (all.length > 0) v = all.length === 1 ? all[0] : DUPLICATE;
         }
         if (v === undefined && inBody) {
@@ -77,22 +79,22 @@ export const keyAuthPlugin: PluginFactory<KeyAuthConfig> = {
           v = bodyValue(body, kn.name);
         }
         if (v === DUPLICATE) return duplicate;
-        if (v !== undefined) return hide && inBody && body === undefined ? NEED_BODY : { name: kn, key: v };
+        if (v !== undefined) return hide && inBody && body === undefined ? NEED_BODY : { name: kn, key: v, inQuery: query?.has(kn.name) === true };
       }
       return null;
     }
 
-    function hideKey(ctx: RequestContext, kn: KeyName, body: ParsedBody | undefined): void {
-      for (const h of kn.headers) ctx.upstreamHeaders.remove(h);
-      if (ctx.query !== '' && ctx.queryParams.has(kn.name)) ctx.queryParams.delete(kn.name);
-      if (body !== undefined) removeFromBody(ctx, body, kn.name);
+    function hideKey(ctx: RequestContext, found: { name: KeyName; inQuery: boolean }, body: ParsedBody | undefined): void {
+      for (const h of found.name.headers) ctx.upstreamHeaders.remove(h);
+      if (found.inQuery) ctx.queryParams.delete(found.name.name);
+      if (body !== undefined) removeFromBody(ctx, body, found.name.name);
     }
 
     function login(ctx: RequestContext, body: ParsedBody | undefined): AccessResult | Promise<AccessResult> {
       const found = find(ctx, body);
       if (found === NEED_BODY) return readParsedBody(ctx).then((b) => login(ctx, b));
       if (found === null || 'status' in found) return anonymous.fail(ctx, found ?? noKey);
-      if (hide) hideKey(ctx, found.name, body);
+      if (hide) hideKey(ctx, found, body);
       if (found.key === '') return anonymous.fail(ctx, noKey);
       const credential = credentials.get(found.key);
       if (credential === undefined) return anonymous.fail(ctx, badKey);
