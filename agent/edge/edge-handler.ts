@@ -34,9 +34,9 @@ function pluginHooks(ctx: RequestContext): ResponseHooks {
   };
 }
 
-function shortCircuitBody(sc: ShortCircuit): { text: string; contentType: string | null } {
+function shortCircuitBody(sc: ShortCircuit): { text: string | Buffer; contentType: string | null } {
   if (sc.body === undefined) return { text: '', contentType: null };
-  if (typeof sc.body === 'string') return { text: sc.body, contentType: null };
+  if (typeof sc.body === 'string' || Buffer.isBuffer(sc.body)) return { text: sc.body, contentType: null };
   return { text: JSON.stringify(sc.body), contentType: 'application/json; charset=utf-8' };
 }
 
@@ -50,12 +50,13 @@ function sendShortCircuit(res: ServerResponse, sc: ShortCircuit, ctx: RequestCon
   if (contentType === null) {
     const headers = [...extra];
     runResponseHeaders(ctx, sc.status, headers);
-    headers.push('content-length', String(Buffer.byteLength(text)));
+    // 204 and 304 carry no body and no Content-Length (RFC 9110 §8.6)
+    if (sc.status !== 204 && sc.status !== 304) headers.push('content-length', String(Buffer.byteLength(text)));
     res.writeHead(sc.status, headers);
-    res.end(text);
+    res.end(sc.status === 204 || sc.status === 304 ? undefined : text);
     return;
   }
-  sendJson(res, sc.status, text, extra, pluginHooks(ctx));
+  sendJson(res, sc.status, text as string, extra, pluginHooks(ctx));
 }
 
 export function createEdgeHandler(opts: EdgeHandlerOptions): (req: IncomingMessage, res: ServerResponse) => void {

@@ -62,7 +62,8 @@ const USAGE = `usage: node test/bench/run.mjs [options]
   --quick             smoke run: 1 round, 3 s runs, 2 s warm-up
   --out FILE          JSON results (default test/bench/results/latest.json)
   --self-test         check the wrk output parser and exit
-Environment: BENCH_KEEP_TMP=1 keeps the temp dir (configs, logs).`;
+Environment: BENCH_KEEP_TMP=1 keeps the temp dir (configs, logs);
+             MESHGATE_BIN=path overrides bin/meshgate.js.`;
 
 function parseCli(argv) {
   const { values } = parseArgs({
@@ -274,8 +275,8 @@ class Bench {
   }
 
   meshgateBin() {
-    const bin = path.join(ROOT, 'bin', 'meshgate.js');
-    if (!fs.existsSync(bin)) return { error: 'bin/meshgate.js not found (the agent is not built/written yet)' };
+    const bin = process.env.MESHGATE_BIN ? path.resolve(process.env.MESHGATE_BIN) : path.join(ROOT, 'bin', 'meshgate.js');
+    if (!fs.existsSync(bin)) return { error: `${path.relative(ROOT, bin)} not found (is the agent built? npm run build)` };
     return { bin };
   }
 
@@ -431,12 +432,12 @@ class Bench {
     process.stdout.write(load.foreignPct <= maxPct ? ' quiet\n' : ` still ${Math.round(load.foreignPct)}%, measuring anyway\n`);
   }
 
-  async wrk(c, connections, durationS) {
+  async wrk(c, connections, durationS, { quiet = true } = {}) {
     if (isStopping()) return { ok: false, error: 'stopping' };
     // A contestant whose process died is not measured again.
-    const dead = c.procs.find((p) => !p.alive());
+    const dead = [...c.procs, ...(c.support ?? [])].find((p) => !p.alive());
     if (dead) return { ok: false, error: `${dead.name} exited (code ${dead.code})` };
-    await this.waitQuiet();
+    if (quiet) await this.waitQuiet();
     return runWrk({ url: c.url, connections, durationS, cpu: LOAD_CPU, wrkBin: this.tools.wrk });
   }
 
@@ -446,7 +447,7 @@ class Bench {
     this.log(`\nwarm-up: ${opts.warmup} s per contestant at ${maxC} connections`);
     for (const c of this.contestants) {
       if (isStopping()) return;
-      const r = await this.wrk(c, maxC, opts.warmup);
+      const r = await this.wrk(c, maxC, opts.warmup, { quiet: false });
       this.log(`  warm-up ${c.key}: ${r.ok ? `${fmtInt(r.rps)} req/s` : r.error}`);
       await sleep(500);
     }
@@ -701,7 +702,8 @@ async function main() {
   };
   fs.mkdirSync(path.dirname(opts.out), { recursive: true });
   fs.writeFileSync(opts.out, `${JSON.stringify(result, null, 2)}\n`);
-  bench.log(`\nresults: ${path.relative(process.cwd(), opts.out) || opts.out}`);
+  const rel = path.relative(process.cwd(), opts.out);
+  bench.log(`\nresults: ${rel && !rel.startsWith('..') ? rel : opts.out}`);
   return 0;
 }
 

@@ -1,5 +1,4 @@
 // What is kept of a response's headers, and the short-circuit that replays a stored response.
-import { isUtf8 } from 'node:buffer';
 import { HOP_BY_HOP, MESH_ERROR, REQUEST_ID } from '../../../proto/headers.js';
 import type { HeaderList, ShortCircuit } from '../plugin.js';
 import type { CacheSettings } from './config.js';
@@ -28,12 +27,9 @@ export function storableHeaders(headers: HeaderList, perRequest: HeaderList): [s
   });
 }
 
-/**
- * Whether a body can be replayed: a short-circuit body is sent as a string, so only bodies that
- * survive a UTF-8 round trip are stored (see the report: a Buffer body in sendShortCircuit lifts this).
- */
-export function replayable(body: Buffer): boolean {
-  return isUtf8(body);
+/** Any body can be replayed: short-circuit bodies are sent as bytes. */
+export function replayable(_body: Buffer): boolean {
+  return true;
 }
 
 export function cacheHeaders(s: CacheSettings, target: HeaderList, status: CacheStatus, key: string | null): void {
@@ -55,5 +51,5 @@ export function replay(s: CacheSettings, r: StoredResponse, key: string, nowMs: 
   if (s.sendAge) headers.Age = ageHeader(r, nowMs);
   if (s.sendStatus) headers[X_CACHE_STATUS] = 'Hit';
   if (s.sendKey) headers[X_CACHE_KEY] = key;
-  return { status: r.status, headers, body: r.body.toString('utf8') };
+  return { status: r.status, headers, body: r.body };
 }

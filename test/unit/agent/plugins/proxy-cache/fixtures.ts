@@ -80,7 +80,7 @@ export async function request(p: ProxyCacheInstance, up: ReturnType<typeof upstr
     const headers = new FlatHeaderList(flat);
     p.responseHeaders(ctx, sc.status, headers);
     p.log(ctx, sc.status);
-    const body = typeof sc.body === 'string' ? sc.body : sc.body === undefined ? '' : JSON.stringify(sc.body);
+    const body = typeof sc.body === 'string' ? sc.body : Buffer.isBuffer(sc.body) ? sc.body.toString('utf8') : sc.body === undefined ? '' : JSON.stringify(sc.body);
     return { status: sc.status, headers, body, fromCache: true, ctx };
   }
   const a = await up.respond(ctx);
