@@ -1,23 +1,13 @@
-// Prometheus metrics. Label children are resolved once per route/status pair and cached, so a
-// request does a Map lookup and an observe, never a label-set construction.
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+// Prometheus metrics. Per-request ones live in RequestStats (plain counters, formatted on scrape);
+// the rest are prom-client gauges and counters that change rarely.
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { RequestStats, type RequestRecorder } from './request-stats.js';
+
+export type { RequestRecorder };
 
 export class Metrics {
   readonly registry = new Registry();
-  readonly requests = new Counter({
-    name: 'meshgate_http_requests_total', help: 'Requests answered, by route, service and status',
-    labelNames: ['role', 'route', 'service', 'status'] as const, registers: [this.registry],
-  });
-  readonly latency = new Histogram({
-    name: 'meshgate_http_request_duration_seconds', help: 'Total request latency as seen by this agent',
-    labelNames: ['role', 'route', 'service'] as const, registers: [this.registry],
-    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-  });
-  readonly upstreamLatency = new Histogram({
-    name: 'meshgate_upstream_latency_seconds', help: 'Time from dispatch to upstream response headers',
-    labelNames: ['role', 'service'] as const, registers: [this.registry],
-    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-  });
+  readonly requests = new RequestStats();
   readonly poolEndpoints = new Gauge({
     name: 'meshgate_pool_endpoints', help: 'Endpoints in a service pool, by state',
     labelNames: ['service', 'state'] as const, registers: [this.registry],
@@ -48,30 +38,11 @@ export class Metrics {
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'meshgate_process_' });
+    this.requests.register(this.registry);
   }
 
-  /** A recorder bound to one route: label children cached per status. */
+  /** The recorder of one route (kept across table swaps). */
   recorderFor(role: string, route: string, service: string): RequestRecorder {
-    return new RequestRecorder(this, role, route, service);
-  }
-}
-
-export class RequestRecorder {
-  readonly #byStatus = new Map<number, ReturnType<Counter<'role' | 'route' | 'service' | 'status'>['labels']>>();
-  readonly #latency;
-  readonly #upstream;
-  constructor(private readonly metrics: Metrics, private readonly role: string, private readonly route: string, private readonly service: string) {
-    this.#latency = metrics.latency.labels(role, route, service);
-    this.#upstream = metrics.upstreamLatency.labels(role, service);
-  }
-  record(status: number, totalMs: number, upstreamMs: number): void {
-    let c = this.#byStatus.get(status);
-    if (c === undefined) {
-      c = this.metrics.requests.labels(this.role, this.route, this.service, String(status));
-      this.#byStatus.set(status, c);
-    }
-    c.inc();
-    this.#latency.observe(totalMs / 1000);
-    if (upstreamMs >= 0) this.#upstream.observe(upstreamMs / 1000);
+    return this.requests.recorderFor(role, route, service);
   }
 }
