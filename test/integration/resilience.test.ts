@@ -182,6 +182,28 @@ describe('resilience', function () {
     assert.ok(ok > 50);
   });
 
+  it('closes a connection whose headers do not arrive within header_timeout, and keeps serving others', async () => {
+    const h = harness();
+    const u = await up('plain');
+    const [port, adminPort] = [await h.port(), await h.port()];
+    const file = h.writeYaml('limits.yaml', {
+      consul: { address: 'http://127.0.0.1:9' }, mesh: { tls: 'disabled' }, agent: { admin: `127.0.0.1:${adminPort}` },
+      edge: { listen: `127.0.0.1:${port}`, limits: { header_timeout: '1s' }, kong: { _format_version: '3.0', services: [{ name: 's', url: `http://127.0.0.1:${u.port}`, routes: [{ name: 'r', paths: ['/'] }] }] } },
+    });
+    await h.startAgent('limits', file, { adminPort, port });
+    const net = await import('node:net');
+    const started = Date.now();
+    const closedAfter = await new Promise<number>((resolve) => {
+      const s = net.connect(port, '127.0.0.1', () => s.write('GET / HTTP/1.1\r\nHost: x\r\nX-Slow: '));
+      const drip = setInterval(() => { if (!s.destroyed) s.write('a'); }, 200);
+      s.on('error', () => {});
+      s.on('close', () => { clearInterval(drip); resolve(Date.now() - started); });
+      setTimeout(() => { clearInterval(drip); s.destroy(); }, 8000).unref();
+    });
+    assert.ok(closedAfter < 5000, `the slow connection stayed open ${closedAfter} ms`);
+    assert.equal((await h.http.get(`http://127.0.0.1:${port}/`)).status, 200);
+  });
+
   it('a broken config on hot reload keeps the old one serving; a fixed file then applies', async () => {
     const h = harness();
     const a = await up('a');
