@@ -69,6 +69,30 @@ describe('resilience', function () {
     assert.ok(Date.now() - ejectedAt >= 2000, 'back before its ejection time');
   });
 
+  it('active checks take a static target out while its health path fails, and bring it back', async () => {
+    const h = harness();
+    const flaky = await up('flaky');
+    const steady = await up('steady');
+    let healthy = false;
+    flaky.u.behaviour = (req, res) => {
+      if (req.url === '/health') { res.writeHead(healthy ? 200 : 503).end(); return; }
+      res.writeHead(200).end('flaky');
+    };
+    steady.u.behaviour = (req, res) => { res.writeHead(200).end(req.url === '/health' ? '' : 'steady'); };
+    const edge = await h.startDeck('active', {
+      _format_version: '3.0',
+      upstreams: [{
+        name: 'lb', targets: [flaky, steady].map((x) => ({ target: `127.0.0.1:${x.port}` })),
+        healthchecks: { active: { http_path: '/health', timeout: 1, healthy: { interval: 0.2, successes: 1 }, unhealthy: { interval: 0.2, http_failures: 1 } } },
+      }],
+      services: [{ name: 's', url: 'http://lb', routes: [{ name: 'r', paths: ['/'] }] }],
+    });
+    await waitFor(async () => (await edge.status()).pools[0]!.endpoints.some((e) => !e.available), { timeoutMs: 5000, intervalMs: 50, what: 'the failing target marked down' });
+    for (let i = 0; i < 20; i++) assert.equal((await h.http.get(`${edge.url}/x`)).text, 'steady');
+    healthy = true;
+    await waitFor(async () => (await h.http.get(`${edge.url}/x`)).text === 'flaky', { timeoutMs: 5000, intervalMs: 20, what: 'the target back after passing checks' });
+  });
+
   it('never ejects more than max_ejection_percent of the pool', async () => {
     const h = harness();
     const all = [await up('a'), await up('b'), await up('c'), await up('d')];
