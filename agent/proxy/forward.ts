@@ -5,7 +5,10 @@
 // headers and, when they ask for it, the buffered body.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
-import { MeshgateError, errorBody, type ErrorCode } from '../../proto/errors.js';
+import { MeshgateError, type ErrorCode } from '../../proto/errors.js';
+import { removeHeader, sendError, setContentLength } from './local-answers.js';
+
+export { sendError, sendJson } from './local-answers.js';
 import { MESH_DESTINATION, MESH_ERROR } from '../../proto/headers.js';
 import type { PoolMember, ServicePool } from '../pool/service-pool.js';
 import { observeMember, pickMember } from '../pool/service-pool.js';
@@ -297,37 +300,4 @@ function sidecarCouldNotConnect(raw: readonly Buffer[]): boolean {
     }
   }
   return false;
-}
-
-function removeHeader(flat: string[], lower: string): void {
-  let w = 0;
-  for (let r = 0; r < flat.length; r += 2) {
-    if (flat[r]!.toLowerCase() === lower) continue;
-    flat[w] = flat[r]!; flat[w + 1] = flat[r + 1]!; w += 2;
-  }
-  flat.length = w;
-}
-
-function setContentLength(flat: string[], length: number): void {
-  removeHeader(flat, 'content-length');
-  removeHeader(flat, 'transfer-encoding');
-  flat.push('content-length', String(length));
-}
-
-/** meshgate's own JSON error answer (one table, stable code); response hooks still apply. */
-export function sendError(res: ServerResponse, code: ErrorCode, requestId: string, hooks?: ResponseHooks | null): void {
-  if (res.headersSent) { res.destroy(); return; }
-  const e = new MeshgateError(code);
-  sendJson(res, e.status, errorBody(code, requestId), ['x-request-id', requestId, MESH_ERROR, code], hooks);
-}
-
-/** A JSON answer produced at this agent (errors, plugin short-circuits). */
-export function sendJson(res: ServerResponse, status: number, body: string, extra: string[], hooks?: ResponseHooks | null): void {
-  if (res.headersSent) { res.destroy(); return; }
-  const headers = ['content-type', 'application/json; charset=utf-8', ...extra];
-  hooks?.headers(status, headers);
-  removeHeader(headers, 'transfer-encoding');
-  setContentLength(headers, Buffer.byteLength(body));
-  res.writeHead(status, headers);
-  res.end(body);
 }
