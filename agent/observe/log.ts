@@ -21,6 +21,7 @@ export function createLoggers(level: LevelWithSilent, bindings: Record<string, u
   const destination: DestinationStream = pino.destination({ dest: 1, sync: false });
   const base = { pid: process.pid, ...bindings };
   const root = pino({ level, base, timestamp: pino.stdTimeFunctions.isoTime, redact: REDACT }, destination);
-  const access = pino({ level, base: { ...base, component: 'access' }, timestamp: pino.stdTimeFunctions.isoTime }, destination);
+  // epoch milliseconds: an ISO date string per request costs more than the rest of the line's fields
+  const access = pino({ level, base: { ...base, component: 'access' }, timestamp: pino.stdTimeFunctions.epochTime }, destination);
   return { root, access };
 }
