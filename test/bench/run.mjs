@@ -385,13 +385,14 @@ class Bench {
     }, { timeoutMs: 30000, abort: () => (!ch.alive() ? `consul exited (code ${ch.code})` : null) });
     if (!r.ok) return fail(`consul dev agent not ready: ${r.reason}`);
 
-    const sc = sidecarConf(this.dir, { consulPort: cHttp, adminPort: sAdmin, meshPort: mesh, upstreamPort: this.upstream.port });
+    // plain HTTP between the hops, like the forwarder and nginx pairs here (mTLS is compared in policies.mjs)
+    const sc = sidecarConf(this.dir, { consulPort: cHttp, adminPort: sAdmin, meshPort: mesh, upstreamPort: this.upstream.port, mtls: false });
     const sh = this.start('sidecar', [NODE, bin, 'agent', '--config', sc], PROXY_CPU);
     procs.push(sh);
     r = await this.ready(`http://127.0.0.1:${sAdmin}/ready`, procs, 20000);
     if (!r.ok) return fail(`sidecar not ready: ${r.reason}`);
 
-    const ec = meshEdgeConf(this.dir, { consulPort: cHttp, adminPort: eAdmin, edgePort });
+    const ec = meshEdgeConf(this.dir, { consulPort: cHttp, adminPort: eAdmin, edgePort, mtls: false });
     const eh = this.start('edge-mesh', [NODE, bin, 'agent', '--config', ec], PROXY_CPU);
     procs.push(eh);
     r = await this.ready(`http://127.0.0.1:${eAdmin}/ready`, procs, 20000);

@@ -154,9 +154,11 @@ services:
   return file;
 }
 
-export function sidecarConf(dir, { consulPort, adminPort, meshPort, upstreamPort }) {
+/** `mtls: false` makes the hop plain HTTP (`mesh.tls: disabled`), to compare with plain forwarders. */
+export function sidecarConf(dir, { consulPort, adminPort, meshPort, upstreamPort, mtls = true }) {
   const conf = `consul: { address: "http://127.0.0.1:${consulPort}" }
 agent: { node: bench, admin: "127.0.0.1:${adminPort}" }
+${mtls ? '' : 'mesh: { tls: disabled }\n'}
 sidecar:
   listen: "127.0.0.1:${meshPort}"
   services:
@@ -167,9 +169,10 @@ sidecar:
   return file;
 }
 
-export function meshEdgeConf(dir, { consulPort, adminPort, edgePort }) {
+export function meshEdgeConf(dir, { consulPort, adminPort, edgePort, mtls = true }) {
   const conf = `consul: { address: "http://127.0.0.1:${consulPort}" }
 agent: { node: bench-edge, admin: "127.0.0.1:${adminPort}" }
+${mtls ? '' : 'mesh: { tls: disabled }\n'}
 edge:
   listen: "127.0.0.1:${edgePort}"
   kong:
