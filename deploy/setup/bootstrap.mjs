@@ -35,7 +35,7 @@ step('build', npm, ['run', '--silent', 'build']);
 const consul = step('consul', 'bash', [path.join(root, 'deploy/setup/install-consul.sh')], { capture: true }).trim().split('\n').pop();
 const env = { ...process.env, CONSUL_BIN: consul };
 // 4. tools some modes need
-if (mode === 'bench') {
+if (mode.startsWith('bench')) {
   step('bench tools', 'bash', [path.join(root, 'deploy/setup/install-packages.sh'), 'nginx:nginx-light', 'haproxy:haproxy', 'wrk:wrk']);
 }
 
@@ -43,6 +43,8 @@ const commands = {
   demo: [process.execPath, [path.join(root, 'bin/meshgate.js'), 'demo', ...extra]],
   test: [process.execPath, [path.join(root, 'node_modules/mocha/bin/mocha.js'), ...extra]],
   bench: [process.execPath, [path.join(root, 'test/bench/run.mjs'), ...extra]],
+  'bench-policies': [process.execPath, [path.join(root, 'test/bench/policies.mjs'), ...extra]],
+  'bench-slow': [process.execPath, [path.join(root, 'test/bench/slow-clients.mjs'), ...extra]],
 };
 const [cmd, args] = commands[mode] ?? (() => { process.stderr.write(`unknown mode ${mode}\n`); process.exit(64); })();
 const child = spawn(cmd, args, { cwd: root, stdio: 'inherit', env });
