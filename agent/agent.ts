@@ -30,7 +30,7 @@ export async function runAgent(file: string, loaded: LoadedConfig, overrides: Ag
   const cfg = loaded.config;
   const node = cfg.agent?.node ?? os.hostname();
   const roles = [cfg.edge ? 'edge' : '', cfg.sidecar ? 'sidecar' : ''].filter(Boolean).join('+');
-  const { root: log, access: accessLog } = createLoggers((cfg.agent?.log_level ?? AGENT_DEFAULTS.log_level) as LevelWithSilent, { node, role: roles });
+  const { root: log, access: accessLog, flush: flushLogs } = createLoggers((cfg.agent?.log_level ?? AGENT_DEFAULTS.log_level) as LevelWithSilent, { node, role: roles });
   const metrics = new Metrics();
   metrics.configReloadSuccess.set(1);
   const consul = new ConsulClient({
@@ -136,8 +136,7 @@ export async function runAgent(file: string, loaded: LoadedConfig, overrides: Ag
       clearInterval(stalenessTimer);
       unwatchFile(file, onFileChange);
       log.info('stopped');
-      log.flush();
-      accessLog.flush();
+      flushLogs();
       resolve(0);
     };
     process.once('SIGTERM', () => void shutdown('SIGTERM'));

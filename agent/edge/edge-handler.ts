@@ -4,7 +4,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { ERRORS, type ErrorCode } from '../../proto/errors.js';
-import { loggablePath, roundMs, writeAccessLog } from '../observe/access-log.js';
+import { loggablePath, roundMs, writeAccessLog, type AccessLog } from '../observe/access-log.js';
 import { RequestContext } from '../plugins/context.js';
 import { collectTaps, runAccess, runLog, runResponseHeaders, runTransformBody } from '../plugins/pipeline.js';
 import type { ShortCircuit } from '../plugins/plugin.js';
@@ -18,7 +18,9 @@ import { upstreamPath } from '../table/router.js';
 export interface EdgeHandlerOptions {
   readonly table: () => RouteTable;
   readonly trusted: TrustedProxies;
-  readonly log: Logger;
+  readonly log: AccessLog;
+  /** errors that are not the client's (a plugin that threw) */
+  readonly events: Logger;
   readonly requestId: () => string;
   readonly localPort: number;
   readonly proto: 'http' | 'https';
@@ -117,7 +119,7 @@ export function createEdgeHandler(opts: EdgeHandlerOptions): (req: IncomingMessa
     runAccess(ctx, route.plugins, (sc, err) => {
       if (res.destroyed) return done({ status: 499, bytes: 0, upstreamMs: -1, endpoint: '', attempts: 0, error: 'MG_UPSTREAM_RESET' });
       if (err !== undefined) {
-        log.error({ err: (err as Error).message, route: route.name, request_id: requestId }, 'plugin failed');
+        opts.events.error({ err: (err as Error).message, route: route.name, request_id: requestId }, 'plugin failed');
         sendError(res, 'MG_INTERNAL', requestId, pluginHooks(ctx));
         return done({ status: 500, bytes: 0, upstreamMs: -1, endpoint: '', attempts: 0, error: 'MG_INTERNAL' });
       }

@@ -1,6 +1,7 @@
 // An edge listener with its runtime. Also used for a sidecar's local upstream ports, which are
 // edges with one catch-all route to one Consul service.
 import type { Logger } from 'pino';
+import type { AccessLog } from '../observe/access-log.js';
 import type { KongDeclarative, ListenerLimits } from '../../proto/config-schema.js';
 import { parseHostPort } from '../config/host-port.js';
 import type { ConsulClient } from '../discovery/consul-client.js';
@@ -25,7 +26,7 @@ export interface EdgeParams {
   readonly consul: ConsulClient;
   readonly log: Logger;
   /** where the one access-log line per request goes */
-  readonly accessLog: Logger;
+  readonly accessLog: AccessLog;
   readonly metrics: Metrics;
   readonly mesh: MeshClient | undefined;
   readonly requestId: () => string;
@@ -54,7 +55,7 @@ export async function startEdge(p: EdgeParams): Promise<StartedEdge> {
   let handler: ReturnType<typeof createEdgeHandler> | undefined;
   const listener = await listen(at.host, at.port, (req, res) => handler!(req, res), undefined, limitsMs(p.limits));
   handler = createEdgeHandler({
-    table: () => runtime.table, trusted, log: p.accessLog, requestId: p.requestId,
+    table: () => runtime.table, trusted, log: p.accessLog, events: p.log, requestId: p.requestId,
     localPort: listener.port, proto: 'http',
   });
   p.log.info({ listen: `${at.host}:${listener.port}`, routes: runtime.table.routes.length }, 'edge listening');

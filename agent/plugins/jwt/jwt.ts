@@ -123,10 +123,24 @@ export const jwtPlugin: PluginFactory<JwtConfig> = {
       return BAD_SIGNATURE;
     }
 
+    // Tokens whose signature was verified against a consumer's jwt_secret (fixed for this
+    // instance's life): a repeat skips decoding and the signature check; claims (exp, nbf) are
+    // still checked on every request. Bounded; JWKS tokens are not kept (keys rotate).
+    const verified = new Map<string, { jwt: DecodedJwt; consumer: Consumer; credential: Credential }>();
+    const remember = (token: string, jwt: DecodedJwt, consumer: Consumer, credential: Credential): Outcome => {
+      if (token.length <= 4096) {
+        if (verified.size >= 2048) verified.clear();
+        verified.set(token, { jwt, consumer, credential });
+      }
+      return claimsChecked(jwt, consumer, credential);
+    };
+
     function login(ctx: RequestContext): Outcome | Promise<Outcome> {
       const tokens = retrieveTokens(ctx, sources);
       if (tokens.length === 0) return NO_TOKEN;
       if (tokens.length > 1) return MULTIPLE;
+      const seen = verified.get(tokens[0]!);
+      if (seen !== undefined) return claimsChecked(seen.jwt, seen.consumer, seen.credential);
       const jwt = decodeJwt(tokens[0]!);
       if (typeof jwt === 'string') return malformed(jwt);
       const value = keyClaim(jwt);
@@ -138,10 +152,10 @@ export const jwtPlugin: PluginFactory<JwtConfig> = {
       const key = keys.key(secret);
       if (key.kind === 'invalid') return BAD_KEY;
       const credential = keys.credential(secret);
-      if (key.kind === 'hmac') return verifyHmac(jwt, key.key) ? claimsChecked(jwt, secret.consumer, credential) : BAD_SIGNATURE;
+      if (key.kind === 'hmac') return verifyHmac(jwt, key.key) ? remember(tokens[0]!, jwt, secret.consumer, credential) : BAD_SIGNATURE;
       return key.key.then(async (k) => {
         if (k === null) return BAD_KEY;
-        return (await verifyPublic(jwt, k)) ? claimsChecked(jwt, secret.consumer, credential) : BAD_SIGNATURE;
+        return (await verifyPublic(jwt, k)) ? remember(tokens[0]!, jwt, secret.consumer, credential) : BAD_SIGNATURE;
       });
     }
 

@@ -32,7 +32,21 @@ export function keyRequest(ctx: RequestContext): KeyRequest {
   };
 }
 
-const sha256 = (parts: unknown): string => createHash('sha256').update(JSON.stringify(parts)).digest('hex');
+/**
+ * sha256 of the JSON of the parts. The same few keys come back on every hit, so digests are
+ * remembered by their input (bounded): a hit then costs a JSON.stringify and a Map lookup.
+ */
+const digests = new Map<string, string>();
+const sha256 = (parts: unknown): string => {
+  const text = JSON.stringify(parts);
+  let d = digests.get(text);
+  if (d === undefined) {
+    d = createHash('sha256').update(text).digest('hex');
+    if (digests.size >= 10_000) digests.clear();
+    if (text.length <= 2048) digests.set(text, d);
+  }
+  return d;
+};
 
 /** HEAD is answered from GET's entries, so both share GET's key. */
 export function keyMethod(method: string): string {
