@@ -1,7 +1,7 @@
-// A public HTTP listener with drain support. Draining, in order: every answer closes its
-// connection; after a short grace the listener stops accepting (without Node's immediate close
-// of idle connections, which races with a client about to send on them); connections end after
-// their current answer, idle ones once they have been idle a while; a deadline ends the rest.
+// A public HTTP listener with drain support. Draining, in order: a short grace with nothing
+// changed; the listener stops accepting (without Node's immediate close of idle connections,
+// which races with a client about to send on them); every answer then closes its connection and
+// idle ones are closed once idle a while; a deadline ends the rest.
 import http from 'node:http';
 import https from 'node:https';
 import net, { type AddressInfo, type Socket } from 'node:net';
@@ -36,6 +36,8 @@ export async function listen(
   limits: ListenerLimitsMs = DEFAULT_LIMITS,
 ): Promise<Listener> {
   let draining = false;
+  /** set once the listener is closed: from then on every answer closes its connection */
+  let closing = false;
   const conns = new Map<Socket, ConnState>();
   // a slow client (one header byte every few seconds) is cut off after headerTimeoutMs: Node checks
   // the timers every connectionsCheckingInterval, so that interval must be short too
@@ -44,7 +46,7 @@ export async function listen(
     connectionsCheckingInterval: Math.min(1000, limits.headerTimeoutMs), ...(limits.maxHeaderSize ? { maxHeaderSize: limits.maxHeaderSize } : {}),
   };
   const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => {
-    if (draining) {
+    if (closing) {
       res.setHeader('connection', 'close');
       // connection bookkeeping costs a little; it is only needed once a drain has begun
       const c = conns.get(req.socket);
@@ -80,11 +82,17 @@ export async function listen(
     async drain(timeoutMs) {
       draining = true;
       const started = Date.now();
-      for (const c of conns.values()) c.lastActive = started;
+      // 1. a short grace (readiness already says no): connections work as usual, so callers keep
+      //    reusing them instead of opening new ones that closing the listener would reset
       const grace = Math.min(500, timeoutMs / 4);
       await new Promise((r) => setTimeout(r, grace));
-      // stop accepting, but leave idle keep-alive connections to the sweep below
+      // 2. stop accepting, leaving idle keep-alive connections to the sweep below (Node's own
+      //    close() would cut them at once, racing a client about to send on one)
       net.Server.prototype.close.call(server);
+      // 3. every answer now closes its connection; connections idle for a while are closed
+      closing = true;
+      const closedAt = Date.now();
+      for (const c of conns.values()) c.lastActive = closedAt;
       return new Promise<boolean>((resolve) => {
         const sweep = setInterval(() => {
           const now = Date.now();
