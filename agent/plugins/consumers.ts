@@ -71,7 +71,7 @@ export class ConsumerIndex {
   }
 }
 
-const CONSUMER_HEADERS = ['x-consumer-id', 'x-consumer-custom-id', 'x-consumer-username', 'x-credential-identifier', 'x-anonymous-consumer'];
+const CONSUMER_HEADERS: ReadonlySet<string> = new Set(['x-consumer-id', 'x-consumer-custom-id', 'x-consumer-username', 'x-credential-identifier', 'x-anonymous-consumer']);
 
 /**
  * Marks the request as authenticated as `consumer` and sets Kong's upstream headers
@@ -82,10 +82,11 @@ export function authenticate(ctx: RequestContext, consumer: Consumer, credential
   ctx.credential = credential;
   ctx.anonymous = anonymous;
   const h = ctx.upstreamHeaders;
-  for (const name of CONSUMER_HEADERS) h.remove(name);
-  h.set('X-Consumer-ID', consumer.id);
-  if (consumer.customId !== undefined) h.set('X-Consumer-Custom-ID', consumer.customId);
-  if (consumer.username !== undefined) h.set('X-Consumer-Username', consumer.username);
-  if (credential !== null) h.set('X-Credential-Identifier', credential.identifier);
-  if (anonymous) h.set('X-Anonymous-Consumer', 'true');
+  // whatever the client sent under these names is dropped in one pass; ours are appended
+  h.removeAll(CONSUMER_HEADERS);
+  h.append('X-Consumer-ID', consumer.id);
+  if (consumer.customId !== undefined) h.append('X-Consumer-Custom-ID', consumer.customId);
+  if (consumer.username !== undefined) h.append('X-Consumer-Username', consumer.username);
+  if (credential !== null) h.append('X-Credential-Identifier', credential.identifier);
+  if (anonymous) h.append('X-Anonymous-Consumer', 'true');
 }

@@ -6,7 +6,10 @@ export class FlatHeaderList implements HeaderList {
 
   #index(lower: string, from = 0): number {
     const f = this.flat;
-    for (let i = from; i < f.length; i += 2) if (f[i]!.toLowerCase() === lower) return i;
+    for (let i = from; i < f.length; i += 2) {
+      const n = f[i]!;
+      if (n.length === lower.length && n.toLowerCase() === lower) return i;
+    }
     return -1;
   }
 
@@ -18,7 +21,10 @@ export class FlatHeaderList implements HeaderList {
   getAll(name: string): string[] {
     const lower = name.toLowerCase();
     const out: string[] = [];
-    for (let i = 0; i < this.flat.length; i += 2) if (this.flat[i]!.toLowerCase() === lower) out.push(this.flat[i + 1]!);
+    for (let i = 0; i < this.flat.length; i += 2) {
+      const n = this.flat[i]!;
+      if (n.length === lower.length && n.toLowerCase() === lower) out.push(this.flat[i + 1]!);
+    }
     return out;
   }
 
@@ -40,8 +46,24 @@ export class FlatHeaderList implements HeaderList {
     const f = this.flat;
     let w = 0;
     for (let r = 0; r < f.length; r += 2) {
-      if (f[r]!.toLowerCase() === lower) continue;
-      f[w] = f[r]!; f[w + 1] = f[r + 1]!; w += 2;
+      const n = f[r]!;
+      // names of another length cannot match: skip the lower-casing
+      if (n.length === lower.length && n.toLowerCase() === lower) continue;
+      if (w !== r) { f[w] = n; f[w + 1] = f[r + 1]!; }
+      w += 2;
+    }
+    f.length = w;
+  }
+
+  /** Removes every header whose lower-case name is in `lowerNames`, in one pass. */
+  removeAll(lowerNames: ReadonlySet<string>): void {
+    const f = this.flat;
+    let w = 0;
+    for (let r = 0; r < f.length; r += 2) {
+      const n = f[r]!;
+      if (lowerNames.has(n.toLowerCase())) continue;
+      if (w !== r) { f[w] = n; f[w + 1] = f[r + 1]!; }
+      w += 2;
     }
     f.length = w;
   }
