@@ -3,6 +3,7 @@
 // with a 500 that reaches no upstream; a spoofed X-Forwarded-For cannot pick another counter.
 import assert from 'node:assert/strict';
 import { useHarness, type AgentHandle, type ServiceHandle } from '../support/harness.js';
+import { waitFor as waitForLog } from '../support/wait.js';
 import type { HttpResult } from '../support/http.js';
 import { startRedis, type RedisServer } from '../support/redis.js';
 import { sleep } from '../support/wait.js';
@@ -111,7 +112,10 @@ describe('rate-limiting plugin end to end: two edge agents, one Redis', function
     }
     assert.equal(await web.served(), served, 'the upstream received nothing');
     for (const edge of edges) {
-      const warned = edge.child.output.json().filter((l) => typeof l.msg === 'string' && l.msg.startsWith('rate-limiting: Redis failed'));
+      const warnings = () => edge.child.output.json().filter((l) => typeof l.msg === 'string' && l.msg.startsWith('rate-limiting: Redis failed'));
+      // logs are written in batches: give the line a moment to arrive
+      await waitForLog(() => warnings().length >= 1, { timeoutMs: 3000, intervalMs: 50, what: `${edge.name}: a Redis warning` });
+      const warned = warnings();
       assert.ok(warned.length >= 1 && warned.length <= 4, `${edge.name}: ${warned.length} Redis warnings (throttled)`);
     }
   });
