@@ -27,6 +27,9 @@ export interface BlockingWatcherOptions {
   readonly minIntervalMs?: number;
 }
 
+/** longest pause between attempts while Consul does not answer */
+export const RETRY_CAP_MS = 2000;
+
 export class BlockingWatcher {
   readonly #client: ConsulClient;
   readonly #opts: BlockingWatcherOptions;
@@ -112,7 +115,8 @@ export class BlockingWatcher {
         attempt++;
         this.#lastError = err instanceof Error ? err.message : String(err);
         this.#opts.onError?.(err, attempt);
-        await sleep(backoffMs(attempt), this.#abort.signal);
+        // the local Consul agent is cheap to ask again: a short cap means a restarted agent is seen within ~2 s
+        await sleep(backoffMs(attempt, 250, RETRY_CAP_MS), this.#abort.signal);
         continue;
       }
       const elapsed = Date.now() - started;
