@@ -1,4 +1,4 @@
-import { pino, type DestinationStream, type Logger, type LevelWithSilent } from 'pino';
+import { pino, type Logger, type LevelWithSilent } from 'pino';
 import { createAccessLog, type AccessLog } from './access-log.js';
 
 export type { Logger };
