@@ -48,8 +48,8 @@ export function pickMember(pool: ServicePool, tried: ReadonlySet<PoolMember> | n
 /** Feeds one attempt's outcome to the pool's passive-health policy; true when it ejected the member. */
 export function observeMember(pool: ServicePool, member: PoolMember, obs: Observation, now: number): boolean {
   const h = pool.health;
-  // like nginx, a lone endpoint is never skipped: there is nothing better to send traffic to
-  if (h.kind !== 'outlier') return obs !== 'success' && pool.members.length > 1 && member.state.recordFailure(now, h);
+  // (a lone or all-skipped pool still gets traffic: pickMember's panic mode, not a special case here)
+  if (h.kind !== 'outlier') return obs !== 'success' && member.state.recordFailure(now, h);
   let ejected = 0;
   for (const m of pool.members) if (m.state.skippedUntil > now) ejected++;
   return member.state.observe(obs, now, h, ejected, pool.members.length);

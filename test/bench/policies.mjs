@@ -25,7 +25,7 @@ import {
 import { runWrk } from './lib/wrk.mjs';
 import {
   cacheDeck, findConsul, fmt, fmtInt, makeMeshCerts, median, nginxCacheConf, nginxMtlsHop1Conf, nginxMtlsHop2Conf,
-  policyDeck, request, runWrkWithHeaders, spiffe, startConsul, version, waitQuiet, which,
+  policyDeck, request, spiffe, startConsul, version, waitQuiet, which,
 } from './lib/scenarios-lib.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -342,7 +342,7 @@ class Policies {
     if (dead) return { ok: false, error: `${dead.name} exited (code ${dead.code})` };
     if (quiet) await waitQuiet({ boundMs: this.opts.quietWait * 1000 });
     const args = { url: c.url, connections: this.opts.connections, durationS, cpu: LOAD_CPU, wrkBin: this.tools.wrk };
-    return c.headers ? runWrkWithHeaders({ ...args, headers: c.headers }) : runWrk(args);
+    return runWrk({ ...args, headers: c.headers ?? {} });
   }
 
   async runScenario(name) {

@@ -11,10 +11,9 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 
-import { cpuBusyPercent, foreignLoad, readCpuTimes, startCpuSampler } from './cpu.mjs';
+import { foreignLoad } from './cpu.mjs';
 import { httpGet, waitFor } from './net.mjs';
 import { runBounded, startChild } from './proc.mjs';
-import { parseWrk } from './wrk.mjs';
 
 // ---------------------------------------------------------------------------- small utils
 
@@ -55,30 +54,6 @@ export async function waitQuiet({ maxPct = 25, boundMs, write = (s) => process.s
   }
   write(load.foreignPct <= maxPct ? ' quiet\n' : ` still ${Math.round(load.foreignPct)}%, measuring anyway\n`);
   return load;
-}
-
-// ---------------------------------------------------------------------------- wrk with headers
-
-/**
- * lib/wrk.mjs runWrk plus request headers: `headers` is { name: value } and becomes
- * `-H "name: value"` arguments. Same result shape as runWrk.
- */
-export async function runWrkWithHeaders({ url, connections, durationS, cpu = 0, wrkBin = 'wrk', timeoutS = 10, headers = {} }) {
-  const hdr = Object.entries(headers).flatMap(([k, v]) => ['-H', `${k}: ${v}`]);
-  const argv = [wrkBin, '-t', '1', '-c', String(connections), '-d', `${durationS}s`,
-    '--timeout', `${timeoutS}s`, '--latency', ...hdr, url];
-  const cpuBefore = readCpuTimes();
-  const sampler = startCpuSampler();
-  const r = await runBounded(argv, { timeoutMs: (durationS + 20) * 1000, cpu });
-  const procCpu = sampler.stop();
-  const cpuPct = cpuBusyPercent(cpuBefore, readCpuTimes());
-  cpuPct.foreign = procCpu.foreignPct;
-  cpuPct.foreignTop = procCpu.foreignTop;
-  const parsed = r.code === 0 ? parseWrk(r.stdout) : null;
-  if (!parsed) {
-    return { ok: false, error: `wrk exit ${r.code}${r.timedOut ? ' (timed out)' : ''}: ${(r.stderr || r.stdout).trim().slice(0, 400)}`, cpu: cpuPct };
-  }
-  return { ok: true, ...parsed, cpu: cpuPct, raw: r.stdout };
 }
 
 // ---------------------------------------------------------------------------- HTTP probe

@@ -54,9 +54,11 @@ export function parseWrk(out) {
  * One wrk run: 1 thread (it owns one CPU at most), `connections` connections,
  * `durationS` seconds. Bounded: killed after duration + 20 s.
  */
-export async function runWrk({ url, connections, durationS, cpu = 0, wrkBin = 'wrk', timeoutS = 10 }) {
+export async function runWrk({ url, connections, durationS, cpu = 0, wrkBin = 'wrk', timeoutS = 10, headers = {} }) {
+  // headers: { name: value } sent with every request (-H "name: value")
+  const hdr = Object.entries(headers).flatMap(([k, v]) => ['-H', `${k}: ${v}`]);
   const argv = [wrkBin, '-t', '1', '-c', String(connections), '-d', `${durationS}s`,
-    '--timeout', `${timeoutS}s`, '--latency', url];
+    '--timeout', `${timeoutS}s`, '--latency', ...hdr, url];
   const cpuBefore = readCpuTimes();
   const sampler = startCpuSampler();
   const r = await runBounded(argv, { timeoutMs: (durationS + 20) * 1000, cpu });
