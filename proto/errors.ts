@@ -22,6 +22,8 @@ export const ERRORS = {
   MG_INTENTION_DENIED: { status: 403, message: 'Access denied by intention', retryable: false },
   MG_AUTHZ_UNAVAILABLE: { status: 503, message: 'Authorization is currently unavailable', retryable: false },
   MG_DRAINING: { status: 503, message: 'The upstream server is currently unavailable', retryable: true },
+  /** not an answer: the access-log code when the client went away first (nginx's 499) */
+  MG_CLIENT_CLOSED: { status: 499, message: 'Client closed the request', retryable: false },
   MG_INTERNAL: { status: 500, message: 'An unexpected error occurred', retryable: false },
 } as const satisfies Record<string, ErrorSpec>;
 

@@ -117,7 +117,7 @@ export function createEdgeHandler(opts: EdgeHandlerOptions): (req: IncomingMessa
       finished(route, method, url, requestId, up.clientIp, started, o, ctx.consumer?.username ?? ctx.consumer?.id);
     };
     runAccess(ctx, route.plugins, (sc, err) => {
-      if (res.destroyed) return done({ status: 499, bytes: 0, upstreamMs: -1, endpoint: '', attempts: 0, error: 'MG_UPSTREAM_RESET' });
+      if (res.destroyed) return done({ status: 499, bytes: 0, upstreamMs: -1, endpoint: '', attempts: 0, error: 'MG_CLIENT_CLOSED' });
       if (err !== undefined) {
         opts.events.error({ err: (err as Error).message, route: route.name, request_id: requestId }, 'plugin failed');
         sendError(res, 'MG_INTERNAL', requestId, pluginHooks(ctx));

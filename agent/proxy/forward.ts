@@ -264,12 +264,15 @@ export class Exchange implements Dispatcher.DispatchHandler {
 
   readonly #onClientClose = (): void => {
     if (this.#finished) return;
-    // the client went away before we finished: stop the upstream side too
-    this.#abort?.(new Error('client closed'));
-    this.#error ??= 'MG_UPSTREAM_RESET';
+    // The client went away before we finished: finish first, then stop the upstream side.
+    // abort() calls onError synchronously, which must not count our own abort against the
+    // upstream (passive health) or answer the gone client.
+    const abort = this.#abort;
+    this.#error ??= 'MG_CLIENT_CLOSED';
     if (this.#status === 0) this.#status = 499;
     this.#release();
     this.#finish();
+    abort?.(new Error('client closed'));
   };
 
   #fail(code: ErrorCode): void {

@@ -133,6 +133,38 @@ describe('resilience', function () {
     assert.ok(reset.u.hits > resetHitsBefore, 'no GET was tried on the resetting endpoint first');
   });
 
+  it('a client that hangs up mid-request is logged as 499 MG_CLIENT_CLOSED and never counted against the upstream', async () => {
+    const h = harness();
+    const slow = await up('slow');
+    const held: http.ServerResponse[] = [];
+    slow.u.behaviour = (_req, res) => { held.push(res); };
+    const edge = await h.startDeck('client-gone', {
+      _format_version: '3.0',
+      upstreams: [{
+        name: 'lb', targets: [{ target: `127.0.0.1:${slow.port}` }],
+        healthchecks: { passive: { unhealthy: { tcp_failures: 1, http_failures: 1, timeouts: 1 } } },
+      }],
+      services: [{ name: 's', url: 'http://lb', retries: 0, routes: [{ name: 'r', paths: ['/'] }] }],
+    });
+    for (let i = 0; i < 3; i++) {
+      const hits = slow.u.hits;
+      const req = http.get(`${edge.url}/hang-up-${i}`);
+      req.on('error', () => { /* we hang up ourselves */ });
+      await waitFor(() => slow.u.hits > hits, { timeoutMs: 5000, what: `request ${i} to reach the upstream` });
+      req.destroy();
+    }
+    const lines = await waitFor(() => {
+      const l = edge.child.output.json().filter((x) => typeof x.path === 'string' && x.path.startsWith('/hang-up-'));
+      return l.length === 3 ? l : undefined;
+    }, { timeoutMs: 5000, what: 'three access lines for the hung-up requests' });
+    for (const l of lines) assert.deepEqual([l.status, l.error], [499, 'MG_CLIENT_CLOSED'], JSON.stringify(l));
+    const ep = (await edge.status()).pools[0]!.endpoints[0]!;
+    assert.deepEqual([ep.available, ep.ejections, ep.recent_failures], [true, 0, 0], 'the upstream did nothing wrong');
+    for (const res of held) res.destroy();
+    slow.u.behaviour = (_req, res) => { res.writeHead(200).end('ok'); };
+    assert.equal((await h.http.get(`${edge.url}/after`)).status, 200);
+  });
+
   it('streams a 1 GiB response through the edge with bounded memory', async function () {
     this.timeout(120_000);
     const h = harness();
