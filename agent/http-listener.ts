@@ -5,6 +5,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import net, { type AddressInfo, type Socket } from 'node:net';
+import { mirrorListener } from './listen-mirrors.js';
 
 export interface Listener {
   readonly server: http.Server | https.Server;
@@ -19,10 +20,12 @@ export interface ListenerLimitsMs {
   readonly keepAliveTimeoutMs: number;
   readonly maxConnections: number;
   readonly maxHeaderSize?: number;
+  /** listening handles on the one socket: up to this many connections accepted per loop turn */
+  readonly acceptsPerTurn?: number;
 }
 
 export const DEFAULT_LIMITS: ListenerLimitsMs = {
-  headerTimeoutMs: 10_000, requestTimeoutMs: 300_000, keepAliveTimeoutMs: 60_000, maxConnections: 10_000,
+  headerTimeoutMs: 10_000, requestTimeoutMs: 300_000, keepAliveTimeoutMs: 60_000, maxConnections: 10_000, acceptsPerTurn: 16,
 };
 
 /** a connection idle this long during a drain is closed: its client is not about to use it */
@@ -71,10 +74,19 @@ export async function listen(
     conns.set(sock, { busy: 0, lastActive: Date.now() });
     sock.once('close', () => conns.delete(sock));
   });
+  // maxConnections across the listening handles (Node counts each handle's own connections)
+  let open = 0;
+  server.on('connection', (sock: Socket) => {
+    if (open >= limits.maxConnections) { sock.destroy(); return; }
+    open++;
+    sock.once('close', () => { open--; });
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => { server.off('error', reject); resolve(); });
   });
+  const mirrors = await mirrorListener(server, (limits.acceptsPerTurn ?? DEFAULT_LIMITS.acceptsPerTurn!) - 1,
+    (sock) => { server.emit('connection', sock); });
   return {
     server,
     port: (server.address() as AddressInfo).port,
@@ -89,6 +101,7 @@ export async function listen(
       // 2. stop accepting, leaving idle keep-alive connections to the sweep below (Node's own
       //    close() would cut them at once, racing a client about to send on one)
       net.Server.prototype.close.call(server);
+      for (const m of mirrors) m.close();
       // 3. every answer now closes its connection; connections idle for a while are closed
       closing = true;
       const closedAt = Date.now();

@@ -221,7 +221,8 @@ export const ListenerLimits = Type.Object({
   keepalive_timeout: Type.Optional(Duration),
   max_connections: Type.Optional(Type.Integer({ minimum: 1 })),
   max_header_size: Type.Optional(Type.Integer({ minimum: 1024, maximum: 1048576 })),
-}, { ...Strict, description: 'defaults: header_timeout 10s, request_timeout 300s, keepalive_timeout 60s, max_connections 10000' });
+  accepts_per_turn: Type.Optional(Type.Integer({ minimum: 1, maximum: 64, description: 'listening handles on the socket: new connections accepted per event-loop turn under load (1 = Node alone, no helper process)' })),
+}, { ...Strict, description: 'defaults: header_timeout 10s, request_timeout 300s, keepalive_timeout 60s, max_connections 10000, accepts_per_turn 16' });
 
 export const EdgeSection = Type.Object({
   listen: Type.Optional(HostPort),

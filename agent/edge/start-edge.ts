@@ -42,6 +42,7 @@ function limitsMs(l: ListenerLimits | undefined): ListenerLimitsMs {
     keepAliveTimeoutMs: l?.keepalive_timeout ? parseDurationMs(l.keepalive_timeout) : DEFAULT_LIMITS.keepAliveTimeoutMs,
     maxConnections: l?.max_connections ?? DEFAULT_LIMITS.maxConnections,
     ...(l?.max_header_size ? { maxHeaderSize: l.max_header_size } : {}),
+    ...(l?.accepts_per_turn ? { acceptsPerTurn: l.accepts_per_turn } : {}),
   };
 }
 
