@@ -33,8 +33,14 @@ const DRAIN_IDLE_CLOSE_MS = 1000;
 
 interface ConnState { busy: number; lastActive: number }
 
+type RequestHandler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
+
+/**
+ * Listens on host:port; `handlerFor` gets the bound port (0 asks the OS for one) and returns the
+ * request handler, made before the first connection can be accepted.
+ */
 export async function listen(
-  host: string, port: number, handler: (req: http.IncomingMessage, res: http.ServerResponse) => void,
+  host: string, port: number, handlerFor: (localPort: number) => RequestHandler,
   tls?: { options: https.ServerOptions; prepare: (server: https.Server) => void },
   limits: ListenerLimitsMs = DEFAULT_LIMITS,
 ): Promise<Listener> {
@@ -48,6 +54,7 @@ export async function listen(
     keepAliveTimeout: limits.keepAliveTimeoutMs, requestTimeout: limits.requestTimeoutMs, headersTimeout: limits.headerTimeoutMs,
     connectionsCheckingInterval: Math.min(1000, limits.headerTimeoutMs), ...(limits.maxHeaderSize ? { maxHeaderSize: limits.maxHeaderSize } : {}),
   };
+  let handler: RequestHandler = () => { throw new Error('request before the listener was ready'); };
   const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => {
     if (closing) {
       res.setHeader('connection', 'close');
@@ -83,7 +90,12 @@ export async function listen(
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, host, () => { server.off('error', reject); resolve(); });
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      // synchronously in the listening callback: no connection has been accepted yet
+      handler = handlerFor((server.address() as AddressInfo).port);
+      resolve();
+    });
   });
   const mirrors = await mirrorListener(server, (limits.acceptsPerTurn ?? DEFAULT_LIMITS.acceptsPerTurn!) - 1,
     (sock) => { server.emit('connection', sock); });

@@ -53,12 +53,9 @@ export async function startEdge(p: EdgeParams): Promise<StartedEdge> {
   });
   const at = parseHostPort(p.listen);
   const trusted = new TrustedProxies(p.trustedProxies);
-  let handler: ReturnType<typeof createEdgeHandler> | undefined;
-  const listener = await listen(at.host, at.port, (req, res) => handler!(req, res), undefined, limitsMs(p.limits));
-  handler = createEdgeHandler({
-    table: () => runtime.table, trusted, log: p.accessLog, events: p.log, requestId: p.requestId,
-    localPort: listener.port, proto: 'http',
-  });
+  const listener = await listen(at.host, at.port, (localPort) => createEdgeHandler({
+    table: () => runtime.table, trusted, log: p.accessLog, events: p.log, requestId: p.requestId, localPort, proto: 'http',
+  }), undefined, limitsMs(p.limits));
   p.log.info({ listen: `${at.host}:${listener.port}`, routes: runtime.table.routes.length }, 'edge listening');
   return { runtime, listener };
 }

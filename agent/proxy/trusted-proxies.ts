@@ -1,5 +1,7 @@
 import { BlockList, isIPv4, isIPv6 } from 'node:net';
 
+const MEMO_LIMIT = 4096;
+
 /** Which peers may tell us, through X-Forwarded-*, who the client is. */
 export class TrustedProxies {
   readonly #list = new BlockList();
@@ -15,8 +17,22 @@ export class TrustedProxies {
     }
   }
 
+  /** answers by address: BlockList.check builds a SocketAddress per call (microseconds) */
+  #known = new Map<string, boolean>();
+
   trusts(ip: string | undefined): boolean {
     if (this.empty || !ip) return false;
+    let t = this.#known.get(ip);
+    if (t === undefined) {
+      t = this.#check(ip);
+      // peers are few (proxies, agents); a flood of distinct addresses only restarts the memo
+      if (this.#known.size >= MEMO_LIMIT) this.#known = new Map();
+      this.#known.set(ip, t);
+    }
+    return t;
+  }
+
+  #check(ip: string): boolean {
     const bare = ip.startsWith('::ffff:') && isIPv4(ip.slice(7)) ? ip.slice(7) : ip;
     if (isIPv4(bare)) return this.#list.check(bare, 'ipv4');
     if (isIPv6(bare)) return this.#list.check(bare, 'ipv6');

@@ -59,13 +59,11 @@ export async function startSidecar(p: SidecarParams): Promise<StartedSidecar> {
   }
   const authorizer = meshTls && p.authorize ? new IntentionAuthorizer(p.consul, log.child({ component: 'intentions' })) : undefined;
   authorizer?.start();
-  let handler: ReturnType<typeof createSidecarHandler> | undefined;
-  const listener = await listen(at.host, at.port, (req, res) => handler!(req, res), tlsOptions);
-  handler = createSidecarHandler({
-    targets, log: p.accessLog, events: log, requestId: p.requestId, localPort: listener.port,
+  const listener = await listen(at.host, at.port, (localPort) => createSidecarHandler({
+    targets, log: p.accessLog, events: log, requestId: p.requestId, localPort,
     // mTLS peers are authenticated agents: their X-Forwarded-* can be believed
     trusted: new TrustedProxies(meshTls ? EVERYONE : LOOPBACK_CIDRS), mtls: meshTls !== undefined, authorizer,
-  });
+  }), tlsOptions);
   log.info({ listen: `${at.host}:${listener.port}`, services: [...targets.keys()], mtls: meshTls !== undefined }, 'sidecar listening');
 
   const upstreams: StartedEdge[] = [];
