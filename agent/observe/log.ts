@@ -1,5 +1,6 @@
+import { writeSync } from 'node:fs';
 import { pino, type Logger, type LevelWithSilent } from 'pino';
-import { createAccessLog, type AccessLog } from './access-log.js';
+import { createAccessLog, type AccessLog, type ByteSink } from './access-log.js';
 
 export type { Logger };
 
@@ -28,7 +29,30 @@ export function createLoggers(level: LevelWithSilent, bindings: Record<string, u
   const destination = pino.destination({ dest: 1, sync: true });
   const base = { pid: process.pid, ...bindings };
   const root = pino({ level, base, timestamp: pino.stdTimeFunctions.isoTime, redact: REDACT }, destination);
-  // the access log shares the destination; its lines carry epoch-ms times like pino's default
-  const access = createAccessLog(destination, root.isLevelEnabled('info'), { ...base, component: 'access' });
+  // the access log shares the descriptor; its lines carry epoch-ms times like pino's default
+  const access = createAccessLog(fdSink(1), root.isLevelEnabled('info'), { ...base, component: 'access' });
   return { root, access, flush: () => { access.flush(); try { destination.flushSync(); } catch { root.flush(); } } };
+}
+
+const EAGAIN_RETRIES = 100;
+const retryPause = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * Writes all bytes to `fd` synchronously. A non-blocking pipe that is full (EAGAIN) is retried
+ * for up to ~100 ms, as sonic-boom does; then the rest of the batch is dropped, never queued
+ * without bound.
+ */
+export function fdSink(fd: number): ByteSink {
+  return (bytes, length) => {
+    let off = 0;
+    let retries = 0;
+    while (off < length) {
+      try {
+        off += writeSync(fd, bytes, off, length - off);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EAGAIN' || ++retries > EAGAIN_RETRIES) return;
+        Atomics.wait(retryPause, 0, 0, 1);
+      }
+    }
+  };
 }

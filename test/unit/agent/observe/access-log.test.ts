@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { loggablePath } from '../../../../agent/observe/access-log.js';
+import { LineBatcher, loggablePath } from '../../../../agent/observe/access-log.js';
 
 describe('loggablePath', () => {
   const ROWS: readonly [string, string][] = [
@@ -13,4 +13,41 @@ describe('loggablePath', () => {
     ['/a?tokens=1', '/a?tokens=1'],
   ];
   for (const [input, want] of ROWS) it(`${input} → ${want}`, () => assert.equal(loggablePath(input), want));
+});
+
+describe('LineBatcher', () => {
+  function collecting(): { sink: (b: Buffer, n: number) => void; writes: string[] } {
+    const writes: string[] = [];
+    return { writes, sink: (b, n) => { writes.push(b.subarray(0, n).toString('utf8')); } };
+  }
+
+  it('holds lines until ~8 KiB, then writes them in one piece, in order', () => {
+    const c = collecting();
+    const b = new LineBatcher(c.sink);
+    const line = `${'x'.repeat(99)}\n`;
+    for (let i = 0; i < 81; i++) b.add(line);
+    assert.equal(c.writes.length, 0, '8,100 bytes: still pending');
+    b.add(line);
+    assert.deepEqual(c.writes, [line.repeat(82)]);
+    b.close();
+  });
+
+  it('encodes UTF-8 (multi-byte characters survive) and close() hands over the rest', () => {
+    const c = collecting();
+    const b = new LineBatcher(c.sink);
+    b.add('{"path":"/café/✓/😀"}\n');
+    b.close();
+    assert.deepEqual(c.writes, ['{"path":"/café/✓/😀"}\n']);
+  });
+
+  it('a line larger than the buffer goes out alone, after what was pending', () => {
+    const c = collecting();
+    const b = new LineBatcher(c.sink);
+    const big = `${'y'.repeat(100_000)}\n`;
+    b.add('first\n');
+    b.add(big);
+    b.add('last\n');
+    b.close();
+    assert.deepEqual(c.writes, ['first\n', big, 'last\n']);
+  });
 });
