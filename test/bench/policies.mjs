@@ -23,6 +23,7 @@ import {
   cleanupAll, hasTaskset, installCleanupHandlers, isStopping, makeTempDir, startChild, stopChild, tailLog,
 } from './lib/proc.mjs';
 import { runWrk } from './lib/wrk.mjs';
+import { pairedRatio } from './lib/stats.mjs';
 import {
   cacheDeck, findConsul, fmt, fmtInt, makeMeshCerts, median, nginxCacheConf, nginxMtlsHop1Conf, nginxMtlsHop2Conf,
   policyDeck, request, spiffe, startConsul, version, waitQuiet, which,
@@ -435,8 +436,10 @@ class Policies {
       const missing = !a ? ` (${t.key} not measured${res.skipped[t.key] ? `: ${res.skipped[t.key].split('\n')[0]}` : ''})`
         : !b ? ` (${t.ref} not measured${res.skipped[t.ref] ? `: ${res.skipped[t.ref].split('\n')[0]}` : ''})` : '';
       const noisy = a?.allNoisy || b?.allNoisy ? ' [noisy]' : '';
-      const line = `${t.line}: ${fmt(ratio)}${t.target !== undefined ? ` (target >= ${t.target.toFixed(2)})` : ''}${ratio === null ? missing : noisy}`;
-      return { ...t, ratio, met: t.target !== undefined && ratio !== null ? ratio >= t.target : null, text: line };
+      const paired = pairedRatio(res.runs.filter((r) => !r.noisy), t.key, t.ref);
+      const line = `${t.line}: ${fmt(ratio)}${t.target !== undefined ? ` (target >= ${t.target.toFixed(2)})` : ''}${ratio === null ? missing : noisy}`
+        + `; paired (median of same-round ratios): ${fmt(paired.median)} [${paired.ratios.map((x) => fmt(x)).join(', ')}]`;
+      return { ...t, ratio, paired: paired.median, met: t.target !== undefined && ratio !== null ? ratio >= t.target : null, text: line };
     });
     res.markdown = this.table(res);
   }

@@ -19,6 +19,7 @@ import {
 } from './lib/proc.mjs';
 import { foreignLoad } from './lib/cpu.mjs';
 import { parseDurationMs, parseWrk, runWrk } from './lib/wrk.mjs';
+import { median, pairedRatio } from './lib/stats.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '..', '..');
@@ -137,12 +138,6 @@ function version(argv, re) {
 
 // ---------------------------------------------------------------------------- stats
 
-function median(xs) {
-  const v = xs.filter((x) => typeof x === 'number' && Number.isFinite(x)).sort((a, b) => a - b);
-  if (!v.length) return null;
-  const mid = v.length >> 1;
-  return v.length % 2 ? v[mid] : (v[mid - 1] + v[mid]) / 2;
-}
 
 const fmt = (x, d = 2) => (x === null || x === undefined || !Number.isFinite(x) ? 'n/a' : x.toFixed(d));
 const fmtInt = (x) => (x === null || x === undefined || !Number.isFinite(x) ? 'n/a' : Math.round(x).toLocaleString('en-US'));
@@ -572,9 +567,11 @@ class Bench {
     const why = this.skipped.edge ? ` (edge not measured: ${this.skipped.edge.split('\n')[0]})`
       : !this.opts.selected.has('edge') ? ' (edge not selected)' : '';
     const ratio = edge?.rps && fwd?.rps ? edge.rps / fwd.rps : null;
+    const paired = pairedRatio(this.runs.filter((r) => !r.noisy), 'edge', 'forwarder', (r) => r.connections === c);
     const tail = edge?.p99OverP50 ?? null;
     const lines = [
       `edge/undici-forwarder req/s ratio @${c} conns: ${fmt(ratio)} (target >= 0.90)${ratio === null ? why || (!fwd ? ' (forwarder not measured)' : '') : ''}`,
+      `edge/undici-forwarder paired ratio @${c} conns (median over rounds of same-round ratios): ${fmt(paired.median)} [${paired.ratios.map((x) => fmt(x)).join(', ')}]`,
       `edge p99/p50 @${c} conns: ${fmt(tail)} (target <= 3)${tail === null ? why : ''}`,
     ];
     const e2 = this.rows.find((r) => r.key === 'edge-2hop' && r.connections === c);
@@ -582,7 +579,7 @@ class Bench {
       lines.push(`edge->sidecar/nginx->nginx req/s ratio @${c} conns: ${fmt(e2.vsNginx)} (two hops, both on CPU ${PROXY_CPU})`);
       lines.push(`edge->sidecar/forwarder->forwarder req/s ratio @${c} conns: ${fmt(e2.vsForwarder)}`);
     }
-    return { connections: c, edgeVsForwarder: ratio, edgeP99OverP50: tail, lines };
+    return { connections: c, edgeVsForwarder: ratio, edgeVsForwarderPaired: paired.median, edgeP99OverP50: tail, lines };
   }
 }
 
