@@ -82,7 +82,7 @@ export class EdgeRuntime {
 
   #chainEnv() {
     // live edge agents: this one plus the other edges Consul knows (see clusterSize in agent.ts)
-    return { log: this.#log.child({ component: 'plugins' }), clusterSize: this.#clusterSize, admin: this.#admin, metrics: this.#metrics };
+    return { log: this.#log.child({ part: 'plugins' }), clusterSize: this.#clusterSize, admin: this.#admin, metrics: this.#metrics };
   }
 
   rebuild(): void {
@@ -134,7 +134,7 @@ export class EdgeRuntime {
   #watch(): void {
     const keys = this.#consulKeys();
     if (keys.length && !this.#discovery) {
-      this.#discovery = new ServiceDiscovery(this.#consul, this.#log.child({ component: 'discovery' }), () => this.rebuild());
+      this.#discovery = new ServiceDiscovery(this.#consul, this.#log.child({ part: 'discovery' }), () => this.rebuild());
     }
     this.#discovery?.setWanted(keys);
   }

@@ -57,7 +57,7 @@ export async function startSidecar(p: SidecarParams): Promise<StartedSidecar> {
       prepare: (server: import('node:https').Server) => { guardMeshServer(server, meshTls, log); meshTls.attachServer(server, serviceNames[0]!); },
     };
   }
-  const authorizer = meshTls && p.authorize ? new IntentionAuthorizer(p.consul, log.child({ component: 'intentions' })) : undefined;
+  const authorizer = meshTls && p.authorize ? new IntentionAuthorizer(p.consul, log.child({ part: 'intentions' })) : undefined;
   authorizer?.start();
   const listener = await listen(at.host, at.port, (localPort) => createSidecarHandler({
     targets, log: p.accessLog, events: log, requestId: p.requestId, localPort,
@@ -76,7 +76,7 @@ export async function startSidecar(p: SidecarParams): Promise<StartedSidecar> {
   }
 
   const advertise = sidecar.advertise ?? (at.host === '0.0.0.0' || at.host === '::' ? '127.0.0.1' : at.host);
-  const registrar = new Registrar(p.consul, log.child({ component: 'registrar' }), sidecarRegistrations(
+  const registrar = new Registrar(p.consul, log.child({ part: 'registrar' }), sidecarRegistrations(
     sidecar.services, { address: advertise, port: listener.port },
     (sidecar.upstreams ?? []).map((u, i) => ({ service: u.service, address: parseHostPort(u.listen).host, port: upstreams[i]!.listener.port })),
   ));
