@@ -3,32 +3,15 @@
 // Usage: node test/bench/minimal-forwarder.mjs --listen 8080 --upstream http://127.0.0.1:9000
 import http from 'node:http';
 import { Pool } from 'undici';
+import { forwardThrough } from './lib/forward.mjs';
 
 const arg = (name, def) => { const i = process.argv.indexOf(`--${name}`); return i > 0 ? process.argv[i + 1] : def; };
 const listen = arg('listen', '8080');
 const upstream = arg('upstream', 'http://127.0.0.1:9000');
 const [host, port] = listen.includes(':') ? [listen.slice(0, listen.lastIndexOf(':')), listen.slice(listen.lastIndexOf(':') + 1)] : ['127.0.0.1', listen];
 
-const HOP = ['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'proxy-connection', 'te', 'trailer'];
 const pool = new Pool(upstream, { connections: 128, pipelining: 1 });
-
-const server = http.createServer((req, res) => {
-  const headers = { ...req.headers }; // host stays as the client sent it
-  for (const h of HOP) delete headers[h];
-  const hasBody = req.headers['content-length'] !== undefined ? req.headers['content-length'] !== '0'
-    : req.headers['transfer-encoding'] !== undefined;
-  pool.request({ method: req.method, path: req.url, headers, body: hasBody ? req : null })
-    .then(({ statusCode, headers: up, body }) => {
-      for (const h of HOP) delete up[h];
-      res.writeHead(statusCode, up);
-      body.on('error', () => res.destroy());
-      res.on('close', () => { if (!body.readableEnded) body.destroy(); });
-      body.pipe(res);
-    }, (err) => {
-      if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' });
-      res.end(`bad gateway: ${err.code ?? err.message}\n`);
-    });
-});
+const server = http.createServer(forwardThrough(pool));
 server.keepAliveTimeout = 300_000;
 server.listen(Number(port), host, () => process.stdout.write(`minimal-forwarder ${host}:${port} -> ${upstream}\n`));
 for (const sig of ['SIGTERM', 'SIGINT']) process.on(sig, () => { server.close(); pool.close().finally(() => process.exit(0)); setTimeout(() => process.exit(0), 1000).unref(); });

@@ -1,5 +1,5 @@
 // Minimal undici mTLS forwarder pair: the Node reference for meshgate's edge -> sidecar hop
-// (test/bench/policies.mjs, mtls comparison). Same forwarding code as minimal-forwarder.mjs.
+// (test/bench/policies.mjs, mtls comparison). Same forwarding code as minimal-forwarder.mjs (lib/forward.mjs).
 //   hop 1: node:http in  -> undici.Pool over HTTPS with a client certificate (TLS 1.3)
 //     node test/bench/mtls-forwarder.mjs --hop 1 --listen 127.0.0.1:8080 --upstream https://127.0.0.1:8443 \
 //       --cert c.crt --key c.key --ca ca.crt --servername benchsvc
@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import { Pool } from 'undici';
+import { forwardThrough } from './lib/forward.mjs';
 
 const arg = (name, def) => { const i = process.argv.indexOf(`--${name}`); return i > 0 ? process.argv[i + 1] : def; };
 const hop = arg('hop', '1');
@@ -22,7 +23,6 @@ const ca = read('ca');
 const host = listen.slice(0, listen.lastIndexOf(':'));
 const port = Number(listen.slice(listen.lastIndexOf(':') + 1));
 
-const HOP = ['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'proxy-connection', 'te', 'trailer'];
 const pool = new Pool(upstream, {
   connections: 128,
   pipelining: 1,
@@ -31,23 +31,7 @@ const pool = new Pool(upstream, {
   ...(hop === '1' ? { connect: { cert, key, ca, servername: arg('servername', 'benchsvc'), checkServerIdentity: () => undefined, minVersion: 'TLSv1.3' } } : {}),
 });
 
-function forward(req, res) {
-  const headers = { ...req.headers };
-  for (const h of HOP) delete headers[h];
-  const hasBody = req.headers['content-length'] !== undefined ? req.headers['content-length'] !== '0'
-    : req.headers['transfer-encoding'] !== undefined;
-  pool.request({ method: req.method, path: req.url, headers, body: hasBody ? req : null })
-    .then(({ statusCode, headers: up, body }) => {
-      for (const h of HOP) delete up[h];
-      res.writeHead(statusCode, up);
-      body.on('error', () => res.destroy());
-      res.on('close', () => { if (!body.readableEnded) body.destroy(); });
-      body.pipe(res);
-    }, (err) => {
-      if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' });
-      res.end(`bad gateway: ${err.code ?? err.message}\n`);
-    });
-}
+const forward = forwardThrough(pool);
 
 const server = hop === '1'
   ? http.createServer(forward)

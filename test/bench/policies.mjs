@@ -20,7 +20,7 @@ import { SignJWT } from 'jose';
 import { deckConf, meshEdgeConf, nginxUpstreamConf, sidecarConf, UPSTREAM_BODY } from './lib/configs.mjs';
 import { freePorts, httpGet, sleep, waitForStatus } from './lib/net.mjs';
 import {
-  cleanupAll, hasTaskset, installCleanupHandlers, isStopping, makeTempDir, startChild, stopChild, tailLog,
+  hasTaskset, installCleanupHandlers, isStopping, makeTempDir, startChild, stopChild, tailLog, runBench, writeResults,
 } from './lib/proc.mjs';
 import { runWrk } from './lib/wrk.mjs';
 import { pairedRatio } from './lib/stats.mjs';
@@ -565,20 +565,8 @@ async function main() {
       return [n, r];
     })),
   };
-  fs.mkdirSync(path.dirname(opts.out), { recursive: true });
-  fs.writeFileSync(opts.out, `${JSON.stringify(result, null, 2)}\n`);
-  const rel = path.relative(process.cwd(), opts.out);
-  bench.log(`\nresults: ${rel && !rel.startsWith('..') ? rel : opts.out}`);
+  writeResults(opts.out, result, (line) => bench.log(line));
   return 0;
 }
 
-let code = 1;
-try {
-  code = await main();
-} catch (err) {
-  console.error(`bench failed: ${err?.stack ?? err}`);
-  code = 1;
-} finally {
-  await cleanupAll();
-}
-process.exit(code);
+await runBench(main);

@@ -15,7 +15,7 @@ import {
 } from './lib/configs.mjs';
 import { freePorts, httpGet, sleep, waitFor, waitForStatus } from './lib/net.mjs';
 import {
-  cleanupAll, hasTaskset, installCleanupHandlers, isStopping, makeTempDir, runBounded, startChild, stopChild, tailLog,
+  hasTaskset, installCleanupHandlers, isStopping, makeTempDir, runBounded, startChild, stopChild, tailLog, runBench, writeResults,
 } from './lib/proc.mjs';
 import { foreignLoad } from './lib/cpu.mjs';
 import { parseDurationMs, parseWrk, runWrk } from './lib/wrk.mjs';
@@ -694,24 +694,12 @@ async function main() {
     accessLogLines,
     notes: bench.notes,
     table: rows,
-    targets: { connections: targets.connections, edgeVsForwarderRps: targets.edgeVsForwarder, edgeVsForwarderTarget: 0.9, edgeP99OverP50: targets.edgeP99OverP50, edgeP99OverP50Target: 3 },
+    targets: { connections: targets.connections, edgeVsForwarderRps: targets.edgeVsForwarder, edgeVsForwarderPaired: targets.edgeVsForwarderPaired, edgeVsForwarderTarget: 0.9, edgeP99OverP50: targets.edgeP99OverP50, edgeP99OverP50Target: 3 },
     markdown: table,
     raw: bench.runs,
   };
-  fs.mkdirSync(path.dirname(opts.out), { recursive: true });
-  fs.writeFileSync(opts.out, `${JSON.stringify(result, null, 2)}\n`);
-  const rel = path.relative(process.cwd(), opts.out);
-  bench.log(`\nresults: ${rel && !rel.startsWith('..') ? rel : opts.out}`);
+  writeResults(opts.out, result, (line) => bench.log(line));
   return 0;
 }
 
-let code = 1;
-try {
-  code = await main();
-} catch (err) {
-  console.error(`bench failed: ${err?.stack ?? err}`);
-  code = 1;
-} finally {
-  await cleanupAll();
-}
-process.exit(code);
+await runBench(main);

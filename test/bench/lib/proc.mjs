@@ -186,3 +186,25 @@ export function ownGroupIds() {
   for (const c of children) if (c.pid !== undefined) ids.add(c.pid);
   return ids;
 }
+
+/** Writes a bench's JSON results and says where. */
+export function writeResults(file, result, log) {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
+  const rel = path.relative(process.cwd(), file);
+  log(`\nresults: ${rel && !rel.startsWith('..') ? rel : file}`);
+}
+
+/** Runs a bench's main(), stops every child it started whatever happens, exits with its code. */
+export async function runBench(main) {
+  let code = 1;
+  try {
+    code = await main();
+  } catch (err) {
+    console.error(`bench failed: ${err?.stack ?? err}`);
+    code = 1;
+  } finally {
+    await cleanupAll();
+  }
+  process.exit(code);
+}
