@@ -14,6 +14,7 @@ import { ConsulClient } from './discovery/consul-client.js';
 import { startEdge, type StartedEdge } from './edge/start-edge.js';
 import { EdgePeers } from './edge/edge-peers.js';
 import { createLoggers } from './observe/log.js';
+import { hasNodeFlags, NODE_FLAGS } from '../proto/node-flags.js';
 import { Metrics } from './observe/metrics.js';
 import { createRequestIdSource } from './proxy/request-id.js';
 import { startSidecar, type StartedSidecar } from './sidecar/start-sidecar.js';
@@ -41,6 +42,9 @@ export async function runAgent(file: string, loaded: LoadedConfig, overrides: Ag
   const requestId = createRequestIdSource();
   const drainMs = parseDurationMs(cfg.agent?.drain_timeout ?? AGENT_DEFAULTS.drain_timeout);
   const started = Date.now();
+  if (!hasNodeFlags()) {
+    log.info({ recommended: NODE_FLAGS.join(' ') }, 'node runs without meshgate\'s V8 flags: bursts after idle spells are served slower (see README, "Running meshgate")');
+  }
   // a plain decK file is Kong-style: no sidecars behind it, so no mesh TLS either
   const meshTls = loaded.deckOnly ? undefined : startMeshTls(cfg, consul, log.child({ component: 'mesh-tls' }), metrics);
   const identity = outboundIdentity(cfg);

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startConsulDev, type ConsulDevAgent } from './consul-dev-agent.js';
 import { freePort } from './free-port.js';
+import { NODE_FLAGS } from '../../proto/node-flags.js';
 import { demoEdgeConfig, demoSidecarConfig } from './demo-configs.js';
 
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
@@ -90,11 +91,11 @@ export async function runDemo(): Promise<number> {
       start(`svc-${inst.id}`, process.execPath, [SAMPLE, '--port', String(port), '--name', inst.name, '--instance', inst.id, ...upstreamArgs]);
       const file = path.join(DEMO_DIR, `sidecar-${inst.id}.yml`);
       await writeFile(file, demoSidecarConfig({ consulAddress, ...inst, port, meshPort, adminPort, ...(ordersPort ? { ordersPort } : {}) }));
-      start(`sidecar-${inst.id}`, process.execPath, [BIN, 'agent', '--config', file]);
+      start(`sidecar-${inst.id}`, process.execPath, [...NODE_FLAGS, BIN, 'agent', '--config', file]);
     }
     const edgeFile = path.join(DEMO_DIR, 'edge.yml');
     await writeFile(edgeFile, demoEdgeConfig({ consulAddress, listen: edgeListen, admin: edgeAdmin }));
-    start('edge', process.execPath, [BIN, 'agent', '--config', edgeFile]);
+    start('edge', process.execPath, [...NODE_FLAGS, BIN, 'agent', '--config', edgeFile]);
 
     const edgePort = edgeListen.slice(edgeListen.lastIndexOf(':') + 1);
     const edgeUrl = `http://127.0.0.1:${edgePort}`;

@@ -20,7 +20,7 @@ import { SignJWT } from 'jose';
 import { deckConf, meshEdgeConf, nginxUpstreamConf, sidecarConf, UPSTREAM_BODY } from './lib/configs.mjs';
 import { freePorts, httpGet, sleep, waitForStatus } from './lib/net.mjs';
 import {
-  hasTaskset, installCleanupHandlers, isStopping, makeTempDir, startChild, stopChild, tailLog, runBench, writeResults,
+  PROXY_NODE, hasTaskset, installCleanupHandlers, isStopping, makeTempDir, startChild, stopChild, tailLog, runBench, writeResults,
 } from './lib/proc.mjs';
 import { runWrk } from './lib/wrk.mjs';
 import { pairedRatio } from './lib/stats.mjs';
@@ -49,6 +49,8 @@ const USAGE = `usage: node test/bench/policies.mjs [options]
   --quiet-wait S      before each run, wait up to S s while processes this run did not
                       start use > 25% of a core (default 20, 5 with --quick; 0 = never)
   --quick             smoke run: 1 round of 3 s, 2 s warm-up
+  --hold              set up each comparison, print its contestants' URLs and PIDs, and keep
+                      them running until Ctrl-C instead of measuring (for profilers)
   --out FILE          JSON results (default test/bench/results/policies.json)
 Environment: BENCH_KEEP_TMP=1 keeps the temp dir; MESHGATE_BIN overrides bin/meshgate.js.`;
 
@@ -57,7 +59,7 @@ function parseCli(argv) {
     args: argv,
     options: {
       only: { type: 'string' }, rounds: { type: 'string' }, duration: { type: 'string' }, warmup: { type: 'string' },
-      connections: { type: 'string' }, 'quiet-wait': { type: 'string' }, quick: { type: 'boolean' },
+      connections: { type: 'string' }, 'quiet-wait': { type: 'string' }, quick: { type: 'boolean' }, hold: { type: 'boolean' },
       out: { type: 'string' }, help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -73,6 +75,7 @@ function parseCli(argv) {
   for (const s of only) if (!SCENARIOS.includes(s)) throw new Error(`--only: unknown comparison "${s}" (known: ${SCENARIOS.join(', ')})`);
   return {
     help: !!values.help,
+    hold: !!values.hold,
     rounds: Math.round(num(values.rounds, q ? 1 : 3, 'rounds')),
     duration: num(values.duration, q ? 3 : 8, 'duration'),
     warmup: num(values.warmup, q ? 2 : 3, 'warmup'),
@@ -141,7 +144,7 @@ class Policies {
   async startDeckEdge(name, deck, procs, probePath = '/') {
     const bin = this.meshgateBin();
     const [port, admin] = await freePorts(2);
-    const h = this.start(name, [NODE, bin, 'agent', '--config', deck, '--listen', `127.0.0.1:${port}`, '--admin', `127.0.0.1:${admin}`], PROXY_CPU);
+    const h = this.start(name, [...PROXY_NODE, bin, 'agent', '--config', deck, '--listen', `127.0.0.1:${port}`, '--admin', `127.0.0.1:${admin}`], PROXY_CPU);
     procs.push(h);
     await this.ready(`http://127.0.0.1:${admin}/ready`, [h], `${name} admin /ready`);
     await this.ready(`http://127.0.0.1:${port}${probePath}`, [h], `${name} ${probePath}`, 10000);
@@ -257,10 +260,10 @@ class Policies {
       const c = await startConsul({ bin: consul.bin, ports: [cHttp, cLan, cWan, cServer], log: this.logFile('consul'), cwd: ROOT, cpu: LOAD_CPU });
       procs.push(c.handle);
       if (!c.ok) throw new SetupError(`consul dev agent not ready: ${c.reason}\n${this.failInfo([c.handle])}`);
-      const sh = this.start('sidecar', [NODE, bin, 'agent', '--config', sidecarConf(this.dir, { consulPort: cHttp, adminPort: sAdmin, meshPort: mesh, upstreamPort: up })], PROXY_CPU);
+      const sh = this.start('sidecar', [...PROXY_NODE, bin, 'agent', '--config', sidecarConf(this.dir, { consulPort: cHttp, adminPort: sAdmin, meshPort: mesh, upstreamPort: up })], PROXY_CPU);
       procs.push(sh);
       await this.ready(`http://127.0.0.1:${sAdmin}/ready`, [c.handle, sh], 'sidecar /ready');
-      const eh = this.start('edge-mesh', [NODE, bin, 'agent', '--config', meshEdgeConf(this.dir, { consulPort: cHttp, adminPort: eAdmin, edgePort })], PROXY_CPU);
+      const eh = this.start('edge-mesh', [...PROXY_NODE, bin, 'agent', '--config', meshEdgeConf(this.dir, { consulPort: cHttp, adminPort: eAdmin, edgePort })], PROXY_CPU);
       procs.push(eh);
       await this.ready(`http://127.0.0.1:${eAdmin}/ready`, [c.handle, sh, eh], 'mesh edge /ready');
       await this.ready(`http://127.0.0.1:${edgePort}/`, [c.handle, sh, eh], 'mesh edge GET / (edge -> sidecar -> upstream)', 30000);
@@ -290,10 +293,10 @@ class Policies {
       const fwd = path.join(HERE, 'mtls-forwarder.mjs');
       const cl = certs.leaves['bench-client'];
       const sv = certs.leaves.benchsvc;
-      const h2 = this.start('undici-mtls-hop2', [NODE, fwd, '--hop', '2', '--listen', `127.0.0.1:${p2}`, '--upstream', `http://127.0.0.1:${up}`,
+      const h2 = this.start('undici-mtls-hop2', [...PROXY_NODE, fwd, '--hop', '2', '--listen', `127.0.0.1:${p2}`, '--upstream', `http://127.0.0.1:${up}`,
         '--cert', sv.certFile, '--key', sv.keyFile, '--ca', certs.ca.certFile], PROXY_CPU);
       procs.push(h2);
-      const h1 = this.start('undici-mtls-hop1', [NODE, fwd, '--hop', '1', '--listen', `127.0.0.1:${p1}`, '--upstream', `https://127.0.0.1:${p2}`,
+      const h1 = this.start('undici-mtls-hop1', [...PROXY_NODE, fwd, '--hop', '1', '--listen', `127.0.0.1:${p1}`, '--upstream', `https://127.0.0.1:${p2}`,
         '--cert', cl.certFile, '--key', cl.keyFile, '--ca', certs.ca.certFile, '--servername', 'benchsvc'], PROXY_CPU);
       procs.push(h1);
       await this.ready(`http://127.0.0.1:${p1}/`, [h1, h2], 'undici mTLS pair GET /');
@@ -365,7 +368,13 @@ class Policies {
     Object.assign(res, { title: scn.title, refs: scn.refs, targetDefs: scn.targets, skipped: scn.skipped ?? {}, wrkHeaders: scn.wrkHeaders ?? null });
     const cs = scn.contestants;
     if (!cs.length) { res.error = 'no contestant started'; for (const p of procs.reverse()) await stopChild(p); return; }
-    for (const c of cs) this.log(`  ready: ${c.key} (${c.label}) ${c.url}`);
+    for (const c of cs) this.log(`  ready: ${c.key} (${c.label}) ${c.url}${this.opts.hold ? ` pids ${c.procs.map((p) => `${p.name}=${p.pid}`).join(' ')}` : ''}`);
+    if (this.opts.hold) {
+      this.log('  holding (--hold): Ctrl-C stops');
+      while (!isStopping()) await sleep(500);
+      for (const p of procs.reverse()) await stopChild(p);
+      return;
+    }
     try {
       this.log(`  warm-up: ${this.opts.warmup} s per contestant`);
       for (const c of cs) {
@@ -505,6 +514,7 @@ async function main() {
   const started = new Date();
   bench.log(`meshgate policy bench - ${started.toISOString()} - ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), node ${process.version}`);
   bench.log(`pinning: ${pinning}`);
+  bench.log(`Node proxies (meshgate and the undici forwarders): node ${PROXY_NODE.slice(1).join(' ') || '(V8 defaults)'}`);
   bench.log(`comparisons: ${opts.only.join(', ')}; ${opts.rounds} round(s) x ${opts.duration} s, ${opts.warmup} s warm-up, ${opts.connections} connections`);
   bench.log(`temp dir: ${dir}${process.env.BENCH_KEEP_TMP ? ' (kept)' : ' (removed at exit; BENCH_KEEP_TMP=1 keeps it)'}`);
   if (os.cpus().length < 2) bench.note('fewer than 2 CPUs: pinning to CPU 1 will fail');
@@ -557,6 +567,7 @@ async function main() {
     },
     options: { rounds: opts.rounds, durationS: opts.duration, warmupS: opts.warmup, connections: opts.connections, quietWaitS: opts.quietWait, only: opts.only },
     pinning,
+    nodeFlags: PROXY_NODE.slice(1),
     upstream: { kind: bench.upstream.kind, port: bench.upstream.port, bodyBytes: bench.upstream.bodyBytes, contentType: bench.upstream.contentType, ceilingRps: bench.upstream.ceilingRps },
     notes: bench.notes,
     targets: targetLines,

@@ -15,7 +15,7 @@ import {
 } from './lib/configs.mjs';
 import { freePorts, httpGet, sleep, waitFor, waitForStatus } from './lib/net.mjs';
 import {
-  hasTaskset, installCleanupHandlers, isStopping, makeTempDir, runBounded, startChild, stopChild, tailLog, runBench, writeResults,
+  PROXY_NODE, hasTaskset, installCleanupHandlers, isStopping, makeTempDir, runBounded, startChild, stopChild, tailLog, runBench, writeResults,
 } from './lib/proc.mjs';
 import { foreignLoad } from './lib/cpu.mjs';
 import { parseDurationMs, parseWrk, runWrk } from './lib/wrk.mjs';
@@ -280,7 +280,7 @@ class Bench {
     if (error) return error;
     const [port, admin] = await freePorts(2);
     const deck = deckConf(this.dir, { upstreamPort: this.upstream.port });
-    const h = this.start('edge', [NODE, bin, 'agent', '--config', deck, '--listen', `127.0.0.1:${port}`, '--admin', `127.0.0.1:${admin}`], PROXY_CPU);
+    const h = this.start('edge', [...PROXY_NODE, bin, 'agent', '--config', deck, '--listen', `127.0.0.1:${port}`, '--admin', `127.0.0.1:${admin}`], PROXY_CPU);
     let r = await this.ready(`http://127.0.0.1:${admin}/ready`, [h], 20000);
     if (r.ok) r = await this.ready(`http://127.0.0.1:${port}/`, [h], 10000);
     if (!r.ok) {
@@ -294,7 +294,7 @@ class Bench {
   async startForwarder(key = 'forwarder') {
     if (key === 'forwarder') {
       const [port] = await freePorts(1);
-      const h = this.start('forwarder', [NODE, path.join(HERE, 'minimal-forwarder.mjs'), '--listen', `127.0.0.1:${port}`, '--upstream', `http://127.0.0.1:${this.upstream.port}`], PROXY_CPU);
+      const h = this.start('forwarder', [...PROXY_NODE, path.join(HERE, 'minimal-forwarder.mjs'), '--listen', `127.0.0.1:${port}`, '--upstream', `http://127.0.0.1:${this.upstream.port}`], PROXY_CPU);
       const r = await this.ready(`http://127.0.0.1:${port}/`, [h]);
       if (!r.ok) { await stopChild(h); return `did not start: ${r.reason}\n${this.failInfo([h])}`; }
       this.add(key, 1, port, [h]);
@@ -302,8 +302,8 @@ class Bench {
     }
     const [p1, p2] = await freePorts(2);
     const fwd = path.join(HERE, 'minimal-forwarder.mjs');
-    const h2 = this.start('forwarder-hop2', [NODE, fwd, '--listen', `127.0.0.1:${p2}`, '--upstream', `http://127.0.0.1:${this.upstream.port}`], PROXY_CPU);
-    const h1 = this.start('forwarder-hop1', [NODE, fwd, '--listen', `127.0.0.1:${p1}`, '--upstream', `http://127.0.0.1:${p2}`], PROXY_CPU);
+    const h2 = this.start('forwarder-hop2', [...PROXY_NODE, fwd, '--listen', `127.0.0.1:${p2}`, '--upstream', `http://127.0.0.1:${this.upstream.port}`], PROXY_CPU);
+    const h1 = this.start('forwarder-hop1', [...PROXY_NODE, fwd, '--listen', `127.0.0.1:${p1}`, '--upstream', `http://127.0.0.1:${p2}`], PROXY_CPU);
     const r = await this.ready(`http://127.0.0.1:${p1}/`, [h1, h2]);
     if (!r.ok) { await stopChild(h1); await stopChild(h2); return `did not start: ${r.reason}\n${this.failInfo([h1, h2])}`; }
     this.add(key, 2, p1, [h1, h2]);
@@ -382,13 +382,13 @@ class Bench {
 
     // plain HTTP between the hops, like the forwarder and nginx pairs here (mTLS is compared in policies.mjs)
     const sc = sidecarConf(this.dir, { consulPort: cHttp, adminPort: sAdmin, meshPort: mesh, upstreamPort: this.upstream.port, mtls: false });
-    const sh = this.start('sidecar', [NODE, bin, 'agent', '--config', sc], PROXY_CPU);
+    const sh = this.start('sidecar', [...PROXY_NODE, bin, 'agent', '--config', sc], PROXY_CPU);
     procs.push(sh);
     r = await this.ready(`http://127.0.0.1:${sAdmin}/ready`, procs, 20000);
     if (!r.ok) return fail(`sidecar not ready: ${r.reason}`);
 
     const ec = meshEdgeConf(this.dir, { consulPort: cHttp, adminPort: eAdmin, edgePort, mtls: false });
-    const eh = this.start('edge-mesh', [NODE, bin, 'agent', '--config', ec], PROXY_CPU);
+    const eh = this.start('edge-mesh', [...PROXY_NODE, bin, 'agent', '--config', ec], PROXY_CPU);
     procs.push(eh);
     r = await this.ready(`http://127.0.0.1:${eAdmin}/ready`, procs, 20000);
     if (!r.ok) return fail(`mesh edge /ready: ${r.reason}`);
@@ -668,7 +668,8 @@ async function main() {
   bench.log(`pinning: ${pinning}`);
   bench.log(`${accessLogs}`);
   const shapes = `nginx: master_process on, worker_processes 1, upstream keepalive ${bench.nginxKeepalive} (>= max conns, else nginx reconnects per request); `
-    + 'HAProxy: nbthread 1, http-reuse always; minimal forwarder: undici.Pool connections 128, pipelining 1';
+    + 'HAProxy: nbthread 1, http-reuse always; minimal forwarder: undici.Pool connections 128, pipelining 1; '
+    + `Node proxies (meshgate and forwarders): node ${PROXY_NODE.slice(1).join(' ') || '(V8 defaults)'}`;
   bench.log(shapes);
   bench.log('"vs" columns: req/s relative to the forwarder / nginx contestant with the same hop count\n');
   bench.log(table);
@@ -688,7 +689,7 @@ async function main() {
       consul: bench.consulVersion ?? null,
     },
     options: { rounds: opts.rounds, durationS: opts.duration, warmupS: opts.warmup, quietWaitS: opts.quietWait, connections: opts.connections, selected: [...opts.selected] },
-    pinning, accessLogs, shapes,
+    pinning, accessLogs, shapes, nodeFlags: PROXY_NODE.slice(1),
     upstream: bench.upstream,
     skipped: bench.skipped,
     accessLogLines,

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fs from 'node:fs';
 import { freePorts, waitForStatus, sleep } from './lib/net.mjs';
-import { installCleanupHandlers, makeTempDir, startChild, stopChild, cleanupAll } from './lib/proc.mjs';
+import { PROXY_NODE, installCleanupHandlers, makeTempDir, startChild, stopChild, cleanupAll } from './lib/proc.mjs';
 import { runWrk } from './lib/wrk.mjs';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
@@ -21,7 +21,7 @@ const dir = makeTempDir('meshgate-slow-');
 const [upPort, edgePort, adminPort] = await freePorts(3);
 const upstream = startChild('upstream', [process.execPath, path.join(REPO, 'test/bench/upstream.mjs'), '--listen', `127.0.0.1:${upPort}`], { log: path.join(dir, 'up.log'), cpu: 0 });
 fs.writeFileSync(path.join(dir, 'edge.yml'), `_format_version: "3.0"\nservices:\n  - name: s\n    url: http://127.0.0.1:${upPort}\n    routes: [{ name: r, paths: ["/"] }]\n`);
-const edge = startChild('edge', [process.execPath, path.join(REPO, 'bin/meshgate.js'), 'agent', '--config', path.join(dir, 'edge.yml'),
+const edge = startChild('edge', [...PROXY_NODE, path.join(REPO, 'bin/meshgate.js'), 'agent', '--config', path.join(dir, 'edge.yml'),
   '--listen', `127.0.0.1:${edgePort}`, '--admin', `127.0.0.1:${adminPort}`], { log: path.join(dir, 'edge.log'), cpu: 1 });
 await waitForStatus(`http://127.0.0.1:${adminPort}/ready`, { timeoutMs: 20_000 });
 const url = `http://127.0.0.1:${edgePort}/`;

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { stringify } from 'yaml';
 import { startConsulDev, type ConsulDevAgent } from '../../agent/demo/consul-dev-agent.js';
 import { freePort } from '../../agent/demo/free-port.js';
+import { NODE_FLAGS } from '../../proto/node-flags.js';
 import { HttpClient, type Echo, type HttpResult } from './http.js';
 import { ChildHandle, OutputBuffer, track, untrack, type Tracked } from './proc.js';
 import { MESHGATE_BIN, REPO, SAMPLE_SERVICE } from './repo.js';
@@ -195,9 +196,9 @@ export class Harness {
     };
   }
 
-  /** Starts `node bin/meshgate.js agent --config FILE ...args` and, unless told not to, waits for /ready. */
+  /** Starts `node <NODE_FLAGS> bin/meshgate.js agent --config FILE ...args` and, unless told not to, waits for /ready. */
   async startAgent(name: string, configFile: string, opts: { adminPort: number; port: number; args?: readonly string[]; waitReady?: boolean }): Promise<AgentHandle> {
-    const child = this.spawn(name, process.execPath, [MESHGATE_BIN, 'agent', '--config', configFile, ...(opts.args ?? [])]);
+    const child = this.spawn(name, process.execPath, [...NODE_FLAGS, MESHGATE_BIN, 'agent', '--config', configFile, ...(opts.args ?? [])]);
     const adminUrl = `http://127.0.0.1:${opts.adminPort}`;
     const http = this.http;
     const handle: AgentHandle = {

@@ -5,6 +5,15 @@ import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { NODE_FLAGS } from '../../../dist/proto/node-flags.js';
+
+/**
+ * `node` plus the V8 flags every Node proxy under test runs with - meshgate's own (proto/node-flags.ts)
+ * for meshgate and the reference forwarders alike, so that ratios compare code, not heap settings.
+ * BENCH_NODE_FLAGS overrides them (BENCH_NODE_FLAGS= runs with V8's defaults).
+ */
+export const PROXY_NODE = Object.freeze([process.execPath,
+  ...(process.env.BENCH_NODE_FLAGS !== undefined ? process.env.BENCH_NODE_FLAGS.split(' ').filter(Boolean) : NODE_FLAGS)]);
 
 const children = new Set(); // { name, pid, child, exited: Promise<{code, signal}>, log }
 const tempDirs = new Set();
