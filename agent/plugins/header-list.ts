@@ -1,5 +1,13 @@
 import type { HeaderList } from './plugin.js';
 
+const LENGTHS = new WeakMap<ReadonlySet<string>, ReadonlySet<number>>();
+/** the name lengths of a (long-lived) name set, computed once per set */
+function lengthsOf(names: ReadonlySet<string>): ReadonlySet<number> {
+  let l = LENGTHS.get(names);
+  if (l === undefined) { l = new Set([...names].map((n) => n.length)); LENGTHS.set(names, l); }
+  return l;
+}
+
 /** HeaderList over a flat array (the same array undici and writeHead take). */
 export class FlatHeaderList implements HeaderList {
   constructor(readonly flat: string[]) {}
@@ -52,20 +60,23 @@ export class FlatHeaderList implements HeaderList {
       if (w !== r) { f[w] = n; f[w + 1] = f[r + 1]!; }
       w += 2;
     }
-    f.length = w;
+    // setting length is a runtime call even when nothing changes
+    if (w !== f.length) f.length = w;
   }
 
   /** Removes every header whose lower-case name is in `lowerNames`, in one pass. */
   removeAll(lowerNames: ReadonlySet<string>): void {
+    const lengths = lengthsOf(lowerNames);
     const f = this.flat;
     let w = 0;
     for (let r = 0; r < f.length; r += 2) {
       const n = f[r]!;
-      if (lowerNames.has(n.toLowerCase())) continue;
+      // only names of a length in the set can match: skip the lower-casing of the others
+      if (lengths.has(n.length) && lowerNames.has(n.toLowerCase())) continue;
       if (w !== r) { f[w] = n; f[w + 1] = f[r + 1]!; }
       w += 2;
     }
-    f.length = w;
+    if (w !== f.length) f.length = w;
   }
 
   entries(): [string, string][] {

@@ -368,7 +368,8 @@ class Policies {
     Object.assign(res, { title: scn.title, refs: scn.refs, targetDefs: scn.targets, skipped: scn.skipped ?? {}, wrkHeaders: scn.wrkHeaders ?? null });
     const cs = scn.contestants;
     if (!cs.length) { res.error = 'no contestant started'; for (const p of procs.reverse()) await stopChild(p); return; }
-    for (const c of cs) this.log(`  ready: ${c.key} (${c.label}) ${c.url}${this.opts.hold ? ` pids ${c.procs.map((p) => `${p.name}=${p.pid}`).join(' ')}` : ''}`);
+    for (const c of cs) this.log(`  ready: ${c.key} (${c.label}) ${c.url}${this.opts.hold ? ` pids ${c.procs.map((p) => `${p.name}=${p.pid}`).join(' ')}`
+      + `${c.headers ? ` wrk ${Object.entries(c.headers).map(([k, v]) => `-H '${k}: ${v}'`).join(' ')}` : ''}` : ''}`);
     if (this.opts.hold) {
       this.log('  holding (--hold): Ctrl-C stops');
       while (!isStopping()) await sleep(500);

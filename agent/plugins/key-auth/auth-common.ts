@@ -26,7 +26,10 @@ export function isPreflight(ctx: RequestContext): boolean {
 export function clientHeaderValues(req: IncomingMessage, lowerName: string): string[] {
   const raw = req.rawHeaders;
   const out: string[] = [];
-  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.toLowerCase() === lowerName) out.push(raw[i + 1]!);
+  for (let i = 0; i < raw.length; i += 2) {
+    const n = raw[i]!;
+    if (n.length === lowerName.length && n.toLowerCase() === lowerName) out.push(raw[i + 1]!);
+  }
   return out;
 }
 

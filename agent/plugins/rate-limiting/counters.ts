@@ -51,10 +51,41 @@ export interface HitPlan {
   readonly windows: readonly Window[];
 }
 
+interface MemoEntry {
+  readonly starts: number[];
+  readonly keys: string[];
+}
+
+/**
+ * The counter keys an instance built last, per identifier and period: a repeat in the same window
+ * gets the same string back, so the counter lookup does not hash a fresh 80-character key each
+ * time. Bounded (cleared when full); one per limiter instance, so the prefix is fixed.
+ */
+export class CounterKeyMemo {
+  readonly #entries = new Map<string, MemoEntry>();
+  constructor(readonly maxEntries = 4096) {}
+
+  get size(): number { return this.#entries.size; }
+
+  key(prefix: string, identifier: string, i: number, startMs: number, period: Period): string {
+    let e = this.#entries.get(identifier);
+    if (e === undefined) {
+      if (this.#entries.size >= this.maxEntries) this.#entries.clear();
+      e = { starts: [], keys: [] };
+      this.#entries.set(identifier, e);
+    }
+    if (e.starts[i] !== startMs) {
+      e.starts[i] = startMs;
+      e.keys[i] = counterKey(prefix, identifier, startMs, period);
+    }
+    return e.keys[i]!;
+  }
+}
+
 /** The counter request for one request by `identifier` at nowMs. */
 export function planHit(
   limits: readonly { readonly period: Period; readonly limit: number }[],
-  prefix: string, identifier: string, nowMs: number, sliding: boolean,
+  prefix: string, identifier: string, nowMs: number, sliding: boolean, memo?: CounterKeyMemo,
 ): HitPlan {
   const n = limits.length;
   const windows: Window[] = new Array(n);
@@ -67,7 +98,7 @@ export function planHit(
     const { period, limit } = limits[i]!;
     const w = windowAt(period, nowMs);
     windows[i] = w;
-    keys[i] = counterKey(prefix, identifier, w.startMs, period);
+    keys[i] = memo !== undefined ? memo.key(prefix, identifier, i, w.startMs, period) : counterKey(prefix, identifier, w.startMs, period);
     lims[i] = limit;
     if (previousKeys !== null) {
       previousKeys[i] = counterKey(prefix, identifier, previousWindow(w).startMs, period);

@@ -7,7 +7,7 @@ import type { RequestContext } from '../context.js';
 import type { AccessResult, PluginEnv, PluginInstance, ShortCircuit } from '../plugin.js';
 import { kongError } from '../respond.js';
 import type { RateLimitSettings, RedisSettings } from './config.js';
-import { keyPrefix, planHit, scaleLimits, type CounterResult, type HitPlan } from './counters.js';
+import { CounterKeyMemo, keyPrefix, planHit, scaleLimits, type CounterResult, type HitPlan } from './counters.js';
 import { periodHeaderNames, rateLimitHeaders, RETRY_AFTER, type PeriodHeaderNames } from './headers.js';
 import { identifierFor } from './identifier.js';
 import { sharedLocalCounters, type LocalCounterStore } from './local-store.js';
@@ -34,6 +34,7 @@ export class RateLimiter implements PluginInstance {
   readonly #redis: SharedRedis | null;
   readonly #prefix: string;
   readonly #names: readonly PeriodHeaderNames[];
+  readonly #keys = new CounterKeyMemo();
 
   constructor(settings: RateLimitSettings, env: PluginEnv, deps: LimiterDeps = {}) {
     this.settings = settings;
@@ -48,7 +49,7 @@ export class RateLimiter implements PluginInstance {
 
   access(ctx: RequestContext): AccessResult | Promise<AccessResult> {
     const nowMs = this.#now();
-    const plan = planHit(this.settings.limits, this.#prefix, identifierFor(this.settings, ctx), nowMs, this.settings.sliding);
+    const plan = planHit(this.settings.limits, this.#prefix, identifierFor(this.settings, ctx), nowMs, this.settings.sliding, this.#keys);
     if (this.#redis === null) return this.#answer(ctx, plan, this.#local.hit(plan.request, nowMs), nowMs);
     return this.#viaRedis(this.#redis, ctx, plan, nowMs);
   }

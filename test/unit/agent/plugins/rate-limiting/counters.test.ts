@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { counterKey, EMPTY_UUID, EXPIRY_SLACK_MS, keyPrefix, planHit, scaleLimits, used } from '../../../../../agent/plugins/rate-limiting/counters.js';
+import { CounterKeyMemo, counterKey, EMPTY_UUID, EXPIRY_SLACK_MS, keyPrefix, planHit, scaleLimits, used } from '../../../../../agent/plugins/rate-limiting/counters.js';
 import { utc } from './fixtures.js';
 
 describe('rate-limiting counter keys and plans', () => {
@@ -42,5 +42,28 @@ describe('rate-limiting counter keys and plans', () => {
     assert.equal(scaleLimits(plan.request, 1), plan.request);
     assert.equal(scaleLimits(plan.request, 0), plan.request);
     assert.equal(scaleLimits(plan.request, Number.NaN), plan.request);
+  });
+
+  it('a key memo gives the same key as without it, the same string within a window, a new one when the window moves', () => {
+    const limits = [{ period: 'second' as const, limit: 5 }, { period: 'minute' as const, limit: 50 }];
+    const memo = new CounterKeyMemo();
+    const t = utc('2024-03-01T10:00:00.100Z');
+    const a = planHit(limits, 'p:', 'alice', t, false, memo).request.keys;
+    assert.deepEqual(a, planHit(limits, 'p:', 'alice', t, false).request.keys);
+    const b = planHit(limits, 'p:', 'alice', t + 500, false, memo).request.keys;
+    assert.equal(b[0], a[0]);
+    assert.equal(b[1], a[1]);
+    const c = planHit(limits, 'p:', 'alice', t + 1000, false, memo).request.keys;
+    assert.deepEqual(c, planHit(limits, 'p:', 'alice', t + 1000, false).request.keys);
+    assert.notEqual(c[0], a[0]);
+    assert.equal(c[1], a[1]);
+    assert.deepEqual(planHit(limits, 'p:', 'bob', t, false, memo).request.keys, planHit(limits, 'p:', 'bob', t, false).request.keys);
+  });
+
+  it('a key memo stays bounded', () => {
+    const memo = new CounterKeyMemo(3);
+    for (let i = 0; i < 10; i++) { memo.key('p:', `id${i}`, 0, 1000, 'second'); assert.ok(memo.size <= 3); }
+    assert.equal(memo.key('p:', 'id9', 0, 1000, 'second'), counterKey('p:', 'id9', 1000, 'second'));
+    assert.equal(memo.key('p:', 'id0', 0, 2000, 'second'), counterKey('p:', 'id0', 2000, 'second'));
   });
 });
