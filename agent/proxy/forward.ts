@@ -14,7 +14,7 @@ import type { PoolMember, ServicePool } from '../pool/service-pool.js';
 import { observeMember, pickMember } from '../pool/service-pool.js';
 import type { Observation } from '../pool/endpoint-state.js';
 import { responseHeaders } from './request-headers.js';
-import { classifyUpstreamError, isIdempotent } from './upstream-errors.js';
+import { classifyUpstreamError, isIdempotent, WRITE_TIMEOUT } from './upstream-errors.js';
 
 export interface ForwardPlan {
   readonly pool: ServicePool;
@@ -22,6 +22,11 @@ export interface ForwardPlan {
   readonly meshHop?: boolean;
   readonly retries: number;
   readonly readTimeoutMs: number;
+  /**
+   * Kong's write_timeout (nginx proxy_send_timeout): how long a streamed request body may wait for
+   * the upstream to take more of it. 0 or absent: not enforced.
+   */
+  readonly writeTimeoutMs?: number;
   /** bound on waiting for response headers per attempt (retried for idempotent requests); 0 = read timeout */
   readonly perTryTimeoutMs?: number;
   readonly onRetry?: () => void;
@@ -91,6 +96,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
   #held: string[] | null = null;
   #chunks: Buffer[] | null = null;
   #taps: readonly { chunk(b: Buffer): void; end(): void; abort(): void }[] | null = null;
+  #writeWatch: NodeJS.Timeout | null = null;
 
   constructor(init: ExchangeInit) {
     const { req, plan, headers } = init;
@@ -137,6 +143,31 @@ export class Exchange implements Dispatcher.DispatchHandler {
     if (this.#destinationSlot >= 0) this.#opts.headers[this.#destinationSlot] = member.instanceId;
     this.#dispatchedAt = performance.now();
     member.dispatcher.dispatch(this.#opts, this);
+    const wt = this.#plan.writeTimeoutMs ?? 0;
+    if (wt > 0 && this.#opts.body === this.#req && this.#writeWatch === null && !this.#finished) this.#watchWrites(wt);
+  }
+
+  /**
+   * undici pauses the client's body stream while the upstream socket does not take more; a
+   * pause that outlasts write_timeout ends the attempt (504). A slow client is not this: its
+   * stream stays flowing, with nothing to read.
+   */
+  #watchWrites(timeoutMs: number): void {
+    const req = this.#req;
+    let stalledSince = -1;
+    this.#writeWatch = setInterval(() => {
+      if (req.readableEnded || req.readableFlowing !== false) { stalledSince = -1; return; }
+      const now = performance.now();
+      if (stalledSince < 0) { stalledSince = now; return; }
+      if (now - stalledSince < timeoutMs) return;
+      this.#stopWriteWatch();
+      this.#abort?.(Object.assign(new Error(`the upstream took no request bytes for ${timeoutMs} ms (write_timeout)`), { code: WRITE_TIMEOUT }));
+    }, Math.max(10, Math.min(1000, Math.floor(timeoutMs / 4))));
+    this.#writeWatch.unref();
+  }
+
+  #stopWriteWatch(): void {
+    if (this.#writeWatch !== null) { clearInterval(this.#writeWatch); this.#writeWatch = null; }
   }
 
   // --- undici handler -------------------------------------------------------------------------
@@ -148,6 +179,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
   onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
     if (statusCode < 200) return true; // 1xx: informational, keep waiting
     this.#upstreamMs = performance.now() - this.#dispatchedAt;
+    this.#stopWriteWatch();
     this.#status = statusCode;
     this.#responseStarted = true;
     if (statusCode >= 500 && this.#plan.meshHop === true && sidecarCouldNotConnect(rawHeaders) && this.#canRetry('MG_CONNECT_FAILED')) {
@@ -256,6 +288,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
 
   #release(): void {
     this.#abort = null;
+    this.#stopWriteWatch();
     if (this.#holding) {
       this.#holding = false;
       this.#member!.state.inflight--;

@@ -10,8 +10,12 @@ function isHandshakeFailure(code: string): boolean {
     || code.startsWith('UNABLE_TO_') || code.startsWith('CERT_') || code.endsWith('_SELF_SIGNED_CERT') || code === 'SELF_SIGNED_CERT_IN_CHAIN';
 }
 
+/** the code of the error Exchange aborts with when write_timeout passes */
+export const WRITE_TIMEOUT = 'MG_ERR_WRITE_TIMEOUT';
+
 export function classifyUpstreamError(err: unknown): ErrorCode {
   const code = (err as { code?: string } | null)?.code ?? '';
+  if (code === WRITE_TIMEOUT) return 'MG_UPSTREAM_TIMEOUT';
   if (code === 'UND_ERR_CONNECT_TIMEOUT') return 'MG_CONNECT_TIMEOUT';
   if (CONNECT_FAILURES.has(code) || isHandshakeFailure(code)) return 'MG_CONNECT_FAILED';
   if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') return 'MG_UPSTREAM_TIMEOUT';

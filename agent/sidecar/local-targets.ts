@@ -20,7 +20,7 @@ export function compileLocalTargets(services: readonly LocalService[], registry:
     }, registry);
     targets.set(id, {
       id, name: s.name, recorder: metrics.recorderFor('sidecar', 'inbound', s.name),
-      plan: { pool, retries: 0, readTimeoutMs: KONG_SERVICE_DEFAULTS.read_timeout },
+      plan: { pool, retries: 0, readTimeoutMs: KONG_SERVICE_DEFAULTS.read_timeout, writeTimeoutMs: KONG_SERVICE_DEFAULTS.write_timeout },
     });
   }
   return targets;

@@ -87,7 +87,7 @@ export function bindRouteTable(bp: EdgeBlueprint, pools: ReadonlyMap<string, Ser
       plugins: bp.chains.get(rule.name) ?? null,
       recorder: hooks.metrics.recorderFor('edge', rule.name, service.name),
       plan: Object.freeze({
-        pool, meshHop: pool.source === 'consul-mesh', retries: service.retries, readTimeoutMs: service.readTimeoutMs, perTryTimeoutMs: service.perTryTimeoutMs,
+        pool, meshHop: pool.source === 'consul-mesh', retries: service.retries, readTimeoutMs: service.readTimeoutMs, writeTimeoutMs: service.writeTimeoutMs, perTryTimeoutMs: service.perTryTimeoutMs,
         onRetry: () => hooks.onRetry(service.name),
         onEject: (m: PoolMember) => hooks.onEject(service.name, m.key),
       }),

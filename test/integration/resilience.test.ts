@@ -165,6 +165,52 @@ describe('resilience', function () {
     assert.equal((await h.http.get(`${edge.url}/after`)).status, 200);
   });
 
+  it('write_timeout: an upstream that stops taking the request body gets 504 MG_UPSTREAM_TIMEOUT, and a slow client does not', async function () {
+    this.timeout(60_000);
+    const h = harness();
+    const stuck = await up('stuck');
+    const held: http.IncomingMessage[] = [];
+    // reads nothing: once the socket buffers are full the edge's writes stall
+    stuck.u.behaviour = (req, res) => {
+      if (req.url === '/slow-client') { req.resume(); req.on('end', () => res.writeHead(200).end('read it all')); return; }
+      held.push(req); req.pause();
+    };
+    const edge = await h.startDeck('write-timeout', {
+      _format_version: '3.0',
+      services: [{ name: 's', url: `http://127.0.0.1:${stuck.port}`, retries: 0, write_timeout: 400, read_timeout: 30_000, routes: [{ name: 'r', paths: ['/'] }] }],
+    });
+    const post = (path: string, feed: (req: http.ClientRequest) => void) => new Promise<{ status: number; body: string; ms: number }>((resolve, reject) => {
+      const t0 = Date.now();
+      const req = http.request(`${edge.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/octet-stream' } }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => { body += d; });
+        res.on('end', () => { resolve({ status: res.statusCode!, body, ms: Date.now() - t0 }); req.destroy(); });
+      });
+      req.on('error', (err) => { if (!req.destroyed) reject(err); });
+      feed(req);
+    });
+    // 1. a 256 MiB body, offered as fast as the edge takes it, to an upstream that reads none
+    const chunk = Buffer.alloc(1 << 20, 97);
+    const stalled = await post('/stuck', (req) => {
+      let sent = 0;
+      const pump = () => { while (sent < 256 && !req.destroyed) { sent++; if (!req.write(chunk)) { req.once('drain', pump); return; } } if (!req.destroyed) req.end(); };
+      pump();
+    });
+    assert.equal(stalled.status, 504, stalled.body);
+    assert.equal(JSON.parse(stalled.body).code, 'MG_UPSTREAM_TIMEOUT');
+    assert.ok(stalled.ms < 20_000, `answered after ${stalled.ms} ms`);
+    const line = await waitFor(() => edge.child.output.json().find((x) => x.path === '/stuck'), { timeoutMs: 5000, what: 'the access line of /stuck' });
+    assert.deepEqual([line.status, line.error], [504, 'MG_UPSTREAM_TIMEOUT']);
+    // 2. a client that pauses longer than write_timeout between chunks is not the upstream's fault
+    const slow = await post('/slow-client', (req) => {
+      req.write('first ');
+      setTimeout(() => req.end('and last, after 1.2 s'), 1200);
+    });
+    assert.deepEqual([slow.status, slow.body], [200, 'read it all']);
+    for (const r of held) r.destroy();
+  });
+
   it('streams a 1 GiB response through the edge with bounded memory', async function () {
     this.timeout(120_000);
     const h = harness();
