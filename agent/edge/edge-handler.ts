@@ -9,6 +9,7 @@ import { RequestContext } from '../plugins/context.js';
 import { collectTaps, runAccess, runLog, runResponseHeaders, runTransformBody } from '../plugins/pipeline.js';
 import type { ShortCircuit } from '../plugins/plugin.js';
 import { Exchange, sendError, sendJson, type ExchangeOutcome, type ResponseHooks } from '../proxy/forward.js';
+import { canLinger, lingerOnUnreadBody } from '../proxy/local-answers.js';
 import { buildUpstreamHeaders } from '../proxy/request-headers.js';
 import type { TrustedProxies } from '../proxy/trusted-proxies.js';
 import { normalizePath } from '../table/normalize-path.js';
@@ -45,7 +46,10 @@ function shortCircuitBody(sc: ShortCircuit): { text: string | Buffer; contentTyp
 function sendShortCircuit(res: ServerResponse, sc: ShortCircuit, ctx: RequestContext): void {
   const { text, contentType } = shortCircuitBody(sc);
   const extra: string[] = ['x-request-id', ctx.requestId];
+  // a refusal that would close on an unread body lingers instead (see lingerOnUnreadBody)
+  const linger = canLinger(ctx.req);
   for (const [k, v] of Object.entries(sc.headers ?? {})) {
+    if (linger && k.toLowerCase() === 'connection' && v === 'close') { lingerOnUnreadBody(ctx.req); continue; }
     if (typeof v === 'string') extra.push(k, v);
     else for (const one of v) extra.push(k, one);
   }

@@ -1,6 +1,6 @@
 // Answers produced at this agent (errors, plugin short-circuits) and the flat-header edits they
 // and the forwarder share.
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { MeshgateError, errorBody, type ErrorCode } from '../../proto/errors.js';
 import { MESH_ERROR } from '../../proto/headers.js';
 import type { ResponseHooks } from './forward.js';
@@ -36,4 +36,32 @@ export function sendJson(res: ServerResponse, status: number, body: string, extr
   setContentLength(headers, Buffer.byteLength(body));
   res.writeHead(status, headers);
   res.end(body);
+}
+
+/** How much of an unread request body a refusal reads and drops, at most, before it closes. */
+export const LINGER_BYTES = 64 << 20;
+export const LINGER_MS = 10_000;
+
+/**
+ * nginx's lingering close, bounded: an answer that leaves the client's body unread (a 413 for a
+ * chunked body) would, with an immediate close, make the client's pending writes meet a reset
+ * that can discard the answer before it is read. Instead the rest of the body is read and
+ * dropped, then the connection is closed (at once past LINGER_BYTES or LINGER_MS). Not for a
+ * client waiting on `Expect: 100-continue`: it sends no body, so the answer closes at once.
+ */
+export function canLinger(req: IncomingMessage): boolean {
+  return !req.complete && req.headers.expect?.trim().toLowerCase() !== '100-continue';
+}
+
+export function lingerOnUnreadBody(req: IncomingMessage): void {
+  const socket = req.socket;
+  req.removeAllListeners('data'); // a partial read's buffering listener: the body is refused
+  let seen = 0;
+  const timer = setTimeout(() => socket.destroy(), LINGER_MS);
+  timer.unref();
+  req.on('data', (c: Buffer) => { seen += c.length; if (seen > LINGER_BYTES) { clearTimeout(timer); socket.destroy(); } });
+  // the answer promised no more requests on this connection: close once both sides are done
+  req.once('end', () => { clearTimeout(timer); socket.end(); });
+  req.once('close', () => clearTimeout(timer));
+  req.resume();
 }

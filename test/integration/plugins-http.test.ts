@@ -216,6 +216,16 @@ describe('request and response plugins end to end (decK, one edge)', function ()
       assert.equal(r.json<{ message: string }>().message, 'Request size limit exceeded');
       assert.equal(await web.served(), before, 'nothing reached the upstream');
     });
+
+    it('a chunked upload far over the limit still reads its 413 (the edge lingers instead of resetting)', async () => {
+      for (let i = 0; i < 5; i++) {
+        // 3 MiB offered as fast as the edge takes it: the answer goes out after 1 KiB; the edge reads
+        // and drops the rest (within its linger bound, 64 MiB / 10 s), then closes
+        const chunks = Array.from({ length: 48 }, () => Buffer.alloc(64 * 1024, 0x61));
+        const r = await harness().http.post(`${edge.url}/size`, Readable.from(chunks));
+        assert.equal(r.status, 413, r.text);
+      }
+    });
   });
 
   it('correlation-id sends an id upstream and back, and keeps an incoming one', async () => {
