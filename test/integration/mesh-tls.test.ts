@@ -234,8 +234,10 @@ describe('mesh identity (mTLS with Consul Connect)', function () {
     assert.notEqual(newTd, oldTd);
     await waitFor(async () => {
       const r = await h.http.get(`${edge.url}/api/v1/users/1`, { timeoutMs: 2000 });
-      return r.status === 200 && (await meshStatus(usersSidecar)).mesh.trust_domains.includes(newTd) && (await meshStatus(edge)).mesh.trust_domains.includes(newTd);
-    }, { timeoutMs: 15_000, intervalMs: 200, what: 'the mesh to work under the new trust domain' });
+      const onNewCa = (m: MeshStatus) => m.mesh.trust_domains.includes(newTd) && m.mesh.leaves.every((l) => l.uri.includes(`//${newTd}/`));
+      // roots and leaves are separate watches: the old leaf stays valid (and trusted) until its renewal lands
+      return r.status === 200 && onNewCa(await meshStatus(usersSidecar)) && onNewCa(await meshStatus(edge));
+    }, { timeoutMs: 15_000, intervalMs: 200, what: 'the mesh to work under the new trust domain, with new leaves' });
     // a fresh handshake with a certificate from the new CA works end to end
     const client = await leafFor(h, 'edge');
     const probe = await probeMesh(usersMeshPort, { ca: allRootPems(await caRoots(h)), cert: client.CertPEM, key: client.PrivateKeyPEM, destination: 'users-1' });
