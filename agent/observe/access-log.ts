@@ -84,6 +84,22 @@ export class LineBatcher {
   }
 }
 
+/**
+ * JSON string literals of the fields that repeat from line to line (method, route, service,
+ * endpoint, client address): made once, looked up after. Bounded: past QUOTED_MAX distinct values
+ * new ones are quoted each time.
+ */
+const QUOTED_MAX = 4096;
+const quotedCache = new Map<string, string>();
+function quoted(s: string): string {
+  let q = quotedCache.get(s);
+  if (q === undefined) {
+    q = JSON.stringify(s);
+    if (quotedCache.size < QUOTED_MAX) quotedCache.set(s, q);
+  }
+  return q;
+}
+
 class JsonAccessLog implements AccessLog {
   constructor(private readonly out: LineBatcher, private readonly prefix: string) {}
 
@@ -92,10 +108,10 @@ class JsonAccessLog implements AccessLog {
   }
 
   write(e: AccessLogEntry): void {
-    let line = `{"level":${INFO},"time":${Date.now()}${this.prefix},"method":${JSON.stringify(e.method)},"path":${JSON.stringify(e.path)}`
-      + `,"route":${JSON.stringify(e.route)},"service":${JSON.stringify(e.service)},"endpoint":${JSON.stringify(e.endpoint)}`
+    let line = `{"level":${INFO},"time":${Date.now()}${this.prefix},"method":${quoted(e.method)},"path":${JSON.stringify(e.path)}`
+      + `,"route":${quoted(e.route)},"service":${quoted(e.service)},"endpoint":${quoted(e.endpoint)}`
       + `,"status":${e.status},"bytes":${e.bytes},"upstream_ms":${e.upstream_ms},"total_ms":${e.total_ms}`
-      + `,"request_id":${JSON.stringify(e.request_id)},"client_ip":${JSON.stringify(e.client_ip)},"attempts":${e.attempts}`;
+      + `,"request_id":${JSON.stringify(e.request_id)},"client_ip":${quoted(e.client_ip)},"attempts":${e.attempts}`;
     if (e.error !== undefined) line += `,"error":${JSON.stringify(e.error)}`;
     if (e.source !== undefined) line += `,"source":${JSON.stringify(e.source)}`;
     if (e.consumer !== undefined) line += `,"consumer":${JSON.stringify(e.consumer)}`;

@@ -75,21 +75,42 @@ export function buildUpstreamHeaders(req: IncomingMessage, plan: HeaderPlan): Up
   return { headers: out, clientIp };
 }
 
-/** Upstream response raw headers → flat array for writeHead, without hop-by-hop fields. */
+const HOP_LENGTHS: ReadonlySet<number> = new Set([...HOP_BY_HOP].map((n) => n.length));
+
+/**
+ * Upstream response raw headers → flat array for writeHead, without hop-by-hop fields (and the
+ * fields the Connection header names). One pass; only names of a hop-by-hop length are lower-cased.
+ */
 export function responseHeaders(raw: readonly Buffer[]): string[] {
   const out: string[] = [];
-  let dropped: Set<string> | null = null;
-  for (let i = 0; i < raw.length; i += 2) {
-    if (raw[i]!.length === 10 && raw[i]!.toString('latin1').toLowerCase() === 'connection') {
-      for (const t of raw[i + 1]!.toString('latin1').split(',')) (dropped ??= new Set()).add(t.trim().toLowerCase());
-    }
-  }
+  let connection: string | null = null;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!.toString('latin1');
-    const lower = name.toLowerCase();
-    if (HOP_BY_HOP.has(lower) || (dropped !== null && dropped.has(lower))) continue;
+    if (HOP_LENGTHS.has(name.length)) {
+      const lower = name.toLowerCase();
+      if (HOP_BY_HOP.has(lower)) {
+        if (lower === 'connection') {
+          const v = raw[i + 1]!.toString('latin1');
+          connection = connection === null ? v : `${connection},${v}`;
+        }
+        continue;
+      }
+    }
     out.push(name, raw[i + 1]!.toString('latin1'));
   }
+  return connection === null ? out : withoutConnectionTokens(out, connection);
+}
+
+/** Drops the fields a Connection header names (those not already hop-by-hop). */
+function withoutConnectionTokens(flat: string[], connection: string): string[] {
+  let named: Set<string> | null = null;
+  for (const t of connection.split(',')) {
+    const token = t.trim().toLowerCase();
+    if (token !== '' && !HOP_BY_HOP.has(token)) (named ??= new Set()).add(token);
+  }
+  if (named === null) return flat;
+  const out: string[] = [];
+  for (let i = 0; i < flat.length; i += 2) if (!named.has(flat[i]!.toLowerCase())) out.push(flat[i]!, flat[i + 1]!);
   return out;
 }
 
