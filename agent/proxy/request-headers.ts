@@ -103,6 +103,7 @@ export function responseHeaders(raw: readonly Buffer[]): string[] {
 
 /** Drops the fields a Connection header names (those not already hop-by-hop). */
 function withoutConnectionTokens(flat: string[], connection: string): string[] {
+  if (connection.length === 10 && connection.toLowerCase() === 'keep-alive') return flat; // the usual one
   let named: Set<string> | null = null;
   for (const t of connection.split(',')) {
     const token = t.trim().toLowerCase();
