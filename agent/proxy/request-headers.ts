@@ -103,7 +103,8 @@ export function responseHeaders(raw: readonly Buffer[]): string[] {
 
 /** Drops the fields a Connection header names (those not already hop-by-hop). */
 function withoutConnectionTokens(flat: string[], connection: string): string[] {
-  if (connection.length === 10 && connection.toLowerCase() === 'keep-alive') return flat; // the usual one
+  const usual = connection.length === 10 || connection.length === 5 ? connection.toLowerCase() : '';
+  if (usual === 'keep-alive' || usual === 'close') return flat; // the usual ones name no other field
   let named: Set<string> | null = null;
   for (const t of connection.split(',')) {
     const token = t.trim().toLowerCase();
