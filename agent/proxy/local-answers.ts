@@ -60,7 +60,7 @@ export function lingerOnUnreadBody(req: IncomingMessage): void {
   const timer = setTimeout(() => socket.destroy(), LINGER_MS);
   timer.unref();
   req.on('data', (c: Buffer) => { seen += c.length; if (seen > LINGER_BYTES) { clearTimeout(timer); socket.destroy(); } });
-  // the answer promised no more requests on this connection: close once both sides are done
+  // a refusal ends its connection (as Kong's Connection: close did): close once the body is drained
   req.once('end', () => { clearTimeout(timer); socket.end(); });
   req.once('close', () => clearTimeout(timer));
   req.resume();
