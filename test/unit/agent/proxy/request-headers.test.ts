@@ -170,6 +170,12 @@ describe('responseHeaders', () => {
     assert.deepEqual(responseHeaders(b('x-late', '1', 'ETag', '"e"', 'CONNECTION', 'X-Late')), ['ETag', '"e"']);
   });
 
+  it('Connection: keep-alive or close (any case) drops only itself; several Connection headers all count', () => {
+    assert.deepEqual(responseHeaders(b('Connection', 'Keep-Alive', 'Close', 'x', 'ETag', '"e"')), ['Close', 'x', 'ETag', '"e"']);
+    assert.deepEqual(responseHeaders(b('Connection', 'close', 'Keep-Alive', 'timeout=5', 'ETag', '"e"')), ['ETag', '"e"']);
+    assert.deepEqual(responseHeaders(b('Connection', 'keep-alive', 'X-A', '1', 'connection', 'x-a', 'X-B', '2')), ['X-B', '2']);
+  });
+
   it('keeps latin1 bytes as they are', () => {
     assert.deepEqual(responseHeaders(b('X-Name', 'caf\u00e9')), ['X-Name', 'caf\u00e9']);
   });
