@@ -1,3 +1,4 @@
+import { removeHeader } from '../proxy/flat-headers.js';
 import type { HeaderList } from './plugin.js';
 
 const LENGTHS = new WeakMap<ReadonlySet<string>, ReadonlySet<number>>();
@@ -50,18 +51,7 @@ export class FlatHeaderList implements HeaderList {
   }
 
   remove(name: string): void {
-    const lower = name.toLowerCase();
-    const f = this.flat;
-    let w = 0;
-    for (let r = 0; r < f.length; r += 2) {
-      const n = f[r]!;
-      // names of another length cannot match: skip the lower-casing
-      if (n.length === lower.length && n.toLowerCase() === lower) continue;
-      if (w !== r) { f[w] = n; f[w + 1] = f[r + 1]!; }
-      w += 2;
-    }
-    // setting length is a runtime call even when nothing changes
-    if (w !== f.length) f.length = w;
+    removeHeader(this.flat, name.toLowerCase());
   }
 
   /** Removes every header whose lower-case name is in `lowerNames`, in one pass. */

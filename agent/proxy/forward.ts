@@ -6,7 +6,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
 import { MeshgateError, type ErrorCode } from '../../proto/errors.js';
-import { removeHeader, sendError, setContentLength } from './local-answers.js';
+import { removeHeader } from './flat-headers.js';
+import { sendError, setContentLength } from './local-answers.js';
 
 export { sendError, sendJson } from './local-answers.js';
 import { MESH_DESTINATION, MESH_ERROR } from '../../proto/headers.js';

@@ -3,16 +3,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { MeshgateError, errorBody, type ErrorCode } from '../../proto/errors.js';
 import { MESH_ERROR } from '../../proto/headers.js';
+import { removeHeader } from './flat-headers.js';
 import type { ResponseHooks } from './forward.js';
-
-export function removeHeader(flat: string[], lower: string): void {
-  let w = 0;
-  for (let r = 0; r < flat.length; r += 2) {
-    if (flat[r]!.toLowerCase() === lower) continue;
-    flat[w] = flat[r]!; flat[w + 1] = flat[r + 1]!; w += 2;
-  }
-  flat.length = w;
-}
 
 export function setContentLength(flat: string[], length: number): void {
   removeHeader(flat, 'content-length');

@@ -49,7 +49,7 @@ export function retrieveTokens(ctx: RequestContext, sources: TokenSources): stri
   for (const name of sources.headers) {
     for (const v of clientHeaderValues(ctx.req, name)) {
       // the common shape, "Bearer <token>", without the regex
-      if (v.startsWith('Bearer ') && v.length > 7 && v.charCodeAt(7) > 32 && v.charCodeAt(7) < 127) { add(found, v.slice(7).trim()); continue; }
+      if (v.startsWith('Bearer ') && v.charCodeAt(7) > 32 && v.charCodeAt(7) < 127) { add(found, v.slice(7).trim()); continue; }
       const m = BEARER.exec(v);
       if (m !== null) add(found, m[1]!.trim());
       else if (BARE.test(v)) add(found, v);

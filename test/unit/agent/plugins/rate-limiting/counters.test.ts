@@ -44,7 +44,7 @@ describe('rate-limiting counter keys and plans', () => {
     assert.equal(scaleLimits(plan.request, Number.NaN), plan.request);
   });
 
-  it('a key memo gives the same key as without it, the same string within a window, a new one when the window moves', () => {
+  it('a key memo changes no key: the same keys as without it within a window, after it moves, for another identifier', () => {
     const limits = [{ period: 'second' as const, limit: 5 }, { period: 'minute' as const, limit: 50 }];
     const memo = new CounterKeyMemo();
     const t = utc('2024-03-01T10:00:00.100Z');
