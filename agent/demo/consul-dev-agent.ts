@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort } from './free-port.js';
+import { freePorts } from './free-port.js';
 
 const run = promisify(execFile);
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
@@ -36,8 +36,9 @@ export interface ConsulDevOptions {
 
 export async function startConsulDev(opts: ConsulDevOptions = {}): Promise<ConsulDevAgent> {
   const bin = opts.bin ?? await findConsul();
-  const httpPort = opts.httpPort ?? await freePort();
-  const [serfLan, serfWan, server, sideMin] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  const picked = await freePorts(opts.httpPort === undefined ? 5 : 4, '127.0.0.1', opts.httpPort === undefined ? [] : [opts.httpPort]);
+  const httpPort = opts.httpPort ?? picked.pop()!;
+  const [serfLan, serfWan, server, sideMin] = picked as [number, number, number, number];
   const dir = await mkdtemp(path.join(os.tmpdir(), 'meshgate-consul-'));
   // keep Consul's own sidecar port range away from other agents started in parallel
   await writeFile(path.join(dir, 'ports.json'), JSON.stringify({ ports: { sidecar_min_port: sideMin, sidecar_max_port: sideMin } }));

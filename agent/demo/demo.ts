@@ -7,7 +7,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startConsulDev, type ConsulDevAgent } from './consul-dev-agent.js';
-import { freePort } from './free-port.js';
+import { freePorts } from './free-port.js';
 import { NODE_FLAGS } from '../../proto/node-flags.js';
 import { demoEdgeConfig, demoSidecarConfig } from './demo-configs.js';
 
@@ -81,12 +81,12 @@ export async function runDemo(): Promise<number> {
     const instances = [
       { name: 'users', id: 'users-1' }, { name: 'users', id: 'users-2' }, { name: 'orders', id: 'orders-1' },
     ];
-    for (const inst of instances) {
-      const port = await freePort();
-      const meshPort = await freePort();
-      const adminPort = await freePort();
+    // every port at once: picked one at a time, the kernel may hand the same one out twice
+    const free = await freePorts(instances.length * 4);
+    for (const [i, inst] of instances.entries()) {
+      const [port, meshPort, adminPort, localUpstream] = free.slice(i * 4, i * 4 + 4) as [number, number, number, number];
       // users call orders through their sidecar's local upstream port
-      const ordersPort = inst.name === 'users' ? await freePort() : undefined;
+      const ordersPort = inst.name === 'users' ? localUpstream : undefined;
       const upstreamArgs = ordersPort ? ['--upstream', `orders=http://127.0.0.1:${ordersPort}`] : [];
       start(`svc-${inst.id}`, process.execPath, [SAMPLE, '--port', String(port), '--name', inst.name, '--instance', inst.id, ...upstreamArgs]);
       const file = path.join(DEMO_DIR, `sidecar-${inst.id}.yml`);

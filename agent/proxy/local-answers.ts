@@ -37,9 +37,10 @@ export const LINGER_MS = 10_000;
 /**
  * nginx's lingering close, bounded: an answer that leaves the client's body unread (a 413 for a
  * chunked body) would, with an immediate close, make the client's pending writes meet a reset
- * that can discard the answer before it is read. Instead the rest of the body is read and
- * dropped, then the connection is closed (at once past LINGER_BYTES or LINGER_MS). Not for a
- * client waiting on `Expect: 100-continue`: it sends no body, so the answer closes at once.
+ * that can discard the answer before it is read. Instead the answer goes without `Connection:
+ * close` and the rest of the body is read and dropped; past LINGER_BYTES or LINGER_MS the
+ * connection is closed. Not for a client waiting on `Expect: 100-continue`: it sends no body,
+ * so that answer keeps `Connection: close` and closes at once.
  */
 export function canLinger(req: IncomingMessage): boolean {
   return !req.complete && req.headers.expect?.trim().toLowerCase() !== '100-continue';
@@ -52,8 +53,9 @@ export function lingerOnUnreadBody(req: IncomingMessage): void {
   const timer = setTimeout(() => socket.destroy(), LINGER_MS);
   timer.unref();
   req.on('data', (c: Buffer) => { seen += c.length; if (seen > LINGER_BYTES) { clearTimeout(timer); socket.destroy(); } });
-  // a refusal ends its connection (as Kong's Connection: close did): close once the body is drained
-  req.once('end', () => { clearTimeout(timer); socket.end(); });
+  // drained in time: the connection stays usable (closing it now, unannounced, would race the
+  // client's next request on it)
+  req.once('end', () => clearTimeout(timer));
   req.once('close', () => clearTimeout(timer));
   req.resume();
 }

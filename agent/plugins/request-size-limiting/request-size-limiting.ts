@@ -3,7 +3,8 @@
 // A chunked body has no length to check, so it is read into memory up to the limit and
 // forwarded from there (readBodyWithin). Trade-off: such bodies no longer stream, and each costs
 // up to the limit in memory while it is read; require_content_length turns them away up front
-// with 411 instead. Refusals close the connection: the unread rest of the body is not drained.
+// with 411 instead. Refusals carry Connection: close; the edge turns that into a bounded lingering
+// drain of the unread body (proxy/local-answers.ts lingerOnUnreadBody) so the client reads them.
 // Deviation from Kong: a request with neither Content-Length nor Transfer-Encoding has no body
 // (RFC 9112 §6.3), so require_content_length does not refuse it.
 import { Type, type Static } from '@sinclair/typebox';
