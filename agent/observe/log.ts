@@ -23,7 +23,7 @@ export interface Loggers {
 /** One destination per process; components take children made once at start-up. */
 export function createLoggers(level: LevelWithSilent, bindings: Record<string, unknown>): Loggers {
   // Synchronous writes from this thread, as Node's own stdout and nginx's access_log do. The
-  // access log batches its lines (one write per ~8 KiB); other lines are rare. Measured: async
+  // access log batches its lines (one write per ~32 KiB); other lines are rare. Measured: async
   // writes go through libuv's thread pool, and waking a pool thread per write cost the edge more
   // than the write itself (a context switch on the proxy's core, every few dozen requests).
   const destination = pino.destination({ dest: 1, sync: true });

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { LineBatcher, loggablePath } from '../../../../agent/observe/access-log.js';
+import { BATCH_BYTES, LineBatcher, loggablePath } from '../../../../agent/observe/access-log.js';
 
 describe('loggablePath', () => {
   const ROWS: readonly [string, string][] = [
@@ -21,14 +21,15 @@ describe('LineBatcher', () => {
     return { writes, sink: (b, n) => { writes.push(b.subarray(0, n).toString('utf8')); } };
   }
 
-  it('holds lines until ~8 KiB, then writes them in one piece, in order', () => {
+  it('holds lines until BATCH_BYTES, then writes them in one piece, in order', () => {
     const c = collecting();
     const b = new LineBatcher(c.sink);
     const line = `${'x'.repeat(99)}\n`;
-    for (let i = 0; i < 81; i++) b.add(line);
-    assert.equal(c.writes.length, 0, '8,100 bytes: still pending');
+    const below = Math.ceil(BATCH_BYTES / 100) - 1;
+    for (let i = 0; i < below; i++) b.add(line);
+    assert.equal(c.writes.length, 0, `${below * 100} bytes: still pending`);
     b.add(line);
-    assert.deepEqual(c.writes, [line.repeat(82)]);
+    assert.deepEqual(c.writes, [line.repeat(below + 1)]);
     b.close();
   });
 
