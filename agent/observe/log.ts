@@ -1,6 +1,7 @@
 import { writeSync } from 'node:fs';
 import { pino, type Logger, type LevelWithSilent } from 'pino';
-import { createAccessLog, type AccessLog, type ByteSink } from './access-log.js';
+import { createAccessLog, type AccessLog } from './access-log.js';
+import type { ByteSink } from './line-batcher.js';
 
 export type { Logger };
 

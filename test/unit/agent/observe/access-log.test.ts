@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { BATCH_BYTES, LineBatcher, loggablePath } from '../../../../agent/observe/access-log.js';
+import { createAccessLog, loggablePath, roundMs } from '../../../../agent/observe/access-log.js';
 
 describe('loggablePath', () => {
   const ROWS: readonly [string, string][] = [
@@ -15,40 +15,39 @@ describe('loggablePath', () => {
   for (const [input, want] of ROWS) it(`${input} → ${want}`, () => assert.equal(loggablePath(input), want));
 });
 
-describe('LineBatcher', () => {
-  function collecting(): { sink: (b: Buffer, n: number) => void; writes: string[] } {
-    const writes: string[] = [];
-    return { writes, sink: (b, n) => { writes.push(b.subarray(0, n).toString('utf8')); } };
+describe('access log lines', () => {
+  function capture(bindings: Record<string, unknown>): { log: ReturnType<typeof createAccessLog>; text: () => string } {
+    let out = '';
+    const log = createAccessLog((b, n) => { out += b.subarray(0, n).toString('utf8'); }, true, bindings);
+    return { log, text: () => { log.flush(); return out; } };
   }
 
-  it('holds lines until BATCH_BYTES, then writes them in one piece, in order', () => {
-    const c = collecting();
-    const b = new LineBatcher(c.sink);
-    const line = `${'x'.repeat(99)}\n`;
-    const below = Math.ceil(BATCH_BYTES / 100) - 1;
-    for (let i = 0; i < below; i++) b.add(line);
-    assert.equal(c.writes.length, 0, `${below * 100} bytes: still pending`);
-    b.add(line);
-    assert.deepEqual(c.writes, [line.repeat(below + 1)]);
-    b.close();
+  const entry = {
+    method: 'GET', path: '/a/b?x="1"&y=caf\u00e9', route: 'r1', service: 'users', endpoint: '10.0.0.7:8080', status: 200, bytes: 109,
+    upstream_ms: roundMs(14.0937), total_ms: roundMs(16.1), request_id: '4c8eea396305-1z', client_ip: '127.0.0.1', attempts: 1,
+  };
+
+  it('are the JSON pino writes (same fields, same order, same number forms), one per line', () => {
+    const c = capture({ pid: 42, node: 'n\u00f6de', role: 'edge', component: 'access' });
+    c.log.write(entry);
+    c.log.write({ ...entry, status: 502, upstream_ms: -1, total_ms: roundMs(0.004), error: 'MG_CONNECT_FAILED', consumer: 'alice\n' });
+    const lines = c.text().split('\n');
+    assert.equal(lines.length, 3);
+    assert.equal(lines[2], '');
+    const first = JSON.parse(lines[0]!) as { time: number };
+    assert.equal(lines[0], JSON.stringify({ level: 30, time: first.time, pid: 42, node: 'n\u00f6de', role: 'edge', component: 'access', ...entry, msg: 'request' }));
+    assert.ok(Math.abs(first.time - Date.now()) < 60_000);
+    const second = JSON.parse(lines[1]!) as { time: number };
+    assert.equal(lines[1], JSON.stringify({
+      level: 30, time: second.time, pid: 42, node: 'n\u00f6de', role: 'edge', component: 'access',
+      ...entry, status: 502, upstream_ms: -1, total_ms: 0, error: 'MG_CONNECT_FAILED', consumer: 'alice\n', msg: 'request',
+    }));
   });
 
-  it('encodes UTF-8 (multi-byte characters survive) and close() hands over the rest', () => {
-    const c = collecting();
-    const b = new LineBatcher(c.sink);
-    b.add('{"path":"/café/✓/😀"}\n');
-    b.close();
-    assert.deepEqual(c.writes, ['{"path":"/café/✓/😀"}\n']);
-  });
-
-  it('a line larger than the buffer goes out alone, after what was pending', () => {
-    const c = collecting();
-    const b = new LineBatcher(c.sink);
-    const big = `${'y'.repeat(100_000)}\n`;
-    b.add('first\n');
-    b.add(big);
-    b.add('last\n');
-    b.close();
-    assert.deepEqual(c.writes, ['first\n', big, 'last\n']);
+  it('a child adds its bindings after the parent\'s', () => {
+    const c = capture({ pid: 1 });
+    c.log.child({ role: 'sidecar' }).write(entry);
+    const line = JSON.parse(c.text()) as Record<string, unknown>;
+    assert.deepEqual(Object.keys(line).slice(0, 4), ['level', 'time', 'pid', 'role']);
   });
 });
