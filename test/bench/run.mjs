@@ -51,6 +51,10 @@ const USAGE = `usage: node test/bench/run.mjs [options]
   --only LIST         contestants, comma-separated: ${ALL.join(',')}
                       (also: two-hop = all two-hop contestants); default: all
   --no-two-hop        skip the two-hop contestants (--two-hop, on by default)
+  --no-shared-core    skip the shared-core comparison: the edge and the minimal forwarder
+                      loaded at the same time on the same proxy core, each by its own wrk;
+                      their req/s ratio per round is the two programs' per-request CPU cost
+                      ratio, measured under the same machine conditions (on by default)
   --rounds N          interleaved measurement rounds (default 3)
   --duration S        seconds per wrk run (default 10)
   --warmup S          warm-up seconds per contestant (default 3)
@@ -73,6 +77,7 @@ function parseCli(argv) {
       only: { type: 'string' },
       'two-hop': { type: 'boolean' },
       'no-two-hop': { type: 'boolean' },
+      'no-shared-core': { type: 'boolean' },
       rounds: { type: 'string' },
       duration: { type: 'string' },
       warmup: { type: 'string' },
@@ -105,6 +110,7 @@ function parseCli(argv) {
     upstream: values.upstream ?? 'auto',
     out: path.resolve(values.out ?? path.join(HERE, 'results', 'latest.json')),
     twoHop: !values['no-two-hop'],
+    sharedCore: !values['no-shared-core'],
   };
   if (!['auto', 'nginx', 'node'].includes(opts.upstream)) throw new Error('--upstream must be auto, nginx or node');
   let selected = new Set(ALL);
@@ -475,6 +481,38 @@ class Bench {
     this.runs = runs;
   }
 
+  /**
+   * The edge and the minimal forwarder under load at the same time, both on the proxy core (the
+   * scheduler gives each half of it while both are busy): the ratio of their req/s in a round is
+   * the ratio of their per-request CPU costs, and whatever the machine does during the round (a
+   * busy neighbour, a slower CPU) happens to both. Interleaved runs see this machine's speed
+   * drift by 20-30 % from minute to minute; these ratios move by a few %.
+   */
+  async measureSharedCore() {
+    const { opts } = this;
+    const edge = this.contestants.find((c) => c.key === 'edge');
+    const fwd = this.contestants.find((c) => c.key === 'forwarder');
+    this.shared = [];
+    if (!opts.sharedCore || !edge || !fwd) return;
+    const rounds = Math.max(3, opts.rounds);
+    this.log(`\nshared core: edge and forwarder loaded at once on CPU ${PROXY_CPU}, ${rounds} round(s) x ${opts.connections.length} connection level(s), ${opts.duration} s each`);
+    for (let round = 1; round <= rounds; round++) {
+      for (const connections of opts.connections) {
+        if (isStopping()) return;
+        await this.waitQuiet();
+        const [e, f] = await Promise.all([
+          this.wrk(edge, connections, opts.duration, { quiet: false }), this.wrk(fwd, connections, opts.duration, { quiet: false }),
+        ]);
+        const ratio = e.ok && f.ok && f.rps ? e.rps / f.rps : null;
+        this.shared.push({ round, connections, edgeRps: e.ok ? e.rps : null, forwarderRps: f.ok ? f.rps : null, ratio,
+          errors: (e.errorCount ?? 0) + (f.errorCount ?? 0), ...(e.ok && f.ok ? {} : { error: e.error ?? f.error }) });
+        this.log(`  [shared ${round}/${rounds}] c=${String(connections).padStart(3)} edge ${fmtInt(e.rps).padStart(7)} req/s, forwarder ${fmtInt(f.rps).padStart(7)} req/s: `
+          + `ratio ${fmt(ratio)}${e.ok && f.ok ? '' : `  FAILED: ${e.error ?? f.error}`}`);
+        await sleep(1000);
+      }
+    }
+  }
+
   async measureOne(runs, c, connections, round, label) {
     if (isStopping()) return;
     const r = await this.wrk(c, connections, this.opts.duration);
@@ -579,7 +617,15 @@ class Bench {
       lines.push(`edge->sidecar/nginx->nginx req/s ratio @${c} conns: ${fmt(e2.vsNginx)} (two hops, both on CPU ${PROXY_CPU})`);
       lines.push(`edge->sidecar/forwarder->forwarder req/s ratio @${c} conns: ${fmt(e2.vsForwarder)}`);
     }
-    return { connections: c, edgeVsForwarder: ratio, edgeVsForwarderPaired: paired.median, edgeP99OverP50: tail, lines };
+    const sharedAt = (conns) => (this.shared ?? []).filter((r) => r.connections === conns && r.ratio !== null).map((r) => r.ratio);
+    for (const conns of this.opts.connections) {
+      const shared = sharedAt(conns);
+      if (!shared.length) continue;
+      lines.push(`edge/undici-forwarder shared-core ratio @${conns} conns (both loaded at once on CPU ${PROXY_CPU}; median over rounds): `
+        + `${fmt(median(shared))} [${shared.map((x) => fmt(x)).join(', ')}]${conns === c ? ' (target >= 0.90)' : ''}`);
+    }
+    const sharedMedian = median(sharedAt(c));
+    return { connections: c, edgeVsForwarder: ratio, edgeVsForwarderPaired: paired.median, edgeVsForwarderShared: sharedMedian, edgeP99OverP50: tail, lines };
   }
 }
 
@@ -655,6 +701,7 @@ async function main() {
     return 1;
   }
   await bench.measure();
+  await bench.measureSharedCore();
   const accessLogLines = await bench.accessLogLines();
   const rows = bench.summarize();
   const table = bench.table();
@@ -695,7 +742,11 @@ async function main() {
     accessLogLines,
     notes: bench.notes,
     table: rows,
-    targets: { connections: targets.connections, edgeVsForwarderRps: targets.edgeVsForwarder, edgeVsForwarderPaired: targets.edgeVsForwarderPaired, edgeVsForwarderTarget: 0.9, edgeP99OverP50: targets.edgeP99OverP50, edgeP99OverP50Target: 3 },
+    targets: {
+      connections: targets.connections, edgeVsForwarderRps: targets.edgeVsForwarder, edgeVsForwarderPaired: targets.edgeVsForwarderPaired,
+      edgeVsForwarderShared: targets.edgeVsForwarderShared, edgeVsForwarderTarget: 0.9, edgeP99OverP50: targets.edgeP99OverP50, edgeP99OverP50Target: 3,
+    },
+    sharedCore: bench.shared ?? [],
     markdown: table,
     raw: bench.runs,
   };
