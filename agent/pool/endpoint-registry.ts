@@ -1,8 +1,7 @@
 // Shared runtime state for every endpoint this agent talks to: one EndpointState per
-// endpoint key and one ConnectionPool per address. Pools and tables are rebuilt
+// endpoint key and one undici Pool (connection pool) per address. Pools and tables are rebuilt
 // on every change; this registry is what carries over.
-import type { buildConnector } from 'undici';
-import { ConnectionPool } from './connection-pool.js';
+import { Pool, type buildConnector } from 'undici';
 import { EndpointState } from './endpoint-state.js';
 import { RetryBudget } from './retry-budget.js';
 
@@ -26,7 +25,7 @@ export class EndpointRegistry {
     if (b === undefined) { b = new RetryBudget(); this.#budgets.set(pool, b); }
     return b;
   }
-  readonly #dispatchers = new Map<string, ConnectionPool>();
+  readonly #dispatchers = new Map<string, Pool>();
 
   state(key: string): EndpointState {
     let s = this.#states.get(key);
@@ -37,12 +36,13 @@ export class EndpointRegistry {
     return s;
   }
 
-  dispatcher(address: string, opts: ConnectionOptions): ConnectionPool {
+  dispatcher(address: string, opts: ConnectionOptions): Pool {
     const key = opts.connector ? `${address}|${opts.connector.key}` : address;
     let d = this.#dispatchers.get(key);
     if (d === undefined) {
-      d = new ConnectionPool(`${opts.protocol ?? 'http'}://${address}`, {
+      d = new Pool(`${opts.protocol ?? 'http'}://${address}`, {
         connections: opts.connections ?? 256,
+        pipelining: 1,
         keepAliveTimeout: opts.keepAliveTimeoutMs ?? 60_000,
         keepAliveMaxTimeout: 600_000,
         connect: opts.connector ? opts.connector.connect : { timeout: opts.connectTimeoutMs },

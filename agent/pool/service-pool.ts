@@ -1,6 +1,6 @@
 // An immutable pool: the members of one service at one moment plus the balancer that picks
 // among them. A Consul change builds a new pool; members keep their EndpointState.
-import type { Connections } from './connection-pool.js';
+import type { Pool } from 'undici';
 import type { Balancer } from '../balance/balancer.js';
 import type { RetryBudget } from './retry-budget.js';
 import type { EndpointState, Observation, PassiveHealth } from './endpoint-state.js';
@@ -14,7 +14,7 @@ export interface PoolMember {
   /** instance behind the endpoint; a sidecar uses it to pick its local service */
   readonly instanceId: string;
   readonly state: EndpointState;
-  readonly dispatcher: Connections;
+  readonly dispatcher: Pool;
   /** the registry key of `dispatcher` */
   readonly dispatcherKey: string;
 }
