@@ -2,10 +2,11 @@
 //
 // Measured in a running edge (200 connections): building each access line as a template string
 // cost ~3.5 µs per request (a rope of ~30 pieces, numbers and JSON quoting through the runtime,
-// then flattened and UTF-8 encoded), three times what the same code costs in a micro-benchmark,
-// and the edge served ~6 % fewer requests with it than without. Here the fixed pieces, integers
-// and the usual strings (printable ASCII) are copied byte by byte into the buffer, allocating
-// nothing; anything else goes through JSON.stringify, exactly as before.
+// then flattened and UTF-8 encoded), three times what the same code costs in a micro-benchmark.
+// Here the fixed pieces, integers and the usual strings (printable ASCII) are copied byte by byte
+// into the buffer, allocating nothing; anything else goes through JSON.stringify, as before.
+// With the old and the new edge loaded at once on one core, the new one served 1.13x the
+// requests (median of 5 rounds, 1.10-1.30).
 
 /** Where batched bytes go: one synchronous write of `bytes[0, length)`. */
 export type ByteSink = (bytes: Buffer, length: number) => void;
