@@ -4,7 +4,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { ERRORS, type ErrorCode } from '../../proto/errors.js';
-import { loggablePath, roundMs, writeAccessLog, type AccessLog } from '../observe/access-log.js';
+import { loggablePath, writeAccessLog, type AccessLog } from '../observe/access-log.js';
 import { RequestContext } from '../plugins/context.js';
 import { collectTaps, runAccess, runLog, runResponseHeaders, runTransformBody } from '../plugins/pipeline.js';
 import type { ShortCircuit } from '../plugins/plugin.js';
@@ -72,7 +72,7 @@ export function createEdgeHandler(opts: EdgeHandlerOptions): (req: IncomingMessa
     sendError(res, code, requestId);
     writeAccessLog(log, {
       method: req.method ?? '', path: loggablePath(req.url ?? ''), route: '', service: '', endpoint: '', status: ERRORS[code].status,
-      bytes: 0, upstream_ms: -1, total_ms: roundMs(performance.now() - started), request_id: requestId,
+      bytes: 0, upstream_ms: -1, total_ms: performance.now() - started, request_id: requestId,
       client_ip: req.socket.remoteAddress ?? '', attempts: 0, error: code,
     });
   }
@@ -82,7 +82,7 @@ export function createEdgeHandler(opts: EdgeHandlerOptions): (req: IncomingMessa
     route.recorder.record(o.status, totalMs, o.upstreamMs);
     writeAccessLog(log, {
       method, path: loggablePath(url), route: route.name, service: route.service.name, endpoint: o.endpoint, status: o.status,
-      bytes: o.bytes, upstream_ms: roundMs(o.upstreamMs), total_ms: roundMs(totalMs), request_id: requestId,
+      bytes: o.bytes, upstream_ms: o.upstreamMs, total_ms: totalMs, request_id: requestId,
       client_ip: clientIp, attempts: o.attempts, ...(o.error ? { error: o.error } : {}), ...(consumer ? { consumer } : {}),
     });
   }

@@ -12,6 +12,7 @@ export interface AccessLogEntry {
   readonly endpoint: string;
   readonly status: number;
   readonly bytes: number;
+  /** milliseconds, -1 when no upstream answered; the line shows them rounded to hundredths */
   readonly upstream_ms: number;
   readonly total_ms: number;
   readonly request_id: string;
@@ -96,9 +97,6 @@ export function writeAccessLog(log: AccessLog, entry: AccessLogEntry): void {
   log.write(entry);
 }
 
-export function roundMs(ms: number): number {
-  return Math.round(ms * 100) / 100;
-}
 
 /** Query parameters whose values never reach a log line (credentials, as Kong's plugins name them). */
 const SECRET_PARAMS = /^(apikey|api_key|api-key|key|jwt|token|access_token|id_token|refresh_token|password|passwd|secret|client_secret|signature|sig|code)$/i;

@@ -5,7 +5,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { MESH_DESTINATION, REQUEST_ID } from '../../proto/headers.js';
 import { ERRORS, type ErrorCode } from '../../proto/errors.js';
-import { loggablePath, roundMs, writeAccessLog, type AccessLog } from '../observe/access-log.js';
+import { loggablePath, writeAccessLog, type AccessLog } from '../observe/access-log.js';
 import type { RequestRecorder } from '../observe/metrics.js';
 import { Exchange, sendError, type ForwardPlan } from '../proxy/forward.js';
 import { buildUpstreamHeaders } from '../proxy/request-headers.js';
@@ -50,7 +50,7 @@ export function createSidecarHandler(opts: SidecarHandlerOptions): (req: Incomin
       sendError(res, code, requestId);
       writeAccessLog(log, {
         method: req.method ?? '', path: loggablePath(req.url ?? ''), route: 'inbound', service, endpoint: '', status: ERRORS[code].status,
-        bytes: 0, upstream_ms: -1, total_ms: roundMs(performance.now() - started), request_id: requestId,
+        bytes: 0, upstream_ms: -1, total_ms: performance.now() - started, request_id: requestId,
         client_ip: req.socket.remoteAddress ?? '', attempts: 0, error: code, ...(source ? { source } : {}),
       });
     };
@@ -67,7 +67,7 @@ export function createSidecarHandler(opts: SidecarHandlerOptions): (req: Incomin
         target.recorder.record(o.status, totalMs, o.upstreamMs);
         writeAccessLog(log, {
           method, path: loggablePath(url), route: 'inbound', service: target.name, endpoint: o.endpoint, status: o.status, bytes: o.bytes,
-          upstream_ms: roundMs(o.upstreamMs), total_ms: roundMs(totalMs), request_id: requestId, client_ip: up.clientIp,
+          upstream_ms: o.upstreamMs, total_ms: totalMs, request_id: requestId, client_ip: up.clientIp,
           attempts: o.attempts, ...(o.error ? { error: o.error } : {}), ...(source ? { source } : {}),
         });
       } }).start();

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { createAccessLog, loggablePath, roundMs } from '../../../../agent/observe/access-log.js';
+import { createAccessLog, loggablePath } from '../../../../agent/observe/access-log.js';
 
 describe('loggablePath', () => {
   const ROWS: readonly [string, string][] = [
@@ -24,18 +24,18 @@ describe('access log lines', () => {
 
   const entry = {
     method: 'GET', path: '/a/b?x="1"&y=caf\u00e9', route: 'r1', service: 'users', endpoint: '10.0.0.7:8080', status: 200, bytes: 109,
-    upstream_ms: roundMs(14.0937), total_ms: roundMs(16.1), request_id: '4c8eea396305-1z', client_ip: '127.0.0.1', attempts: 1,
+    upstream_ms: 14.0937, total_ms: 16.1, request_id: '4c8eea396305-1z', client_ip: '127.0.0.1', attempts: 1,
   };
 
-  it('are the JSON pino writes (same fields, same order, same number forms), one per line', () => {
+  it('are the JSON pino writes (same fields, same order, same number forms; times rounded to hundredths), one per line', () => {
     const c = capture({ pid: 42, node: 'n\u00f6de', role: 'edge', component: 'access' });
     c.log.write(entry);
-    c.log.write({ ...entry, status: 502, upstream_ms: -1, total_ms: roundMs(0.004), error: 'MG_CONNECT_FAILED', consumer: 'alice\n' });
+    c.log.write({ ...entry, status: 502, upstream_ms: -1, total_ms: 0.004, error: 'MG_CONNECT_FAILED', consumer: 'alice\n' });
     const lines = c.text().split('\n');
     assert.equal(lines.length, 3);
     assert.equal(lines[2], '');
     const first = JSON.parse(lines[0]!) as { time: number };
-    assert.equal(lines[0], JSON.stringify({ level: 30, time: first.time, pid: 42, node: 'n\u00f6de', role: 'edge', component: 'access', ...entry, msg: 'request' }));
+    assert.equal(lines[0], JSON.stringify({ level: 30, time: first.time, pid: 42, node: 'n\u00f6de', role: 'edge', component: 'access', ...entry, upstream_ms: 14.09, msg: 'request' }));
     assert.ok(Math.abs(first.time - Date.now()) < 60_000);
     const second = JSON.parse(lines[1]!) as { time: number };
     assert.equal(lines[1], JSON.stringify({
