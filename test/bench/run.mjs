@@ -19,7 +19,7 @@ import {
 } from './lib/proc.mjs';
 import { foreignLoad } from './lib/cpu.mjs';
 import { parseDurationMs, parseWrk, runWrk } from './lib/wrk.mjs';
-import { median, pairedRatio } from './lib/stats.mjs';
+import { median, pairedRatio, ratioOfMedians } from './lib/stats.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '..', '..');
@@ -58,6 +58,10 @@ const USAGE = `usage: node test/bench/run.mjs [options]
   --rounds N          interleaved measurement rounds (default 3)
   --duration S        seconds per wrk run (default 10)
   --warmup S          warm-up seconds per contestant (default 3)
+  --settle S          before every measured run, S s of the same load on the same contestant,
+                      not counted: the run starts on warm code and warm upstream connections
+                      instead of after ~80 s idle (default 2, 1 with --quick; 0 = off). The
+                      settle runs' own p99/p50 is reported as the cold-start tail
   --connections LIST  wrk connection counts, comma-separated (default 50,200)
   --upstream KIND     auto | nginx | node (default auto: the faster one, measured)
   --quiet-wait S      before each run, wait up to S s while processes this run did
@@ -81,6 +85,7 @@ function parseCli(argv) {
       rounds: { type: 'string' },
       duration: { type: 'string' },
       warmup: { type: 'string' },
+      settle: { type: 'string' },
       connections: { type: 'string' },
       upstream: { type: 'string' },
       'quiet-wait': { type: 'string' },
@@ -104,6 +109,7 @@ function parseCli(argv) {
     rounds: Math.round(num(values.rounds, values.quick ? 1 : 3, 'rounds')),
     duration: num(values.duration, values.quick ? 3 : 10, 'duration'),
     warmup: num(values.warmup, values.quick ? 2 : 3, 'warmup'),
+    settle: values.settle === '0' ? 0 : num(values.settle, values.quick ? 1 : 2, 'settle'),
     quietWait: values['quiet-wait'] === '0' ? 0 : num(values['quiet-wait'], 30, 'quiet-wait'),
     retries: values.retries === '0' ? 0 : Math.round(num(values.retries, values.quick ? 0 : 1, 'retries')),
     connections: (values.connections ?? '50,200').split(',').map((s) => Math.round(num(s.trim(), 0, 'connections'))),
@@ -443,6 +449,24 @@ class Bench {
     return runWrk({ url: c.url, connections, durationS, cpu: LOAD_CPU, wrkBin: this.tools.wrk });
   }
 
+  /**
+   * One measured run: `--settle` seconds of the same load first (not counted), then the run.
+   * Between its runs a contestant idles ~80 s while the others are measured; the settle puts
+   * what that idle costs (upstream keep-alive connections expired, JIT-cold connection paths)
+   * into a run of its own, whose numbers are kept as the cold-start figures.
+   */
+  async measuredRun(c, connections, { quiet = true } = {}) {
+    if (quiet) await this.waitQuiet();
+    let settle = null;
+    if (this.opts.settle > 0) {
+      const s = await this.wrk(c, connections, this.opts.settle, { quiet: false });
+      settle = s.ok ? { rps: s.rps, p50: s.p50, p99: s.p99 } : { error: s.error };
+      if (!s.ok) return { ...s, settle };
+    }
+    const r = await this.wrk(c, connections, this.opts.duration, { quiet: false });
+    return { ...r, settle };
+  }
+
   async measure() {
     const { opts } = this;
     const maxC = Math.max(...opts.connections);
@@ -456,9 +480,9 @@ class Bench {
     const runs = []; // { round, key, connections, ...result }
     const n = this.contestants.length;
     const totalRuns = opts.rounds * opts.connections.length * n;
-    const estS = totalRuns * (opts.duration + 1.5);
+    const estS = totalRuns * (opts.duration + opts.settle + 1.5);
     this.log(`\nmeasuring: ${opts.rounds} round(s) x ${opts.connections.length} connection level(s) x ${n} contestant(s), `
-      + `${opts.duration} s each (~${Math.ceil(estS / 60)} min)`);
+      + `${opts.duration} s each${opts.settle ? ` after ${opts.settle} s of settle load` : ''} (~${Math.ceil(estS / 60)} min)`);
     for (let round = 0; round < opts.rounds; round++) {
       for (const connections of opts.connections) {
         // Rotate the order every round so no contestant always runs first/last.
@@ -501,7 +525,7 @@ class Bench {
         if (isStopping()) return;
         await this.waitQuiet();
         const [e, f] = await Promise.all([
-          this.wrk(edge, connections, opts.duration, { quiet: false }), this.wrk(fwd, connections, opts.duration, { quiet: false }),
+          this.measuredRun(edge, connections, { quiet: false }), this.measuredRun(fwd, connections, { quiet: false }),
         ]);
         const ratio = e.ok && f.ok && f.rps ? e.rps / f.rps : null;
         this.shared.push({ round, connections, edgeRps: e.ok ? e.rps : null, forwarderRps: f.ok ? f.rps : null, ratio,
@@ -515,7 +539,7 @@ class Bench {
 
   async measureOne(runs, c, connections, round, label) {
     if (isStopping()) return;
-    const r = await this.wrk(c, connections, this.opts.duration);
+    const r = await this.measuredRun(c, connections);
     const { raw, ...rest } = r;
     runs.push({ round, key: c.key, connections, noisy: isNoisy(r), ...rest });
     this.log(`  [${label}] c=${String(connections).padStart(3)} ${c.key.padEnd(15)} `
@@ -524,6 +548,7 @@ class Bench {
           + `cpu0 ${fmt(r.cpu.cpu0, 0)}% cpu1 ${fmt(r.cpu.cpu1, 0)}%`
           + `${r.cpu.foreign >= 5 ? `  other procs ${fmt(r.cpu.foreign, 0)}% (${r.cpu.foreignTop})${isNoisy(r) ? ' NOISY' : ''}` : ''}`
           + `${r.errorCount ? `  errors ${r.errorCount}` : ''}`
+          + `${r.settle?.p99 ? `  (settle: ${fmtInt(r.settle.rps)} req/s, p99 ${fmt(r.settle.p99)} ms)` : ''}`
         : `FAILED: ${r.error}`));
     await sleep(1000);
   }
@@ -563,6 +588,7 @@ class Bench {
           key: c.key, contestant: c.label, hops: c.hops, connections,
           rounds: rs.length, noisyRuns: ok.length - clean.length, allNoisy: ok.length > 0 && !clean.length, failedRounds: failed,
           rps, p50ms: p50, p99ms: p99, p99OverP50: p50 && p99 ? p99 / p50 : null,
+          settleP99OverP50: ratioOfMedians(rs.map((r) => r.settle?.p99), rs.map((r) => r.settle?.p50)),
           cpu0: median(rs.map((r) => r.cpu?.cpu0)), cpu1: median(rs.map((r) => r.cpu?.cpu1)),
           foreignCpu: median(rs.map((r) => r.cpu?.foreign)),
           errors: rs.reduce((a, r) => a + r.errorCount, 0),
@@ -589,10 +615,10 @@ class Bench {
   }
 
   table() {
-    const head = ['contestant', 'hops', 'conns', 'req/s', 'p50 ms', 'p99 ms', 'p99/p50', 'vs forwarder', 'vs nginx', 'CPU1 %', 'CPU0 %', 'notes'];
+    const head = ['contestant', 'hops', 'conns', 'req/s', 'p50 ms', 'p99 ms', 'p99/p50', 'settle p99/p50', 'vs forwarder', 'vs nginx', 'CPU1 %', 'CPU0 %', 'notes'];
     const lines = [`| ${head.join(' | ')} |`, `|${head.map((h, i) => (i < 2 || i === head.length - 1 ? ' --- ' : ' ---: ')).join('|')}|`];
     for (const r of this.rows) {
-      lines.push(`| ${[r.contestant, r.hops, r.connections, fmtInt(r.rps), fmt(r.p50ms), fmt(r.p99ms), fmt(r.p99OverP50),
+      lines.push(`| ${[r.contestant, r.hops, r.connections, fmtInt(r.rps), fmt(r.p50ms), fmt(r.p99ms), fmt(r.p99OverP50), fmt(r.settleP99OverP50),
         fmt(r.vsForwarder), fmt(r.vsNginx), fmt(r.cpu1, 0), fmt(r.cpu0, 0), r.flags.join('; ')].join(' | ')} |`);
     }
     return lines.join('\n');
@@ -612,6 +638,10 @@ class Bench {
       `edge/undici-forwarder paired ratio @${c} conns (median over rounds of same-round ratios): ${fmt(paired.median)} [${paired.ratios.map((x) => fmt(x)).join(', ')}]`,
       `edge p99/p50 @${c} conns: ${fmt(tail)} (target <= 3)${tail === null ? why : ''}`,
     ];
+    if (this.opts.settle > 0) {
+      lines.push(`edge p99/p50 @${c} conns in the ${this.opts.settle} s settle runs (cold start: each begins after the edge idled while the others ran): `
+        + `${fmt(edge?.settleP99OverP50 ?? null)}; forwarder ${fmt(fwd?.settleP99OverP50 ?? null)}`);
+    }
     const e2 = this.rows.find((r) => r.key === 'edge-2hop' && r.connections === c);
     if (e2) {
       lines.push(`edge->sidecar/nginx->nginx req/s ratio @${c} conns: ${fmt(e2.vsNginx)} (two hops, both on CPU ${PROXY_CPU})`);
@@ -625,7 +655,10 @@ class Bench {
         + `${fmt(median(shared))} [${shared.map((x) => fmt(x)).join(', ')}]${conns === c ? ' (target >= 0.90)' : ''}`);
     }
     const sharedMedian = median(sharedAt(c));
-    return { connections: c, edgeVsForwarder: ratio, edgeVsForwarderPaired: paired.median, edgeVsForwarderShared: sharedMedian, edgeP99OverP50: tail, lines };
+    return {
+      connections: c, edgeVsForwarder: ratio, edgeVsForwarderPaired: paired.median, edgeVsForwarderShared: sharedMedian, edgeP99OverP50: tail,
+      edgeSettleP99OverP50: edge?.settleP99OverP50 ?? null, lines,
+    };
   }
 }
 
@@ -709,7 +742,7 @@ async function main() {
 
   const accessLogs = 'access logs: meshgate -> stdout (one JSON line per request) -> file; nginx -> file (combined, buffer=64k flush=1s); '
     + 'HAProxy -> stdout (log stdout format raw, option httplog) -> file; minimal forwarder: none';
-  bench.log(`\n## meshgate bench (median of ${opts.rounds} round(s), ${opts.duration} s per run, wrk -t1; `
+  bench.log(`\n## meshgate bench (median of ${opts.rounds} round(s), ${opts.duration} s per run${opts.settle ? ` after ${opts.settle} s of the same load, not counted` : ''}, wrk -t1; `
     + `runs disturbed by other processes (>= ${NOISY_PCT}% of a core) left out when a clean run exists)\n`);
   bench.log(`upstream: ${bench.upstream.kind} (${bench.upstream.bodyBytes}-byte body), direct ceiling ~${fmtInt(bench.upstream.ceilingRps)} req/s @${Math.max(...opts.connections)} conns`);
   bench.log(`pinning: ${pinning}`);
@@ -735,7 +768,7 @@ async function main() {
       haproxy: bench.tools.haproxy ? version([bench.tools.haproxy, '-v'], /version (\S+)/) : null,
       consul: bench.consulVersion ?? null,
     },
-    options: { rounds: opts.rounds, durationS: opts.duration, warmupS: opts.warmup, quietWaitS: opts.quietWait, connections: opts.connections, selected: [...opts.selected] },
+    options: { rounds: opts.rounds, durationS: opts.duration, warmupS: opts.warmup, settleS: opts.settle, quietWaitS: opts.quietWait, connections: opts.connections, selected: [...opts.selected] },
     pinning, accessLogs, shapes, nodeFlags: PROXY_NODE.slice(1),
     upstream: bench.upstream,
     skipped: bench.skipped,
@@ -745,6 +778,7 @@ async function main() {
     targets: {
       connections: targets.connections, edgeVsForwarderRps: targets.edgeVsForwarder, edgeVsForwarderPaired: targets.edgeVsForwarderPaired,
       edgeVsForwarderShared: targets.edgeVsForwarderShared, edgeVsForwarderTarget: 0.9, edgeP99OverP50: targets.edgeP99OverP50, edgeP99OverP50Target: 3,
+      edgeSettleP99OverP50: targets.edgeSettleP99OverP50,
     },
     sharedCore: bench.shared ?? [],
     markdown: table,

@@ -21,3 +21,10 @@ export function pairedRatio(runs, a, b, same = () => true) {
   }
   return { median: median(ratios), ratios };
 }
+
+/** median(num) / median(den): null when either side has no number (or the denominator is 0) */
+export function ratioOfMedians(num, den) {
+  const n = median(num);
+  const d = median(den);
+  return n !== null && d ? n / d : null;
+}
