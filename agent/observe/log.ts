@@ -39,9 +39,9 @@ const EAGAIN_RETRIES = 100;
 const retryPause = new Int32Array(new SharedArrayBuffer(4));
 
 /**
- * Writes all bytes to `fd` synchronously. A non-blocking pipe that is full (EAGAIN) is retried
- * for up to ~100 ms, as sonic-boom does; then the rest of the batch is dropped, never queued
- * without bound.
+ * Writes all bytes to `fd` synchronously. A non-blocking pipe that stays full (EAGAIN, no byte
+ * taken) is retried for up to ~100 ms, as sonic-boom does; then the rest of the batch is dropped,
+ * never queued without bound. A reader that keeps taking bytes is waited for.
  */
 export function fdSink(fd: number): ByteSink {
   return (bytes, length) => {
@@ -50,6 +50,7 @@ export function fdSink(fd: number): ByteSink {
     while (off < length) {
       try {
         off += writeSync(fd, bytes, off, length - off);
+        retries = 0;
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EAGAIN' || ++retries > EAGAIN_RETRIES) return;
         Atomics.wait(retryPause, 0, 0, 1);
