@@ -22,8 +22,8 @@ import { freePorts, httpGet, sleep, waitForStatus } from './lib/net.mjs';
 import {
   PROXY_NODE, hasTaskset, installCleanupHandlers, isStopping, makeTempDir, startChild, stopChild, tailLog, runBench, writeResults,
 } from './lib/proc.mjs';
-import { runWrk } from './lib/wrk.mjs';
-import { pairedRatio } from './lib/stats.mjs';
+import { runWrk, settledRun } from './lib/wrk.mjs';
+import { pairedRatio, ratioOfMedians } from './lib/stats.mjs';
 import {
   cacheDeck, findConsul, fmt, fmtInt, makeMeshCerts, median, nginxCacheConf, nginxMtlsHop1Conf, nginxMtlsHop2Conf,
   policyDeck, request, spiffe, startConsul, version, waitQuiet, which,
@@ -45,6 +45,8 @@ const USAGE = `usage: node test/bench/policies.mjs [options]
   --rounds N          interleaved measurement rounds (default 3)
   --duration S        seconds per wrk run (default 8)
   --warmup S          warm-up seconds per contestant (default 3)
+  --settle S          before every measured run, S s of the same load, not counted (as in
+                      run.mjs; default 2, 1 with --quick; 0 = off); its p99/p50 is the cold start
   --connections N     wrk connections (default 50)
   --quiet-wait S      before each run, wait up to S s while processes this run did not
                       start use > 25% of a core (default 20, 5 with --quick; 0 = never)
@@ -58,7 +60,7 @@ function parseCli(argv) {
   const { values } = parseArgs({
     args: argv,
     options: {
-      only: { type: 'string' }, rounds: { type: 'string' }, duration: { type: 'string' }, warmup: { type: 'string' },
+      only: { type: 'string' }, rounds: { type: 'string' }, duration: { type: 'string' }, warmup: { type: 'string' }, settle: { type: 'string' },
       connections: { type: 'string' }, 'quiet-wait': { type: 'string' }, quick: { type: 'boolean' }, hold: { type: 'boolean' },
       out: { type: 'string' }, help: { type: 'boolean', short: 'h' },
     },
@@ -79,6 +81,7 @@ function parseCli(argv) {
     rounds: Math.round(num(values.rounds, q ? 1 : 3, 'rounds')),
     duration: num(values.duration, q ? 3 : 8, 'duration'),
     warmup: num(values.warmup, q ? 2 : 3, 'warmup'),
+    settle: values.settle === '0' ? 0 : num(values.settle, q ? 1 : 2, 'settle'),
     connections: Math.round(num(values.connections, 50, 'connections')),
     quietWait: values['quiet-wait'] === '0' ? 0 : num(values['quiet-wait'], q ? 5 : 20, 'quiet-wait'),
     out: path.resolve(values.out ?? path.join(HERE, 'results', 'policies.json')),
@@ -387,7 +390,7 @@ class Policies {
       for (let round = 0; round < this.opts.rounds && !isStopping(); round++) {
         const order = cs.map((_, i) => cs[(i + round) % n]); // rotate: nobody always first
         for (const c of order) {
-          const r = await this.wrk(c, this.opts.duration);
+          const r = await settledRun((d, o) => this.wrk(c, d, o), this.opts.settle, this.opts.duration);
           const { raw, ...rest } = r;
           res.runs.push({ round: round + 1, key: c.key, noisy: isNoisy(r), ...rest });
           this.log(`  [round ${round + 1}/${this.opts.rounds}] ${c.key.padEnd(14)} `
@@ -395,6 +398,7 @@ class Policies {
               ? `${fmtInt(r.rps).padStart(8)} req/s  p50 ${fmt(r.p50)} ms  p99 ${fmt(r.p99)} ms  cpu0 ${fmt(r.cpu.cpu0, 0)}% cpu1 ${fmt(r.cpu.cpu1, 0)}%`
                 + `${r.cpu.foreign >= 5 ? `  other procs ${fmt(r.cpu.foreign, 0)}% (${r.cpu.foreignTop})${isNoisy(r) ? ' NOISY' : ''}` : ''}`
                 + `${r.errorCount ? `  errors ${r.errorCount}` : ''}`
+                + `${r.settle?.p99 ? `  (settle: ${fmtInt(r.settle.rps)} req/s, p99 ${fmt(r.settle.p99)} ms)` : ''}`
               : `FAILED: ${r.error}`));
           await sleep(1000);
         }
@@ -418,6 +422,7 @@ class Policies {
         rounds: rs.length, noisyRuns: ok.length - clean.length, allNoisy: ok.length > 0 && !clean.length,
         failedRuns: res.runs.filter((r) => r.key === c.key && !r.ok).length,
         rps: median(rs.map((r) => r.rps)), p50ms: p50, p99ms: p99, p99OverP50: p50 && p99 ? p99 / p50 : null,
+        settleP99OverP50: ratioOfMedians(rs.map((r) => r.settle?.p99), rs.map((r) => r.settle?.p50)),
         cpu0: median(rs.map((r) => r.cpu?.cpu0)), cpu1: median(rs.map((r) => r.cpu?.cpu1)),
         foreignCpu: median(rs.map((r) => r.cpu?.foreign)), errors: rs.reduce((a, r) => a + r.errorCount, 0),
       };
@@ -455,10 +460,10 @@ class Policies {
   }
 
   table(res) {
-    const head = ['contestant', 'hops', 'req/s', 'p50 ms', 'p99 ms', 'p99/p50', ...res.refs.map((r) => `vs ${r}`), 'CPU1 %', 'CPU0 %', 'notes'];
+    const head = ['contestant', 'hops', 'req/s', 'p50 ms', 'p99 ms', 'p99/p50', 'settle p99/p50', ...res.refs.map((r) => `vs ${r}`), 'CPU1 %', 'CPU0 %', 'notes'];
     const lines = [`| ${head.join(' | ')} |`, `|${head.map((h, i) => (i === 0 || i === head.length - 1 ? ' --- ' : ' ---: ')).join('|')}|`];
     for (const r of res.rows) {
-      lines.push(`| ${[r.contestant, r.hops, fmtInt(r.rps), fmt(r.p50ms), fmt(r.p99ms), fmt(r.p99OverP50),
+      lines.push(`| ${[r.contestant, r.hops, fmtInt(r.rps), fmt(r.p50ms), fmt(r.p99ms), fmt(r.p99OverP50), fmt(r.settleP99OverP50),
         ...res.refs.map((ref) => fmt(r.ratios[ref])), fmt(r.cpu1, 0), fmt(r.cpu0, 0), r.flags.join('; ')].join(' | ')} |`);
     }
     return lines.join('\n');
@@ -516,7 +521,7 @@ async function main() {
   bench.log(`meshgate policy bench - ${started.toISOString()} - ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), node ${process.version}`);
   bench.log(`pinning: ${pinning}`);
   bench.log(`Node proxies (meshgate and the undici forwarders): node ${PROXY_NODE.slice(1).join(' ') || '(V8 defaults)'}`);
-  bench.log(`comparisons: ${opts.only.join(', ')}; ${opts.rounds} round(s) x ${opts.duration} s, ${opts.warmup} s warm-up, ${opts.connections} connections`);
+  bench.log(`comparisons: ${opts.only.join(', ')}; ${opts.rounds} round(s) x ${opts.duration} s${opts.settle ? ` (each after ${opts.settle} s of settle load)` : ''}, ${opts.warmup} s warm-up, ${opts.connections} connections`);
   bench.log(`temp dir: ${dir}${process.env.BENCH_KEEP_TMP ? ' (kept)' : ' (removed at exit; BENCH_KEEP_TMP=1 keeps it)'}`);
   if (os.cpus().length < 2) bench.note('fewer than 2 CPUs: pinning to CPU 1 will fail');
 
@@ -566,7 +571,7 @@ async function main() {
       openssl: bench.tools.openssl ? version([bench.tools.openssl, 'version'], /OpenSSL (\S+)/) : null,
       consul: bench.consulVersion ?? null,
     },
-    options: { rounds: opts.rounds, durationS: opts.duration, warmupS: opts.warmup, connections: opts.connections, quietWaitS: opts.quietWait, only: opts.only },
+    options: { rounds: opts.rounds, durationS: opts.duration, warmupS: opts.warmup, settleS: opts.settle, connections: opts.connections, quietWaitS: opts.quietWait, only: opts.only },
     pinning,
     nodeFlags: PROXY_NODE.slice(1),
     upstream: { kind: bench.upstream.kind, port: bench.upstream.port, bodyBytes: bench.upstream.bodyBytes, contentType: bench.upstream.contentType, ceilingRps: bench.upstream.ceilingRps },

@@ -18,7 +18,7 @@ import {
   PROXY_NODE, hasTaskset, installCleanupHandlers, isStopping, makeTempDir, runBounded, startChild, stopChild, tailLog, runBench, writeResults,
 } from './lib/proc.mjs';
 import { foreignLoad } from './lib/cpu.mjs';
-import { parseDurationMs, parseWrk, runWrk } from './lib/wrk.mjs';
+import { parseDurationMs, parseWrk, runWrk, settledRun } from './lib/wrk.mjs';
 import { median, pairedRatio, ratioOfMedians } from './lib/stats.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -456,15 +456,7 @@ class Bench {
    * into a run of its own, whose numbers are kept as the cold-start figures.
    */
   async measuredRun(c, connections, { quiet = true } = {}) {
-    if (quiet) await this.waitQuiet();
-    let settle = null;
-    if (this.opts.settle > 0) {
-      const s = await this.wrk(c, connections, this.opts.settle, { quiet: false });
-      settle = s.ok ? { rps: s.rps, p50: s.p50, p99: s.p99 } : { error: s.error };
-      if (!s.ok) return { ...s, settle };
-    }
-    const r = await this.wrk(c, connections, this.opts.duration, { quiet: false });
-    return { ...r, settle };
+    return settledRun((d, o) => this.wrk(c, connections, d, o), this.opts.settle, this.opts.duration, { quiet });
   }
 
   async measure() {

@@ -72,3 +72,17 @@ export async function runWrk({ url, connections, durationS, cpu = 0, wrkBin = 'w
   }
   return { ok: true, ...parsed, cpu: cpuPct, raw: r.stdout };
 }
+
+/**
+ * A measured run after `settleS` seconds of the same load that is not counted (see
+ * test/bench/README.md, "Settle"): `run(durationS, { quiet })` is called for the settle, then for
+ * the run itself. The result is the run's, with the settle's numbers under `settle` (its cold-start
+ * tail); `settleS` 0 skips it (`settle: null`).
+ */
+export async function settledRun(run, settleS, durationS, { quiet = true } = {}) {
+  if (!(settleS > 0)) return { ...(await run(durationS, { quiet })), settle: null };
+  const s = await run(settleS, { quiet });
+  const settle = s.ok ? { rps: s.rps, p50: s.p50, p99: s.p99 } : { error: s.error };
+  if (!s.ok) return { ...s, settle };
+  return { ...(await run(durationS, { quiet: false })), settle };
+}
