@@ -656,6 +656,25 @@ class Bench {
 
 // ---------------------------------------------------------------------------- self-test
 
+async function selfTestSettle() {
+  const calls = [];
+  const fake = (ok) => async (d, o) => { calls.push([d, o.quiet]); return ok || calls.length > 1 ? { ok: true, rps: d * 100, p50: 1, p99: d } : { ok: false, error: 'x' }; };
+  const r = await settledRun(fake(true), 2, 10);
+  const bad = [];
+  if (JSON.stringify(calls) !== '[[2,true],[10,false]]') bad.push(`settle calls ${JSON.stringify(calls)}`);
+  if (r.rps !== 1000 || r.settle?.rps !== 200 || r.settle?.p99 !== 2) bad.push(`settled result ${JSON.stringify(r)}`);
+  calls.length = 0;
+  const off = await settledRun(fake(true), 0, 10);
+  if (JSON.stringify(calls) !== '[[10,true]]' || off.settle !== null) bad.push(`--settle 0: ${JSON.stringify(calls)}`);
+  calls.length = 0;
+  const failed = await settledRun(fake(false), 2, 10);
+  if (failed.ok !== false || calls.length !== 1 || failed.settle?.error !== 'x') bad.push(`failed settle: ${JSON.stringify(failed)}`);
+  if (ratioOfMedians([4, 8, 6], [2, 2, null]) !== 3 || ratioOfMedians([1], [undefined]) !== null) bad.push('ratioOfMedians');
+  for (const b of bad) console.log(`self-test: ${b}`);
+  console.log(bad.length ? `self-test (settle) FAILED (${bad.length})` : 'self-test (settle) ok');
+  return bad.length;
+}
+
 function selfTest() {
   const sample = `Running 3s test @ http://127.0.0.1:1234/
   1 threads and 200 connections
@@ -697,7 +716,7 @@ async function main() {
     return 2;
   }
   if (opts.help) { console.log(USAGE); return 0; }
-  if (opts.selfTest) return selfTest();
+  if (opts.selfTest) return selfTest() + await selfTestSettle() ? 1 : 0;
 
   installCleanupHandlers();
   const dir = makeTempDir();
