@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=16 --min-semi-space-size=16
+#!/usr/bin/env -S node --max-semi-space-size=16 --min-semi-space-size=16 --no-memory-reducer
 import { main } from '../dist/agent/main.js';
 
 main(process.argv.slice(2)).then(
