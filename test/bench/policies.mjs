@@ -22,8 +22,8 @@ import { freePorts, httpGet, sleep, waitForStatus } from './lib/net.mjs';
 import {
   PROXY_NODE, hasTaskset, installCleanupHandlers, isStopping, makeTempDir, startChild, stopChild, tailLog, runBench, writeResults,
 } from './lib/proc.mjs';
-import { runWrk, settledRun } from './lib/wrk.mjs';
-import { pairedRatio, ratioOfMedians } from './lib/stats.mjs';
+import { runWrk, settledRun, settleP99OverP50, settleText } from './lib/wrk.mjs';
+import { pairedRatio } from './lib/stats.mjs';
 import {
   cacheDeck, findConsul, fmt, fmtInt, makeMeshCerts, median, nginxCacheConf, nginxMtlsHop1Conf, nginxMtlsHop2Conf,
   policyDeck, request, spiffe, startConsul, version, waitQuiet, which,
@@ -398,7 +398,7 @@ class Policies {
               ? `${fmtInt(r.rps).padStart(8)} req/s  p50 ${fmt(r.p50)} ms  p99 ${fmt(r.p99)} ms  cpu0 ${fmt(r.cpu.cpu0, 0)}% cpu1 ${fmt(r.cpu.cpu1, 0)}%`
                 + `${r.cpu.foreign >= 5 ? `  other procs ${fmt(r.cpu.foreign, 0)}% (${r.cpu.foreignTop})${isNoisy(r) ? ' NOISY' : ''}` : ''}`
                 + `${r.errorCount ? `  errors ${r.errorCount}` : ''}`
-                + `${r.settle?.p99 ? `  (settle: ${fmtInt(r.settle.rps)} req/s, p99 ${fmt(r.settle.p99)} ms)` : ''}`
+                + settleText(r)
               : `FAILED: ${r.error}`));
           await sleep(1000);
         }
@@ -422,7 +422,7 @@ class Policies {
         rounds: rs.length, noisyRuns: ok.length - clean.length, allNoisy: ok.length > 0 && !clean.length,
         failedRuns: res.runs.filter((r) => r.key === c.key && !r.ok).length,
         rps: median(rs.map((r) => r.rps)), p50ms: p50, p99ms: p99, p99OverP50: p50 && p99 ? p99 / p50 : null,
-        settleP99OverP50: ratioOfMedians(rs.map((r) => r.settle?.p99), rs.map((r) => r.settle?.p50)),
+        settleP99OverP50: settleP99OverP50(rs),
         cpu0: median(rs.map((r) => r.cpu?.cpu0)), cpu1: median(rs.map((r) => r.cpu?.cpu1)),
         foreignCpu: median(rs.map((r) => r.cpu?.foreign)), errors: rs.reduce((a, r) => a + r.errorCount, 0),
       };

@@ -18,7 +18,7 @@ import {
   PROXY_NODE, hasTaskset, installCleanupHandlers, isStopping, makeTempDir, runBounded, startChild, stopChild, tailLog, runBench, writeResults,
 } from './lib/proc.mjs';
 import { foreignLoad } from './lib/cpu.mjs';
-import { parseDurationMs, parseWrk, runWrk, settledRun } from './lib/wrk.mjs';
+import { parseDurationMs, parseWrk, runWrk, settledRun, settleP99OverP50, settleText } from './lib/wrk.mjs';
 import { median, pairedRatio, ratioOfMedians } from './lib/stats.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -540,7 +540,7 @@ class Bench {
           + `cpu0 ${fmt(r.cpu.cpu0, 0)}% cpu1 ${fmt(r.cpu.cpu1, 0)}%`
           + `${r.cpu.foreign >= 5 ? `  other procs ${fmt(r.cpu.foreign, 0)}% (${r.cpu.foreignTop})${isNoisy(r) ? ' NOISY' : ''}` : ''}`
           + `${r.errorCount ? `  errors ${r.errorCount}` : ''}`
-          + `${r.settle?.p99 ? `  (settle: ${fmtInt(r.settle.rps)} req/s, p99 ${fmt(r.settle.p99)} ms)` : ''}`
+          + settleText(r)
         : `FAILED: ${r.error}`));
     await sleep(1000);
   }
@@ -580,7 +580,7 @@ class Bench {
           key: c.key, contestant: c.label, hops: c.hops, connections,
           rounds: rs.length, noisyRuns: ok.length - clean.length, allNoisy: ok.length > 0 && !clean.length, failedRounds: failed,
           rps, p50ms: p50, p99ms: p99, p99OverP50: p50 && p99 ? p99 / p50 : null,
-          settleP99OverP50: ratioOfMedians(rs.map((r) => r.settle?.p99), rs.map((r) => r.settle?.p50)),
+          settleP99OverP50: settleP99OverP50(rs),
           cpu0: median(rs.map((r) => r.cpu?.cpu0)), cpu1: median(rs.map((r) => r.cpu?.cpu1)),
           foreignCpu: median(rs.map((r) => r.cpu?.foreign)),
           errors: rs.reduce((a, r) => a + r.errorCount, 0),
@@ -670,6 +670,8 @@ async function selfTestSettle() {
   const failed = await settledRun(fake(false), 2, 10);
   if (failed.ok !== false || calls.length !== 1 || failed.settle?.error !== 'x') bad.push(`failed settle: ${JSON.stringify(failed)}`);
   if (ratioOfMedians([4, 8, 6], [2, 2, null]) !== 3 || ratioOfMedians([1], [undefined]) !== null) bad.push('ratioOfMedians');
+  if (settleP99OverP50([{ settle: { p50: 1, p99: 3 } }, { settle: null }]) !== 3 || settleP99OverP50([{ settle: null }]) !== null) bad.push('settleP99OverP50');
+  if (settleText(r) !== '  (settle: 200 req/s, p99 2.00 ms)' || settleText(off) !== '') bad.push(`settleText: ${JSON.stringify(settleText(r))}`);
   for (const b of bad) console.log(`self-test: ${b}`);
   console.log(bad.length ? `self-test (settle) FAILED (${bad.length})` : 'self-test (settle) ok');
   return bad.length;

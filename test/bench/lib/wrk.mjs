@@ -1,6 +1,7 @@
 // Runs wrk (pinned, bounded in time) and parses its --latency output.
 import { cpuBusyPercent, readCpuTimes, startCpuSampler } from './cpu.mjs';
 import { runBounded } from './proc.mjs';
+import { ratioOfMedians } from './stats.mjs';
 
 const TIME_UNITS = { us: 1e-3, ms: 1, s: 1e3, m: 60e3, h: 3600e3 };
 
@@ -85,4 +86,14 @@ export async function settledRun(run, settleS, durationS, { quiet = true } = {})
   const settle = s.ok ? { rps: s.rps, p50: s.p50, p99: s.p99 } : { error: s.error };
   if (!s.ok) return { ...s, settle };
   return { ...(await run(durationS, { quiet: false })), settle };
+}
+
+/** The cold-start tail of a cell: median settle p99 / median settle p50 over its runs (null without settles). */
+export function settleP99OverP50(runs) {
+  return ratioOfMedians(runs.map((r) => r.settle?.p99), runs.map((r) => r.settle?.p50));
+}
+
+/** The settle's numbers for a run's log line ('' when it had none). */
+export function settleText(r) {
+  return r.settle?.p99 ? `  (settle: ${Math.round(r.settle.rps).toLocaleString('en-US')} req/s, p99 ${r.settle.p99.toFixed(2)} ms)` : '';
 }
