@@ -22,5 +22,5 @@ if ! command -v apt-get >/dev/null 2>&1; then
 fi
 echo "meshgate: installing ${missing[*]} from Debian …" >&2
 export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -qq >&2 || { echo "meshgate: apt-get update failed" >&2; exit 1; }
-$sudo apt-get install -y -qq --no-upgrade --no-install-recommends "${missing[@]}" >&2 || { echo "meshgate: apt-get install ${missing[*]} failed" >&2; exit 1; }
+$sudo apt-get -o DPkg::Lock::Timeout=600 update -qq >&2 || { echo "meshgate: apt-get update failed" >&2; exit 1; }
+$sudo apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-upgrade --no-install-recommends "${missing[@]}" >&2 || { echo "meshgate: apt-get install ${missing[*]} failed" >&2; exit 1; }
