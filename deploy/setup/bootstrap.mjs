@@ -35,6 +35,11 @@ step('build', npm, ['run', '--silent', 'build']);
 const consul = step('consul', 'bash', [path.join(root, 'deploy/setup/install-consul.sh')], { capture: true }).trim().split('\n').pop();
 const env = { ...process.env, CONSUL_BIN: consul };
 // 4. tools some modes need
+// the multi-host topology (network namespaces, veth, a bridge) needs iproute2 and root
+if (mode === 'demo-hosts' || mode === 'chaos') {
+  step('iproute2', 'bash', [path.join(root, 'deploy/setup/install-packages.sh'), 'ip:iproute2']);
+  if (process.getuid?.() !== 0) { process.stderr.write(`meshgate: ${mode} creates network namespaces and needs root (sudo npm run ...)\n`); process.exit(1); }
+}
 if (mode.startsWith('bench')) {
   step('bench tools', 'bash', [path.join(root, 'deploy/setup/install-packages.sh'), 'nginx:nginx-light', 'haproxy:haproxy', 'wrk:wrk']);
 }
@@ -44,6 +49,8 @@ const commands = {
   test: [process.execPath, [path.join(root, 'node_modules/mocha/bin/mocha.js'), ...extra]],
   bench: [process.execPath, [path.join(root, 'test/bench/run.mjs'), ...extra]],
   'bench-policies': [process.execPath, [path.join(root, 'test/bench/policies.mjs'), ...extra]],
+  'demo-hosts': [process.execPath, [path.join(root, 'dist/test/multihost/demo-hosts.js'), ...extra]],
+  chaos: [process.execPath, [path.join(root, 'dist/test/chaos/run-chaos.js'), ...extra]],
   'bench-slow': [process.execPath, [path.join(root, 'test/bench/slow-clients.mjs'), ...extra]],
 };
 const [cmd, args] = commands[mode] ?? (() => { process.stderr.write(`unknown mode ${mode}\n`); process.exit(64); })();

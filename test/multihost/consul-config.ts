@@ -1,0 +1,35 @@
+// Consul agent configuration for the multi-host topology: three servers forming a Raft quorum and
+// one client agent per service/edge host, every one with Connect on (the built-in CA issues the
+// mesh certificates). Pure: returns the JSON Consul reads with -config-file.
+export interface ConsulAgentSpec {
+  readonly node: string;
+  readonly address: string;
+  readonly server: boolean;
+  readonly servers: readonly string[];
+  readonly dataDir: string;
+  /** the UI on one server, reachable from the root namespace */
+  readonly ui?: boolean;
+}
+
+export function consulAgentConfig(s: ConsulAgentSpec): Record<string, unknown> {
+  return {
+    node_name: s.node,
+    datacenter: 'dc1',
+    data_dir: s.dataDir,
+    bind_addr: s.address,
+    // agents are asked on loopback by their own host's meshgate; servers also on their address (UI, ops)
+    client_addr: s.server ? `127.0.0.1 ${s.address}` : '127.0.0.1',
+    server: s.server,
+    ...(s.server ? { bootstrap_expect: s.servers.length } : {}),
+    retry_join: s.servers.filter((a) => a !== s.address),
+    retry_interval: '1s',
+    connect: { enabled: true },
+    ui: s.ui === true,
+    ports: { dns: -1, grpc: -1 },
+    // the LAN here is a bridge with no loss: the fastest Raft timing Consul allows
+    performance: { raft_multiplier: 1 },
+    leave_on_terminate: false,
+    disable_update_check: true,
+    log_level: 'info',
+  };
+}
