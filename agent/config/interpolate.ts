@@ -1,8 +1,11 @@
 import type { ConfigIssue } from './config-error.js';
 import { formatPath } from './config-error.js';
 
-const VAR = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
-const WHOLE = /^\$\{[A-Za-z_][A-Za-z0-9_]*(?::-[^}]*)?\}$/;
+// ${NAME}, ${NAME:-default}, and decK's ${{ env "DECK_NAME" }} — one pass, so a substituted value is never re-read
+const VAR = /\$\{\{\s*env\s+"([^"]*)"\s*\}\}|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
+const WHOLE = /^(\$\{\{\s*env\s+"[^"]*"\s*\}\}|\$\{[A-Za-z_][A-Za-z0-9_]*(?::-[^}]*)?\})$/;
+/** decK reads only variables prefixed DECK_, so a decK file cannot pull arbitrary secrets from the environment */
+const DECK_PREFIX = 'DECK_';
 
 /**
  * A value that is one placeholder and nothing else takes the type its text has in YAML when that
@@ -15,15 +18,20 @@ function typed(text: string): string | number | boolean {
 }
 
 /**
- * Replaces ${NAME} and ${NAME:-default} in every string value (never in keys), so secrets can
- * stay out of the file. Works on parsed values, so a value can never change the YAML structure.
+ * Replaces ${NAME}, ${NAME:-default} and decK's ${{ env "DECK_NAME" }} in every string value (never
+ * in keys), so secrets can stay out of the file. Works on parsed values, so a value can never change the YAML structure.
  */
 export function interpolateEnv(
   value: unknown, env: NodeJS.ProcessEnv, issues: ConfigIssue[], path: (string | number)[] = [],
 ): unknown {
   if (typeof value === 'string') {
     if (!value.includes('${')) return value;
-    const out = value.replace(VAR, (_m, name: string, fallback: string | undefined) => {
+    const out = value.replace(VAR, (_m, deckName: string | undefined, plainName: string | undefined, fallback: string | undefined) => {
+      if (deckName !== undefined && !deckName.startsWith(DECK_PREFIX)) {
+        issues.push({ path: formatPath(path), message: `decK substitutes only environment variables prefixed ${DECK_PREFIX}; "${deckName}" is not` });
+        return '';
+      }
+      const name = deckName ?? (plainName as string);
       const v = env[name];
       if (v !== undefined) return v;
       if (fallback !== undefined) return fallback;

@@ -3,7 +3,7 @@ import type { ConfigIssue } from '../../../../agent/config/config-error.js';
 import { interpolateEnv } from '../../../../agent/config/interpolate.js';
 
 describe('interpolateEnv', () => {
-  const env = { A: 'alpha', B: 'beta', EMPTY: '' };
+  const env = { A: 'alpha', B: 'beta', EMPTY: '', DECK_TOKEN: 's3cr3t', DECK_PORT: '8443' };
   const ROWS: readonly [string, string][] = [
     ['plain', 'plain'],
     ['${A}', 'alpha'],
@@ -17,6 +17,10 @@ describe('interpolateEnv', () => {
     ['$A', '$A'],
     ['${1A}', '${1A}'],
     ['${A', '${A'],
+    ['${{ env "DECK_TOKEN" }}', 's3cr3t'],
+    ['${{env "DECK_TOKEN"}}', 's3cr3t'],
+    ['Bearer ${{ env "DECK_TOKEN" }} and ${A}', 'Bearer s3cr3t and alpha'],
+    ['${{ env DECK_TOKEN }}', '${{ env DECK_TOKEN }}'],
   ];
   for (const [input, want] of ROWS) {
     it(`"${input}" → "${want}"`, () => {
@@ -49,6 +53,16 @@ describe('interpolateEnv', () => {
     const out = interpolateEnv({ port: '${P}', on: '${T}', s: 'x${P}', list: '${L}', neg: '${N}', lead: '${Z}' },
       { P: '6379', T: 'true', L: '[1, 2]', N: '-1.5', Z: '007' }, []);
     assert.deepEqual(out, { port: 6379, on: true, s: 'x6379', list: '[1, 2]', neg: -1.5, lead: '007' });
+  });
+
+  it('decK placeholders: typed like ${NAME}, unset is an error, only DECK_ variables are read', () => {
+    const issues: ConfigIssue[] = [];
+    const out = interpolateEnv({ port: '${{ env "DECK_PORT" }}', gone: '${{ env "DECK_GONE" }}', other: '${{ env "A" }}' }, env, issues);
+    assert.deepEqual(out, { port: 8443, gone: '', other: '' });
+    assert.deepEqual(issues, [
+      { path: 'gone', message: 'environment variable DECK_GONE is not set' },
+      { path: 'other', message: 'decK substitutes only environment variables prefixed DECK_; "A" is not' },
+    ]);
   });
 
   it('does not interpolate what a variable expands to', () => {
