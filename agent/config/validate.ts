@@ -9,6 +9,7 @@ import type { ConfigIssue } from './config-error.js';
 import { formatPath } from './config-error.js';
 import { pathRegex } from '../table/router.js';
 import { resolvePlugins } from '../plugins/plugin-config.js';
+import { unsupportedKongFields } from './unsupported-fields.js';
 
 const ajv = new Ajv({ allErrors: true, strict: true, verbose: true });
 ajv.addKeyword({ keyword: 'rule', schemaType: 'string' });
@@ -78,6 +79,7 @@ function collect(errors: ErrorObject[] | null | undefined, prefix: (string | num
 
 function kongRules(kong: KongDecl, prefix: (string | number)[], issues: ConfigIssue[]): void {
   issues.push(...resolvePlugins(kong, prefix, { allowUnknown: process.env.MESHGATE_ALLOW_UNKNOWN_PLUGINS === '1' }).issues);
+  unsupportedKongFields(kong, prefix, issues);
   const serviceNames = new Set<string>();
   const upstreamNames = new Set<string>();
   kong.upstreams?.forEach((u, i) => {
