@@ -7,6 +7,7 @@ import { loadConfigFile } from './config/load.js';
 import { ConfigError } from './config/config-error.js';
 import { parseDurationMs } from './config/duration.js';
 import { parseHostPort } from './config/host-port.js';
+import { RESTART_SECTIONS, sectionsNeedingRestart } from './config/reload-scope.js';
 import { AGENT_DEFAULTS, CONSUL_DEFAULTS, EDGE_DEFAULTS } from '../proto/defaults.js';
 import { createAdminServer } from './admin/admin-server.js';
 import { AdminRoutes } from './admin/admin-routes.js';
@@ -101,13 +102,18 @@ export async function runAgent(file: string, loaded: LoadedConfig, overrides: Ag
   stalenessTimer.unref();
 
   const reload = async () => {
-    if (!edge) return;
     try {
       const next = await loadConfigFile(file);
-      if (!next.config.edge) throw new ConfigError(file, [{ path: 'edge', message: 'cannot be removed by a reload' }]);
-      edge.runtime.applyConfig(next.config.edge.kong, next.config.edge.via_sidecars ?? true);
+      if (edge) {
+        if (!next.config.edge) throw new ConfigError(file, [{ path: 'edge', message: 'cannot be removed by a reload' }]);
+        edge.runtime.applyConfig(next.config.edge.kong, next.config.edge.via_sidecars ?? true);
+      }
       metrics.configReloadSuccess.set(1);
-      log.info({ routes: edge.runtime.table.routes.length }, 'config reloaded');
+      log.info({ routes: edge?.runtime.table.routes.length ?? 0 }, 'config reloaded');
+      // compared with the config the process started with: those sections still run their start-up values
+      const needRestart = sectionsNeedingRestart(cfg, next.config);
+      for (const section of RESTART_SECTIONS) metrics.configRestartRequired.labels(section).set(needRestart.includes(section) ? 1 : 0);
+      if (needRestart.length > 0) log.warn({ sections: needRestart }, 'config sections changed that only a restart applies; they keep their running values');
     } catch (err) {
       metrics.configReloadSuccess.set(0);
       log.error({ err: err instanceof ConfigError ? err.message : String(err) }, 'config reload rejected; keeping the running config');
@@ -116,7 +122,7 @@ export async function runAgent(file: string, loaded: LoadedConfig, overrides: Ag
   process.on('SIGHUP', () => void reload());
   // a change of the file reloads it too (polling: works on every filesystem and with editors that replace files)
   const onFileChange = (cur: Stats, prev: Stats) => { if (cur.mtimeMs !== prev.mtimeMs || cur.size !== prev.size) void reload(); };
-  if (edge) watchFile(file, { interval: 1000 }, onFileChange);
+  watchFile(file, { interval: 1000 }, onFileChange);
 
   return new Promise<number>((resolve) => {
     const shutdown = async (signal: string) => {
