@@ -13,7 +13,8 @@ function sourcesUnder(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
     const full = path.join(dir, e.name);
     if (e.isDirectory()) return sourcesUnder(full);
-    return /\.(ts|mjs)$/.test(e.name) ? [readFileSync(full, 'utf8')] : [];
+    // titles are compared as the strings they are, so a quote escaped in the source is unescaped
+    return /\.(ts|mjs)$/.test(e.name) ? [readFileSync(full, 'utf8').replace(/\\'/g, "'")] : [];
   });
 }
 

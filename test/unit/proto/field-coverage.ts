@@ -17,6 +17,9 @@ export const FIELD_TESTS: Readonly<Record<string, string>> = {
   'edge.kong.upstreams[].passive.max_fails': 'ejects on the max_fails-th failure within fail_timeout, for fail_timeout',
   'edge.kong.upstreams[].passive.fail_timeout': 'ejects on the max_fails-th failure within fail_timeout, for fail_timeout',
   'sidecar.services[].deregister_critical_service_after': 'uses deregister_critical_service_after for the service check',
+  'edge.kong.services[].routes[].headers': 'a route with headers takes only requests carrying one of its values (exact, or ~* case-insensitive regex)',
+  'edge.kong.services[].routes[].regex_priority': 'regex_priority: of two regex routes matching a path, the higher priority wins, whatever their order',
+  'edge.kong.services[].routes[].preserve_host': 'preserve_host: true sends the client\'s Host upstream; false sends the service host',
 };
 
 /** fields another engineer's work implements; kept as they are until that work lands with its tests */
@@ -71,15 +74,12 @@ export const NOT_YET_MAPPED: readonly string[] = [
   'edge.kong.services[].protocol',
   'edge.kong.services[].read_timeout',
   'edge.kong.services[].retries',
-  'edge.kong.services[].routes[].headers',
   'edge.kong.services[].routes[].hosts',
   'edge.kong.services[].routes[].id',
   'edge.kong.services[].routes[].methods',
   'edge.kong.services[].routes[].name',
   'edge.kong.services[].routes[].path_handling',
   'edge.kong.services[].routes[].paths',
-  'edge.kong.services[].routes[].preserve_host',
-  'edge.kong.services[].routes[].regex_priority',
   'edge.kong.services[].routes[].strip_path',
   'edge.kong.services[].routes[].tags',
   'edge.kong.services[].tags',
