@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { MeshgateConfig } from '../../../proto/config-schema.js';
 import { schemaLeafPaths } from '../../../proto/schema-leaves.js';
 import { FIELD_TESTS, NOT_YET_MAPPED, OWNED_ELSEWHERE } from './field-coverage.js';
+import { renderKongFieldTable, TABLE_END, TABLE_START } from './field-coverage-table.js';
 
 // dist/test/unit/proto → the TypeScript sources in test/
 const TEST_SOURCES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../../test');
@@ -43,6 +44,15 @@ describe('config field coverage (every schema field has a behaviour or refusal t
     const sources = sourcesUnder(TEST_SOURCES).filter((s) => !s.includes('export const FIELD_TESTS'));
     const missing = Object.entries(FIELD_TESTS).filter(([, title]) => !sources.some((s) => s.includes(title)));
     assert.deepEqual(missing, []);
+  });
+
+  it('the README\'s per-field Kong table is the one rendered from these lists', () => {
+    const readme = readFileSync(path.join(TEST_SOURCES, '..', 'README.md'), 'utf8');
+    const start = readme.indexOf(TABLE_START);
+    const end = readme.indexOf(TABLE_END);
+    assert.ok(start >= 0 && end > start, 'README has no generated Kong field table');
+    const want = renderKongFieldTable(leaves);
+    assert.equal(readme.slice(start, end + TABLE_END.length), want, 'README table out of date; replace it with the rendered one');
   });
 
   it('walks the schema down to its leaves (a sample of known paths)', () => {
