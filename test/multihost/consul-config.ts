@@ -17,8 +17,9 @@ export function consulAgentConfig(s: ConsulAgentSpec): Record<string, unknown> {
     datacenter: 'dc1',
     data_dir: s.dataDir,
     bind_addr: s.address,
-    // agents are asked on loopback by their own host's meshgate; servers also on their address (UI, ops)
-    client_addr: s.server ? `127.0.0.1 ${s.address}` : '127.0.0.1',
+    // meshgate asks its own host's agent on loopback; the host address serves the UI and lets the
+    // chaos tier read an agent's local state from the root namespace (inside 10.231.0.0/16 only)
+    client_addr: `127.0.0.1 ${s.address}`,
     server: s.server,
     ...(s.server ? { bootstrap_expect: s.servers.length } : {}),
     retry_join: s.servers.filter((a) => a !== s.address),
