@@ -7,24 +7,29 @@ export interface ErrorSpec {
   readonly message: string;
   /** safe to retry on another endpoint (the request never reached the upstream) */
   readonly retryable: boolean;
+  /**
+   * the request may have reached the upstream: another endpoint is tried only for an idempotent
+   * request whose body can be sent again (agent/proxy/retry-policy.ts)
+   */
+  readonly idempotentRetry: boolean;
 }
 
 export const ERRORS = {
-  MG_NO_ROUTE: { status: 404, message: 'no Route matched with those values', retryable: false },
-  MG_BAD_PATH: { status: 400, message: 'Bad request: invalid path', retryable: false },
-  MG_NO_PEER: { status: 503, message: 'failure to get a peer from the ring-balancer', retryable: false },
-  MG_UPSTREAM_UNAVAILABLE: { status: 503, message: 'The upstream server is currently unavailable', retryable: false },
-  MG_CONNECT_FAILED: { status: 502, message: 'An invalid response was received from the upstream server', retryable: true },
-  MG_UPSTREAM_RESET: { status: 502, message: 'An invalid response was received from the upstream server', retryable: false },
-  MG_UPSTREAM_TIMEOUT: { status: 504, message: 'The upstream server is timing out', retryable: false },
-  MG_CONNECT_TIMEOUT: { status: 504, message: 'The upstream server is timing out', retryable: true },
-  MG_UNKNOWN_DESTINATION: { status: 421, message: 'No such service behind this sidecar', retryable: false },
-  MG_INTENTION_DENIED: { status: 403, message: 'Access denied by intention', retryable: false },
-  MG_AUTHZ_UNAVAILABLE: { status: 503, message: 'Authorization is currently unavailable', retryable: false },
-  MG_DRAINING: { status: 503, message: 'The upstream server is currently unavailable', retryable: true },
+  MG_NO_ROUTE: { status: 404, message: 'no Route matched with those values', retryable: false, idempotentRetry: false },
+  MG_BAD_PATH: { status: 400, message: 'Bad request: invalid path', retryable: false, idempotentRetry: false },
+  MG_NO_PEER: { status: 503, message: 'failure to get a peer from the ring-balancer', retryable: false, idempotentRetry: false },
+  MG_UPSTREAM_UNAVAILABLE: { status: 503, message: 'The upstream server is currently unavailable', retryable: false, idempotentRetry: false },
+  MG_CONNECT_FAILED: { status: 502, message: 'An invalid response was received from the upstream server', retryable: true, idempotentRetry: false },
+  MG_UPSTREAM_RESET: { status: 502, message: 'An invalid response was received from the upstream server', retryable: false, idempotentRetry: true },
+  MG_UPSTREAM_TIMEOUT: { status: 504, message: 'The upstream server is timing out', retryable: false, idempotentRetry: true },
+  MG_CONNECT_TIMEOUT: { status: 504, message: 'The upstream server is timing out', retryable: true, idempotentRetry: false },
+  MG_UNKNOWN_DESTINATION: { status: 421, message: 'No such service behind this sidecar', retryable: false, idempotentRetry: false },
+  MG_INTENTION_DENIED: { status: 403, message: 'Access denied by intention', retryable: false, idempotentRetry: false },
+  MG_AUTHZ_UNAVAILABLE: { status: 503, message: 'Authorization is currently unavailable', retryable: false, idempotentRetry: false },
+  MG_DRAINING: { status: 503, message: 'The upstream server is currently unavailable', retryable: true, idempotentRetry: false },
   /** not an answer: the access-log code when the client went away first (nginx's 499) */
-  MG_CLIENT_CLOSED: { status: 499, message: 'Client closed the request', retryable: false },
-  MG_INTERNAL: { status: 500, message: 'An unexpected error occurred', retryable: false },
+  MG_CLIENT_CLOSED: { status: 499, message: 'Client closed the request', retryable: false, idempotentRetry: false },
+  MG_INTERNAL: { status: 500, message: 'An unexpected error occurred', retryable: false, idempotentRetry: false },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -4,8 +4,8 @@
 import net from 'node:net';
 import type { Logger } from 'pino';
 import type { LocalService } from '../proto/config-schema.js';
-import type { ConsulClient } from '../agent/discovery/consul-client.js';
-import { parseDurationMs } from '../agent/config/duration.js';
+import type { ConsulClient } from './consul-client.js';
+import { parseDurationMs } from '../proto/duration.js';
 import { checkId, registrationBody, serviceId, sidecarId, type MeshListener, type UpstreamBinding } from './registration.js';
 
 /** One PUT /v1/agent/service/register and the service ids it must produce. */

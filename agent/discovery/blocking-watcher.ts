@@ -1,7 +1,7 @@
 // A level-triggered Consul watch: one blocking-query loop that stores the latest good result
 // and signals. It never touches pools or routes; a pure function translates what it stores.
-import type { ConsulClient } from './consul-client.js';
-import { backoffMs, nextIndex } from './index-policy.js';
+import type { ConsulClient } from '../../registrar/consul-client.js';
+import { backoffMs, nextIndex } from '../../registrar/consul-index-policy.js';
 
 export interface WatchStatus {
   readonly name: string;

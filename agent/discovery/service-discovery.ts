@@ -1,7 +1,7 @@
 // Keeps one blocking watcher per Consul service that the current config references, stores the
 // latest translated endpoints, and signals (coalesced) when any of them changed.
 import type { Logger } from 'pino';
-import type { ConsulClient } from './consul-client.js';
+import type { ConsulClient } from '../../registrar/consul-client.js';
 import { BlockingWatcher, type WatchStatus } from './blocking-watcher.js';
 import { catalogToEndpoints, type ConsulHealthEntry, type EndpointSpec } from './catalog-to-endpoints.js';
 

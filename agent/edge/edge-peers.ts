@@ -2,7 +2,7 @@
 // blocking watch counting the passing ones (plugins scale local fallbacks by that count).
 import type { Logger } from 'pino';
 import { BlockingWatcher } from '../discovery/blocking-watcher.js';
-import type { ConsulClient } from '../discovery/consul-client.js';
+import type { ConsulClient } from '../../registrar/consul-client.js';
 import { EDGE_SERVICE, edgeRegistrationBody } from '../../registrar/registration.js';
 import { Registrar } from '../../registrar/registrar.js';
 

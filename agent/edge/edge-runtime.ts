@@ -2,7 +2,7 @@
 // and the current route table, rebuilt and swapped whole whenever config or pools change.
 import type { Logger } from 'pino';
 import type { KongDeclarative } from '../../proto/config-schema.js';
-import type { ConsulClient } from '../discovery/consul-client.js';
+import type { ConsulClient } from '../../registrar/consul-client.js';
 import { ServiceDiscovery, type WatchKey } from '../discovery/service-discovery.js';
 import type { Metrics } from '../observe/metrics.js';
 import { buildServicePool, staticEndpoints } from '../pool/build-pool.js';

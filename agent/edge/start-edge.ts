@@ -4,13 +4,14 @@ import type { Logger } from 'pino';
 import type { AccessLog } from '../observe/access-log.js';
 import type { KongDeclarative, ListenerLimits } from '../../proto/config-schema.js';
 import { parseHostPort } from '../config/host-port.js';
-import type { ConsulClient } from '../discovery/consul-client.js';
+import type { ConsulClient } from '../../registrar/consul-client.js';
 import { DEFAULT_LIMITS, listen, type Listener, type ListenerLimitsMs } from '../http-listener.js';
-import { parseDurationMs } from '../config/duration.js';
+import { parseDurationMs } from '../../proto/duration.js';
 import type { Metrics } from '../observe/metrics.js';
 import type { AdminRoutes } from '../admin/admin-routes.js';
 import { TrustedProxies } from '../proxy/trusted-proxies.js';
-import { createEdgeHandler } from './edge-handler.js';
+import { createPipeline } from '../pipeline/request-pipeline.js';
+import { createEdgeRole } from './edge-role.js';
 import { EdgeRuntime, type MeshClient } from './edge-runtime.js';
 
 export interface StartedEdge {
@@ -53,9 +54,9 @@ export async function startEdge(p: EdgeParams): Promise<StartedEdge> {
   });
   const at = parseHostPort(p.listen);
   const trusted = new TrustedProxies(p.trustedProxies);
-  const listener = await listen(at.host, at.port, (localPort) => createEdgeHandler({
+  const listener = await listen(at.host, at.port, (localPort) => createPipeline(createEdgeRole({
     table: () => runtime.table, trusted, log: p.accessLog, events: p.log, requestId: p.requestId, localPort, proto: 'http',
-  }), undefined, limitsMs(p.limits));
+  })), undefined, limitsMs(p.limits));
   p.log.info({ listen: `${at.host}:${listener.port}`, routes: runtime.table.routes.length }, 'edge listening');
   return { runtime, listener };
 }

@@ -1,5 +1,5 @@
 // Per-request state shared by the plugins of one route, created only for routes with plugins.
-import type { IncomingMessage } from 'node:http';
+import type { InboundRequest } from '../pipeline/transport.js';
 import { FlatHeaderList } from './header-list.js';
 import type { Consumer, Credential } from './consumers.js';
 import type { PluginInstance } from './plugin.js';
@@ -13,7 +13,7 @@ export interface RouteInfo {
 }
 
 export class RequestContext {
-  readonly req: IncomingMessage;
+  readonly req: InboundRequest;
   readonly requestId: string;
   readonly clientIp: string;
   readonly method: string;
@@ -42,7 +42,7 @@ export class RequestContext {
   #body: Promise<Buffer> | null = null;
 
   constructor(init: {
-    req: IncomingMessage; requestId: string; clientIp: string; route: RouteInfo; path: string; query: string;
+    req: InboundRequest; requestId: string; clientIp: string; route: RouteInfo; path: string; query: string;
     captures: Readonly<Record<string, string>>; upstreamPath: string; upstreamHeaders: string[];
   }) {
     this.req = init.req;

@@ -13,3 +13,10 @@ export function removeHeader(flat: string[], lower: string): void {
   // setting length is a runtime call even when nothing changes
   if (w !== flat.length) flat.length = w;
 }
+
+/** Replaces the body framing with a Content-Length (a body we hold whole). */
+export function setContentLength(flat: string[], length: number): void {
+  removeHeader(flat, 'content-length');
+  removeHeader(flat, 'transfer-encoding');
+  flat.push('content-length', String(length));
+}

@@ -1,26 +1,20 @@
-// Answers produced at this agent (errors, plugin short-circuits) and the flat-header edits they
-// and the forwarder share.
-import type { IncomingMessage, ServerResponse } from 'node:http';
+// Answers produced at this agent (errors, plugin short-circuits), and the bounded lingering
+// close of a refused request's unread body.
 import { MeshgateError, errorBody, type ErrorCode } from '../../proto/errors.js';
 import { MESH_ERROR } from '../../proto/headers.js';
-import { removeHeader } from './flat-headers.js';
-import type { ResponseHooks } from './forward.js';
-
-export function setContentLength(flat: string[], length: number): void {
-  removeHeader(flat, 'content-length');
-  removeHeader(flat, 'transfer-encoding');
-  flat.push('content-length', String(length));
-}
+import type { InboundRequest, OutboundResponse } from '../pipeline/transport.js';
+import { removeHeader, setContentLength } from './flat-headers.js';
+import type { ResponseHooks } from './forward-plan.js';
 
 /** meshgate's own JSON error answer (one table, stable code); response hooks still apply. */
-export function sendError(res: ServerResponse, code: ErrorCode, requestId: string, hooks?: ResponseHooks | null): void {
+export function sendError(res: OutboundResponse, code: ErrorCode, requestId: string, hooks?: ResponseHooks | null): void {
   if (res.headersSent) { res.destroy(); return; }
   const e = new MeshgateError(code);
   sendJson(res, e.status, errorBody(code, requestId), ['x-request-id', requestId, MESH_ERROR, code], hooks);
 }
 
 /** A JSON answer produced at this agent (errors, plugin short-circuits). */
-export function sendJson(res: ServerResponse, status: number, body: string, extra: string[], hooks?: ResponseHooks | null): void {
+export function sendJson(res: OutboundResponse, status: number, body: string, extra: string[], hooks?: ResponseHooks | null): void {
   if (res.headersSent) { res.destroy(); return; }
   const headers = ['content-type', 'application/json; charset=utf-8', ...extra];
   hooks?.headers(status, headers);
@@ -42,11 +36,11 @@ export const LINGER_MS = 10_000;
  * connection is closed. Not for a client waiting on `Expect: 100-continue`: it sends no body,
  * so that answer keeps `Connection: close` and closes at once.
  */
-export function canLinger(req: IncomingMessage): boolean {
+export function canLinger(req: InboundRequest): boolean {
   return !req.complete && req.headers.expect?.trim().toLowerCase() !== '100-continue';
 }
 
-export function lingerOnUnreadBody(req: IncomingMessage): void {
+export function lingerOnUnreadBody(req: InboundRequest): void {
   const socket = req.socket;
   req.removeAllListeners('data'); // a partial read's buffering listener: the body is refused
   let seen = 0;

@@ -1,5 +1,5 @@
 // Client request headers → upstream request headers, as one flat [name, value, ...] array.
-import type { IncomingMessage } from 'node:http';
+import type { InboundRequest } from '../pipeline/transport.js';
 import {
   FORWARDED_CLIENT_CERT, FORWARDED_FOR, FORWARDED_HOST, FORWARDED_PORT, FORWARDED_PROTO, HOP_BY_HOP, MESH_DESTINATION, REAL_IP, REQUEST_ID,
 } from '../../proto/headers.js';
@@ -28,7 +28,7 @@ export interface UpstreamHeaders {
 }
 
 /** The mesh destination header is never copied from the client; Exchange adds it per attempt. */
-export function buildUpstreamHeaders(req: IncomingMessage, plan: HeaderPlan): UpstreamHeaders {
+export function buildUpstreamHeaders(req: InboundRequest, plan: HeaderPlan): UpstreamHeaders {
   const raw = req.rawHeaders;
   let dropped: Set<string> | null = null;
   const connection = req.headers.connection;

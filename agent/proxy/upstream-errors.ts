@@ -22,9 +22,3 @@ export function classifyUpstreamError(err: unknown): ErrorCode {
   if (RESETS.has(code)) return 'MG_UPSTREAM_RESET';
   return 'MG_UPSTREAM_RESET';
 }
-
-const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
-
-export function isIdempotent(method: string): boolean {
-  return IDEMPOTENT.has(method);
-}

@@ -5,7 +5,7 @@ import type { Metrics } from '../observe/metrics.js';
 import { buildServicePool, staticEndpoints } from '../pool/build-pool.js';
 import type { EndpointRegistry } from '../pool/endpoint-registry.js';
 import { serviceId } from '../../registrar/registration.js';
-import type { LocalTarget } from './sidecar-handler.js';
+import type { LocalTarget } from './sidecar-role.js';
 
 export function compileLocalTargets(services: readonly LocalService[], registry: EndpointRegistry, metrics: Metrics): Map<string, LocalTarget> {
   const targets = new Map<string, LocalTarget>();

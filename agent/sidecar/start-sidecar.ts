@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { AccessLog } from '../observe/access-log.js';
 import type { SidecarSection } from '../../proto/config-schema.js';
 import { parseHostPort } from '../config/host-port.js';
-import type { ConsulClient } from '../discovery/consul-client.js';
+import type { ConsulClient } from '../../registrar/consul-client.js';
 import { startEdge, upstreamDeclarative, type StartedEdge } from '../edge/start-edge.js';
 import { listen, type Listener } from '../http-listener.js';
 import type { Metrics } from '../observe/metrics.js';
@@ -15,7 +15,8 @@ import { guardMeshServer } from '../transport/mesh-server.js';
 import type { MeshTls } from '../transport/mesh-tls.js';
 import { Registrar, sidecarRegistrations } from '../../registrar/registrar.js';
 import { compileLocalTargets } from './local-targets.js';
-import { createSidecarHandler } from './sidecar-handler.js';
+import { createPipeline } from '../pipeline/request-pipeline.js';
+import { createSidecarRole } from './sidecar-role.js';
 
 export interface StartedSidecar {
   readonly listener: Listener;
@@ -59,11 +60,11 @@ export async function startSidecar(p: SidecarParams): Promise<StartedSidecar> {
   }
   const authorizer = meshTls && p.authorize ? new IntentionAuthorizer(p.consul, log.child({ part: 'intentions' })) : undefined;
   authorizer?.start();
-  const listener = await listen(at.host, at.port, (localPort) => createSidecarHandler({
+  const listener = await listen(at.host, at.port, (localPort) => createPipeline(createSidecarRole({
     targets, log: p.accessLog, events: log, requestId: p.requestId, localPort,
     // mTLS peers are authenticated agents: their X-Forwarded-* can be believed
     trusted: new TrustedProxies(meshTls ? EVERYONE : LOOPBACK_CIDRS), mtls: meshTls !== undefined, authorizer,
-  }), tlsOptions);
+  })), tlsOptions);
   log.info({ listen: `${at.host}:${listener.port}`, services: [...targets.keys()], mtls: meshTls !== undefined }, 'sidecar listening');
 
   const upstreams: StartedEdge[] = [];

@@ -3,7 +3,7 @@
 // A request reads the table once and uses that snapshot to its end.
 import type { KongDeclarative, KongRoute } from '../../proto/config-schema.js';
 import type { Metrics, RequestRecorder } from '../observe/metrics.js';
-import type { ForwardPlan } from '../proxy/forward.js';
+import type { ForwardPlan } from '../proxy/forward-plan.js';
 import type { PoolMember, ServicePool } from '../pool/service-pool.js';
 import { compileRouteEntries, matchRoute, ruleFor, type RouteEntry, type RouteMatch, type RouteRule } from './router.js';
 import { compileServices, type PoolSpec, type ServiceSpec } from './service-spec.js';

@@ -2,7 +2,7 @@
 import type { KongDeclarative, KongHealthchecks, KongService } from '../../proto/config-schema.js';
 import { HEALTHCHECK_DEFAULTS, KONG_SERVICE_DEFAULTS, KONG_TARGET_WEIGHT, PASSIVE_HEALTH_DEFAULTS } from '../../proto/defaults.js';
 import type { BalancerName } from '../balance/index.js';
-import { parseDurationMs } from '../config/duration.js';
+import { parseDurationMs } from '../../proto/duration.js';
 import type { OutlierHealth, PassiveHealth } from '../pool/endpoint-state.js';
 import { isIP } from 'node:net';
 

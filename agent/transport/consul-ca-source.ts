@@ -2,7 +2,7 @@
 // leaf (a leaf nobody blocks on is served stale from Consul's cache after a rotation).
 import type { Logger } from 'pino';
 import { BlockingWatcher } from '../discovery/blocking-watcher.js';
-import type { ConsulClient } from '../discovery/consul-client.js';
+import type { ConsulClient } from '../../registrar/consul-client.js';
 import { CONNECT_PATHS, type CaRoots, type LeafCert } from './consul-connect-api.js';
 import type { TlsSource } from './mesh-tls.js';
 import { leafFromPem, type Leaf, type TlsMaterial } from './tls-material.js';

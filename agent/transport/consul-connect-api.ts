@@ -1,7 +1,7 @@
 // Consul's Connect endpoints, in one small module: the agent-local CA roots and leaf endpoints
 // and intention authorization. Current Consul marks these agent endpoints deprecated; a future
 // switch (e.g. to the catalog/xDS-era APIs) happens here only.
-import type { ConsulClient } from '../discovery/consul-client.js';
+import type { ConsulClient } from '../../registrar/consul-client.js';
 
 export interface CaRoots {
   readonly TrustDomain: string;

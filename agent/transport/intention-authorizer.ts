@@ -3,7 +3,7 @@
 // blocking watch), so a new deny takes effect within moments. A request waits only on a miss.
 import type { Logger } from 'pino';
 import { BlockingWatcher } from '../discovery/blocking-watcher.js';
-import type { ConsulClient } from '../discovery/consul-client.js';
+import type { ConsulClient } from '../../registrar/consul-client.js';
 import { authorize, CONNECT_PATHS } from './consul-connect-api.js';
 
 export interface Decision {

@@ -1,7 +1,7 @@
 // Chooses the mesh's TLS source from config: Consul's Connect CA (default), PEM files, or none.
 import type { Logger } from 'pino';
 import type { MeshgateConfig } from '../../proto/config-schema.js';
-import type { ConsulClient } from '../discovery/consul-client.js';
+import type { ConsulClient } from '../../registrar/consul-client.js';
 import type { Metrics } from '../observe/metrics.js';
 import { ConsulCaSource } from './consul-ca-source.js';
 import { MeshTls, type TlsSource } from './mesh-tls.js';

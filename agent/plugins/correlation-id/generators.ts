@@ -1,7 +1,7 @@
 // Kong's correlation-id generators: "uuid", "uuid#counter" (one random UUID per process and a
 // counter, cheap and still unique), "tracker" (where and when the request arrived).
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
+import type { InboundRequest } from '../../pipeline/transport.js';
 import type { Socket } from 'node:net';
 
 export type GeneratorName = 'uuid' | 'uuid#counter' | 'tracker';
@@ -13,7 +13,7 @@ let counter = 0;
 const connections = new WeakMap<Socket, { serial: number; requests: number }>();
 let connectionSerial = 0;
 
-function tracker(req: IncomingMessage): string {
+function tracker(req: InboundRequest): string {
   const socket = req.socket;
   let conn = connections.get(socket);
   if (conn === undefined) { conn = { serial: ++connectionSerial, requests: 0 }; connections.set(socket, conn); }
@@ -21,7 +21,7 @@ function tracker(req: IncomingMessage): string {
   return `${socket.localAddress ?? ''}-${socket.localPort ?? ''}-${process.pid}-${conn.serial}-${conn.requests}-${(Date.now() / 1000).toFixed(3)}`;
 }
 
-export const GENERATORS: Readonly<Record<GeneratorName, (req: IncomingMessage) => string>> = {
+export const GENERATORS: Readonly<Record<GeneratorName, (req: InboundRequest) => string>> = {
   uuid: () => randomUUID(),
   'uuid#counter': () => `${processUuid}#${++counter}`,
   tracker,

@@ -2,7 +2,7 @@
 // client headers, and the `anonymous` fallback ("logical OR" between auth plugins).
 // Kept here rather than in agent/plugins/ only because this folder is owned by the auth work;
 // it has no key-auth specifics and can move up as it is.
-import type { IncomingMessage } from 'node:http';
+import type { InboundRequest } from '../../pipeline/transport.js';
 import type { Logger } from 'pino';
 import type { RequestContext } from '../context.js';
 import { authenticate, type Consumer, type ConsumerIndex } from '../consumers.js';
@@ -23,7 +23,7 @@ export function isPreflight(ctx: RequestContext): boolean {
  * Every value the client sent for a header, in order (Node joins or drops repeats in
  * req.headers, so a duplicate credential is only visible in rawHeaders). `lowerName` is lower-case.
  */
-export function clientHeaderValues(req: IncomingMessage, lowerName: string): string[] {
+export function clientHeaderValues(req: InboundRequest, lowerName: string): string[] {
   const raw = req.rawHeaders;
   const out: string[] = [];
   for (let i = 0; i < raw.length; i += 2) {

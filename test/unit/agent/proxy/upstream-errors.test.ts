@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { classifyUpstreamError, isIdempotent } from '../../../../agent/proxy/upstream-errors.js';
+import { classifyUpstreamError } from '../../../../agent/proxy/upstream-errors.js';
 import { ERRORS } from '../../../../proto/errors.js';
 
 describe('classifyUpstreamError', () => {
@@ -48,7 +48,3 @@ describe('classifyUpstreamError', () => {
   });
 });
 
-describe('isIdempotent', () => {
-  for (const m of ['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']) it(`${m} is idempotent`, () => assert.equal(isIdempotent(m), true));
-  for (const m of ['POST', 'PATCH', 'CONNECT', 'get', '']) it(`${JSON.stringify(m)} is not`, () => assert.equal(isIdempotent(m), false));
-});

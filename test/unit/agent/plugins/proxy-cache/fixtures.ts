@@ -1,5 +1,5 @@
 // Test doubles for the proxy-cache tests: settings through the plugin's schema (Kong's defaults
-// filled), and a fake edge that drives an instance the way edge-handler.ts and forward.ts do —
+// filled), and a fake edge that drives an instance the way edge-role.ts and upstream-exchange.ts do —
 // access; a short-circuit goes through the response-header phase; otherwise a fake upstream
 // answers, then response headers, taps (chunks, end or abort) and the log phase.
 import { pino } from 'pino';

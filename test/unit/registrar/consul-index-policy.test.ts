@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { backoffMs, nextIndex, parseIndexHeader } from '../../../../agent/discovery/index-policy.js';
+import { backoffMs, nextIndex, parseIndexHeader } from '../../../registrar/consul-index-policy.js';
 
 describe('nextIndex', () => {
   const ROWS: readonly [string, number, number | undefined, number][] = [

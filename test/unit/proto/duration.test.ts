@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { consulDuration, parseDurationMs } from '../../../../agent/config/duration.js';
+import { consulDuration, parseDurationMs } from '../../../proto/duration.js';
 
 describe('parseDurationMs', () => {
   const ROWS: readonly [string, number][] = [

@@ -1,7 +1,7 @@
 // The one module that speaks Consul's HTTP API. Everything Consul-specific about transport
 // (token header, blocking parameters, index header) lives here so a future API change is local.
 import { Agent, request, type Dispatcher } from 'undici';
-import { parseIndexHeader } from './index-policy.js';
+import { parseIndexHeader } from './consul-index-policy.js';
 
 export interface ConsulClientOptions {
   readonly address: string;

@@ -1,0 +1,135 @@
+// The edge's part of the request pipeline (pipeline/request-pipeline.ts). Route phase: read the
+// table snapshot → normalize the path → match a route → upstream path and headers. For a route
+// with plugins, the access phase runs its chain (maybe a short-circuit, maybe a body read), the
+// response phase is the chain's header/body hooks, the log phase the chain's log handlers.
+import type { Logger } from 'pino';
+import { RequestContext } from '../plugins/context.js';
+import { collectTaps, runAccess, runLog, runResponseHeaders, runTransformBody } from '../plugins/pipeline.js';
+import type { ShortCircuit } from '../plugins/plugin.js';
+import type { ResponseHooks } from '../proxy/forward-plan.js';
+import { canLinger, lingerOnUnreadBody, sendJson } from '../proxy/local-answers.js';
+import { buildUpstreamHeaders } from '../proxy/request-headers.js';
+import type { TrustedProxies } from '../proxy/trusted-proxies.js';
+import { NO_PHASES, type Role, type RoutePhases } from '../pipeline/request-pipeline.js';
+import type { AccessLog } from '../observe/access-log.js';
+import type { OutboundResponse } from '../pipeline/transport.js';
+import { normalizePath } from '../table/normalize-path.js';
+import type { EdgeRoute, RouteTable } from '../table/route-table.js';
+import { upstreamPath } from '../table/router.js';
+
+export interface EdgeRoleOptions {
+  readonly table: () => RouteTable;
+  readonly trusted: TrustedProxies;
+  readonly log: AccessLog;
+  /** errors that are not the client's (a plugin that threw) */
+  readonly events: Logger;
+  readonly requestId: () => string;
+  readonly localPort: number;
+  readonly proto: 'http' | 'https';
+}
+
+const NO_CAPTURES: Readonly<Record<string, string>> = Object.freeze({});
+
+function pluginHooks(ctx: RequestContext): ResponseHooks {
+  return {
+    headers: (status, headers) => runResponseHeaders(ctx, status, headers),
+    body: (body, headers) => runTransformBody(ctx, body, headers),
+    taps: (status, headers) => collectTaps(ctx, status, headers),
+  };
+}
+
+function shortCircuitBody(sc: ShortCircuit): { text: string | Buffer; contentType: string | null } {
+  if (sc.body === undefined) return { text: '', contentType: null };
+  if (typeof sc.body === 'string' || Buffer.isBuffer(sc.body)) return { text: sc.body, contentType: null };
+  return { text: JSON.stringify(sc.body), contentType: 'application/json; charset=utf-8' };
+}
+
+function sendShortCircuit(res: OutboundResponse, sc: ShortCircuit, ctx: RequestContext, hooks: ResponseHooks): void {
+  const { text, contentType } = shortCircuitBody(sc);
+  const extra: string[] = ['x-request-id', ctx.requestId];
+  // a refusal that would close on an unread body lingers instead (see lingerOnUnreadBody)
+  const linger = canLinger(ctx.req);
+  for (const [k, v] of Object.entries(sc.headers ?? {})) {
+    if (linger && k.toLowerCase() === 'connection' && v === 'close') { lingerOnUnreadBody(ctx.req); continue; }
+    if (typeof v === 'string') extra.push(k, v);
+    else for (const one of v) extra.push(k, one);
+  }
+  if (contentType === null) {
+    const headers = [...extra];
+    runResponseHeaders(ctx, sc.status, headers);
+    // 204 and 304 carry no body and no Content-Length (RFC 9110 §8.6)
+    if (sc.status !== 204 && sc.status !== 304) headers.push('content-length', String(Buffer.byteLength(text)));
+    res.writeHead(sc.status, headers);
+    res.end(sc.status === 204 || sc.status === 304 ? undefined : text);
+    return;
+  }
+  sendJson(res, sc.status, text as string, extra, hooks);
+}
+
+/** The phases of every route with plugins (the chain itself is the route's, compiled per config). */
+function pluginPhases(events: Logger): RoutePhases {
+  return {
+    response: (hop) => pluginHooks(hop.state as RequestContext),
+    access: (hop, next) => {
+      const ctx = hop.state as RequestContext;
+      const route = hop.route as EdgeRoute;
+      runAccess(ctx, route.plugins!, (sc, err) => {
+        if (hop.res.destroyed) return next(null);
+        if (err !== undefined) {
+          events.error({ err: (err as Error).message, route: route.name, request_id: hop.requestId }, 'plugin failed');
+          return next({ refuse: 'MG_INTERNAL' });
+        }
+        if (sc !== null) {
+          sendShortCircuit(hop.res, sc, ctx, hop.hooks!);
+          return next({ answered: sc.status });
+        }
+        hop.upstreamPath = ctx.query === '' ? ctx.upstreamPath : `${ctx.upstreamPath}?${ctx.query}`;
+        hop.upstreamHeaders = ctx.upstreamHeaders.flat;
+        if (ctx.upstreamBody !== null) hop.upstreamBody = ctx.upstreamBody;
+        else if (ctx.bodyWasRead) {
+          ctx.readBody().then((body) => { hop.upstreamBody = body; next(null); }, () => next({ refuse: 'MG_INTERNAL' }));
+          return;
+        }
+        next(null);
+      });
+    },
+    log: (hop, status) => {
+      const ctx = hop.state as RequestContext;
+      runLog(ctx, status);
+      hop.consumer = ctx.consumer?.username ?? ctx.consumer?.id;
+    },
+  };
+}
+
+export function createEdgeRole(opts: EdgeRoleOptions): Role {
+  const { trusted, requestId: nextId, localPort, proto } = opts;
+  const withPlugins = pluginPhases(opts.events);
+  return {
+    log: opts.log,
+    requestId: () => nextId(),
+    route(hop) {
+      const req = hop.req;
+      const url = req.url ?? '/';
+      const q = url.indexOf('?');
+      const path = normalizePath(q < 0 ? url : url.slice(0, q));
+      if (path === null) return 'MG_BAD_PATH';
+      const match = opts.table().match(req.method ?? 'GET', (req.headers.host ?? '').toLowerCase(), path, req.headers);
+      if (match === undefined) return 'MG_NO_ROUTE';
+      const route = match.rule;
+      hop.route = route;
+      hop.routeName = route.name;
+      hop.serviceName = route.service.name;
+      const target = upstreamPath(route.service.path, match.prefix, path, route.stripPath);
+      const up = buildUpstreamHeaders(req, { hostHeader: route.hostHeader, requestId: hop.requestId, proto, localPort, trusted });
+      hop.clientIp = up.clientIp;
+      hop.upstreamHeaders = up.headers;
+      hop.upstreamPath = q < 0 ? target : target + url.slice(q);
+      if (route.plugins === null) return NO_PHASES;
+      hop.state = new RequestContext({
+        req, requestId: hop.requestId, clientIp: up.clientIp, route: { name: route.name, service: route.service.name }, path,
+        query: q < 0 ? '' : url.slice(q + 1), captures: match.captures ?? NO_CAPTURES, upstreamPath: target, upstreamHeaders: up.headers,
+      });
+      return withPlugins;
+    },
+  };
+}

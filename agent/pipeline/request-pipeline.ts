@@ -1,0 +1,154 @@
+// The one request pipeline every listener runs, in fixed phases:
+//
+//   route    → the role adapter picks the compiled route (edge: path normalisation and the route
+//              table; sidecar: the destination instance and the verified peer) and builds the
+//              upstream path and headers. Refusals here are answered from the error table.
+//   access   → the route's compiled access phase, null when empty (edge: the plugin chain; sidecar:
+//              intentions). It answers itself (short-circuit) or lets the request through.
+//   forward  → Exchange: attempts at pool members, retries as the error table allows.
+//   response → the route's response hooks (plugins' header/body phases), made once per request,
+//              null when the route has none; they also apply to meshgate's own answers.
+//   log      → the route's log phase (plugins), the metrics recorder, one access-log line.
+//
+// Extension points:
+// - Transports: a listener calls the RequestEntry this returns with an InboundRequest and an
+//   OutboundResponse (pipeline/transport.ts). HTTP/1.1 passes node:http's objects as they are; an
+//   HTTP/2 adapter passes the http2 compatibility req/res. A WebSocket `upgrade` enters as its own
+//   entry beside this one: it runs the same route and access phases, then hands the socket to a
+//   tunnel instead of forward/response (add an `upgrade` member to RolePhases' result).
+// - Tracing: a hop's span starts where Hop is constructed and ends in Hop.#log (one per request);
+//   an attempt's span starts in Exchange.start() and ends in its onComplete/onError.
+// - Per-request authorization with method/path/headers (sidecar L7 intentions) is an access phase:
+//   sidecar-role.ts composes it; the hop gives method, url, headers and the peer identity.
+// - Balancers that need request data at pick time: the Hop carries everything a pick context
+//   needs (headers, cookie via headers, client ip, consumer, path, query, uri captures); Exchange
+//   passes it to the pool's pick as one argument (see agent/pool/service-pool.ts pickMember).
+import { ERRORS, type ErrorCode } from '../../proto/errors.js';
+import { loggablePath, writeAccessLog, type AccessLog } from '../observe/access-log.js';
+import type { RequestRecorder } from '../observe/metrics.js';
+import type { ExchangeOutcome, ForwardPlan, ResponseHooks } from '../proxy/forward-plan.js';
+import { sendError } from '../proxy/local-answers.js';
+import { Exchange } from '../proxy/upstream-exchange.js';
+import type { InboundRequest, OutboundResponse, RequestEntry } from './transport.js';
+
+/** What the route phase resolves a request to (an edge route, a sidecar's local instance). */
+export interface PipelineRoute {
+  readonly plan: ForwardPlan;
+  readonly recorder: RequestRecorder;
+}
+
+/** The access phase's answer: null lets the request through. */
+export type AccessVerdict = null | { readonly refuse: ErrorCode } | { readonly answered: number };
+export type AccessPhase = (hop: Hop, next: (verdict: AccessVerdict) => void) => void;
+
+/** A route's phases, compiled once per route; each is null when the route has nothing for it. */
+export interface RoutePhases {
+  readonly access: AccessPhase | null;
+  readonly response: ((hop: Hop) => ResponseHooks) | null;
+  readonly log: ((hop: Hop, status: number) => void) | null;
+}
+
+export const NO_PHASES: RoutePhases = Object.freeze({ access: null, response: null, log: null });
+
+/** the route phase gave up on the connection without an answer (an unverified mesh peer) */
+export const DROP = Symbol('drop');
+
+export interface Role {
+  readonly log: AccessLog;
+  /** the edge makes a request id; the sidecar keeps its caller's */
+  requestId(req: InboundRequest): string;
+  /**
+   * The route phase: sets hop.route (and routeName/serviceName, upstreamPath, upstreamHeaders,
+   * clientIp) and returns that route's phases, or the error code to refuse with.
+   */
+  route(hop: Hop): RoutePhases | ErrorCode | typeof DROP;
+}
+
+const NO_HEADERS: string[] = [];
+
+/** One request on its way through the phases. */
+export class Hop {
+  readonly req: InboundRequest;
+  readonly res: OutboundResponse;
+  readonly started = performance.now();
+  readonly requestId: string;
+  readonly #role: Role;
+  route: PipelineRoute | null = null;
+  /** for the access log: the route's and service's names as the role reports them */
+  routeName = '';
+  serviceName = '';
+  clientIp: string;
+  /** path and query sent upstream */
+  upstreamPath = '';
+  upstreamHeaders: string[] = NO_HEADERS;
+  /** a replacement request body (plugins that read or rewrote it); null streams the client's */
+  upstreamBody: Buffer | null = null;
+  /** the verified mesh caller (sidecar), for the log */
+  source = '';
+  /** the authenticated consumer (edge plugins), for the log */
+  consumer: string | undefined;
+  /** per-request state of the role's phases (the edge's plugin RequestContext) */
+  state: unknown = null;
+  #phases: RoutePhases = NO_PHASES;
+  /** the route's response hooks for this request (made before the access phase runs) */
+  hooks: ResponseHooks | null = null;
+
+  constructor(req: InboundRequest, res: OutboundResponse, role: Role) {
+    this.req = req;
+    this.res = res;
+    this.#role = role;
+    this.requestId = role.requestId(req);
+    this.clientIp = req.socket.remoteAddress ?? '';
+  }
+
+  run(): void {
+    const phases = this.#role.route(this);
+    if (phases === DROP) return;
+    if (typeof phases === 'string') return this.#refuse(phases);
+    this.#phases = phases;
+    if (phases.response !== null) this.hooks = phases.response(this);
+    if (phases.access === null) return this.#forward();
+    phases.access(this, (verdict) => this.#afterAccess(verdict));
+  }
+
+  #afterAccess(verdict: AccessVerdict): void {
+    if (this.res.destroyed) return this.#log(outcome(499, 'MG_CLIENT_CLOSED'));
+    if (verdict === null) return this.#forward();
+    if ('refuse' in verdict) return this.#refuse(verdict.refuse);
+    this.#log(outcome(verdict.answered));
+  }
+
+  #forward(): void {
+    new Exchange({
+      req: this.req, res: this.res, plan: this.route!.plan, path: this.upstreamPath, headers: this.upstreamHeaders,
+      requestId: this.requestId, body: this.upstreamBody, hooks: this.hooks, done: this.#log,
+    }).start();
+  }
+
+  #refuse(code: ErrorCode): void {
+    sendError(this.res, code, this.requestId, this.hooks);
+    this.#log(outcome(ERRORS[code].status, code));
+  }
+
+  readonly #log = (o: ExchangeOutcome): void => {
+    const totalMs = performance.now() - this.started;
+    if (this.#phases.log !== null) this.#phases.log(this, o.status);
+    this.route?.recorder.record(o.status, totalMs, o.upstreamMs);
+    writeAccessLog(this.#role.log, {
+      method: this.req.method ?? '', path: loggablePath(this.req.url ?? ''), route: this.routeName, service: this.serviceName,
+      endpoint: o.endpoint, status: o.status, bytes: o.bytes, upstream_ms: o.upstreamMs, total_ms: totalMs,
+      request_id: this.requestId, client_ip: this.clientIp, attempts: o.attempts, ...(o.error ? { error: o.error } : {}),
+      ...(this.consumer ? { consumer: this.consumer } : {}), ...(this.source ? { source: this.source } : {}),
+    });
+  };
+}
+
+function outcome(status: number, error?: ErrorCode): ExchangeOutcome {
+  return { status, bytes: 0, upstreamMs: -1, endpoint: '', attempts: 0, ...(error ? { error } : {}) };
+}
+
+export function createPipeline(role: Role): RequestEntry {
+  return function handleRequest(req, res) {
+    new Hop(req, res, role).run();
+  };
+}

@@ -1,0 +1,257 @@
+// One request's attempts at a pool member with undici's dispatch API: no intermediate streams,
+// backpressure from the client socket to the upstream. A failed attempt goes to another member
+// when the retry policy (the error table's `retryable` / `idempotentRetry`) allows it; the
+// answer is relayed by ResponseRelay, a streamed body's write_timeout kept by the watchdog.
+import type { Dispatcher } from 'undici';
+import { ERRORS, MeshgateError, type ErrorCode } from '../../proto/errors.js';
+import { MESH_DESTINATION, MESH_ERROR } from '../../proto/headers.js';
+import type { Observation } from '../pool/endpoint-state.js';
+import type { PoolMember } from '../pool/service-pool.js';
+import { observeMember, pickMember } from '../pool/service-pool.js';
+import type { InboundRequest, OutboundResponse } from '../pipeline/transport.js';
+import { setContentLength } from './flat-headers.js';
+import type { ExchangeOutcome, ForwardPlan, ResponseHooks } from './forward-plan.js';
+import { sendError } from './local-answers.js';
+import { ResponseRelay } from './response-relay.js';
+import { mayRetry } from './retry-policy.js';
+import { classifyUpstreamError } from './upstream-errors.js';
+import { watchRequestWrites } from './write-watchdog.js';
+
+export interface ExchangeInit {
+  readonly req: InboundRequest;
+  readonly res: OutboundResponse;
+  readonly plan: ForwardPlan;
+  /** path and query sent upstream */
+  readonly path: string;
+  /** flat upstream headers; the mesh destination is added here per attempt */
+  readonly headers: string[];
+  readonly requestId: string;
+  /** a replacement body (plugins that read or rewrote it); otherwise the client's streams */
+  readonly body?: Buffer | null;
+  readonly hooks?: ResponseHooks | null;
+  readonly done: (outcome: ExchangeOutcome) => void;
+}
+
+export class Exchange implements Dispatcher.DispatchHandler {
+  readonly #req: InboundRequest;
+  readonly #res: OutboundResponse;
+  readonly #plan: ForwardPlan;
+  readonly #opts: Dispatcher.DispatchOptions & { headers: string[] };
+  readonly #destinationSlot: number;
+  readonly #requestId: string;
+  readonly #hooks: ResponseHooks | null;
+  readonly #relay: ResponseRelay;
+  readonly #done: (outcome: ExchangeOutcome) => void;
+  readonly #hasBody: boolean;
+  readonly #bodyReplayable: boolean;
+  #member: PoolMember | undefined;
+  #tried: Set<PoolMember> | null = null;
+  #attempts = 0;
+  #abort: ((err?: Error) => void) | null = null;
+  #dispatchedAt = 0;
+  #upstreamMs = -1;
+  #status = 0;
+  #responseStarted = false;
+  #holding = false;
+  #swallow = false;
+  #finished = false;
+  #retrySlot = false;
+  #error: ErrorCode | undefined;
+  #stopWriteWatch: (() => void) | null = null;
+
+  constructor(init: ExchangeInit) {
+    const { req, plan, headers } = init;
+    this.#req = req;
+    this.#res = init.res;
+    this.#plan = plan;
+    this.#requestId = init.requestId;
+    this.#hooks = init.hooks ?? null;
+    this.#relay = new ResponseRelay(init.res, this.#hooks);
+    this.#done = init.done;
+    let body: Dispatcher.DispatchOptions['body'] = null;
+    if (init.body != null) {
+      body = init.body;
+      setContentLength(headers, init.body.length);
+    } else if (req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0')) {
+      body = req;
+    }
+    this.#hasBody = body !== null;
+    this.#bodyReplayable = init.body != null;
+    if (plan.meshHop === true) {
+      headers.push(MESH_DESTINATION, '');
+      this.#destinationSlot = headers.length - 1;
+    } else {
+      this.#destinationSlot = -1;
+    }
+    this.#opts = {
+      origin: '', method: req.method as Dispatcher.HttpMethod, path: init.path, headers, body,
+      headersTimeout: plan.perTryTimeoutMs ? Math.min(plan.perTryTimeoutMs, plan.readTimeoutMs) : plan.readTimeoutMs,
+      bodyTimeout: plan.readTimeoutMs,
+    };
+    init.res.on('close', this.#onClientClose);
+    plan.pool.budget.active++;
+  }
+
+  /** One attempt: pick a member not tried yet and dispatch to it. */
+  start(): void {
+    const member = pickMember(this.#plan.pool, this.#tried, Date.now());
+    if (member === undefined) {
+      this.#fail(this.#attempts === 0 && this.#plan.pool.members.length === 0 ? 'MG_UPSTREAM_UNAVAILABLE' : 'MG_NO_PEER');
+      return;
+    }
+    this.#member = member;
+    this.#attempts++;
+    member.state.inflight++;
+    this.#holding = true;
+    if (this.#destinationSlot >= 0) this.#opts.headers[this.#destinationSlot] = member.instanceId;
+    this.#dispatchedAt = performance.now();
+    member.dispatcher.dispatch(this.#opts, this);
+    const wt = this.#plan.writeTimeoutMs ?? 0;
+    if (wt > 0 && this.#opts.body === this.#req && this.#stopWriteWatch === null && !this.#finished) {
+      this.#stopWriteWatch = watchRequestWrites(this.#req, wt, (err) => { this.#stopWriteWatch = null; this.#abort?.(err); });
+    }
+  }
+
+  // --- undici handler -------------------------------------------------------------------------
+  onConnect(abort: (err?: Error) => void): void {
+    if (this.#finished) abort();
+    else this.#abort = abort;
+  }
+
+  onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
+    if (statusCode < 200) return true; // 1xx: informational, keep waiting
+    this.#upstreamMs = performance.now() - this.#dispatchedAt;
+    this.#endWriteWatch();
+    this.#status = statusCode;
+    this.#responseStarted = true;
+    if (statusCode >= 500 && this.#plan.meshHop === true) {
+      const code = sidecarNeverReached(rawHeaders);
+      if (code !== null && this.#canRetry(code)) {
+        // the sidecar never reached its service: drop this answer and try another member
+        // (onComplete turns it into a connect failure, which is observed and retried there)
+        this.#swallow = true;
+        this.#responseStarted = false;
+        return true;
+      }
+    }
+    const h = this.#plan.pool.health;
+    this.#observe((h.kind === 'outlier' ? h.unhealthyStatuses.has(statusCode) : statusCode >= 500) ? 'http_failure' : 'success');
+    return this.#relay.head(statusCode, rawHeaders, resume);
+  }
+
+  onData(chunk: Buffer): boolean {
+    if (this.#swallow) return true;
+    return this.#relay.data(chunk);
+  }
+
+  onComplete(): void {
+    if (this.#swallow) {
+      this.#swallow = false;
+      this.onError(Object.assign(new Error('sidecar could not reach its service'), { code: 'ECONNREFUSED' }));
+      return;
+    }
+    this.#release();
+    this.#relay.complete();
+    this.#finish();
+  }
+
+  onError(err: Error): void {
+    this.#release();
+    if (this.#finished) return;
+    const code = classifyUpstreamError(err);
+    this.#observe(code === 'MG_CONNECT_TIMEOUT' || code === 'MG_UPSTREAM_TIMEOUT' ? 'timeout' : 'tcp_failure');
+    if (this.#responseStarted) {
+      this.#error = code;
+      if (this.#relay.holding) { this.#responseStarted = false; this.#fail(code); return; }
+      // bytes already reached the client: the only honest signal left is a truncated response
+      this.#res.destroy(err);
+      this.#finish();
+      return;
+    }
+    if (this.#canRetry(code) && this.#takeRetrySlot()) {
+      (this.#tried ??= new Set()).add(this.#member!);
+      this.#plan.onRetry?.();
+      this.start();
+      return;
+    }
+    this.#fail(code);
+  }
+
+  // --- internals ------------------------------------------------------------------------------
+  #canRetry(code: ErrorCode): boolean {
+    const plan = this.#plan;
+    return mayRetry(code, {
+      attempts: this.#attempts, retries: plan.retries, clientGone: this.#res.destroyed, method: this.#req.method ?? '',
+      hasBody: this.#hasBody, bodyReplayable: this.#bodyReplayable, bodyStarted: this.#req.readableDidRead,
+      perTryTimeoutMs: plan.perTryTimeoutMs ?? 0, readTimeoutMs: plan.readTimeoutMs,
+    });
+  }
+
+  /** one budget slot per exchange, held until it finishes */
+  #takeRetrySlot(): boolean {
+    if (this.#retrySlot) return true;
+    this.#retrySlot = this.#plan.pool.budget.tryAcquire();
+    return this.#retrySlot;
+  }
+
+  #observe(obs: Observation): void {
+    const m = this.#member;
+    if (m !== undefined && observeMember(this.#plan.pool, m, obs, Date.now())) this.#plan.onEject?.(m);
+  }
+
+  #endWriteWatch(): void {
+    if (this.#stopWriteWatch !== null) { this.#stopWriteWatch(); this.#stopWriteWatch = null; }
+  }
+
+  #release(): void {
+    this.#abort = null;
+    this.#endWriteWatch();
+    if (this.#holding) {
+      this.#holding = false;
+      this.#member!.state.inflight--;
+    }
+  }
+
+  readonly #onClientClose = (): void => {
+    if (this.#finished) return;
+    // The client went away before we finished: finish first, then stop the upstream side.
+    // abort() calls onError synchronously, which must not count our own abort against the
+    // upstream (passive health) or answer the gone client.
+    const abort = this.#abort;
+    this.#error ??= 'MG_CLIENT_CLOSED';
+    if (this.#status === 0) this.#status = 499;
+    this.#release();
+    this.#finish();
+    abort?.(new Error('client closed'));
+  };
+
+  #fail(code: ErrorCode): void {
+    this.#error = code;
+    this.#status = new MeshgateError(code).status;
+    sendError(this.#res, code, this.#requestId, this.#hooks);
+    this.#finish();
+  }
+
+  #finish(): void {
+    if (this.#finished) return;
+    this.#finished = true;
+    this.#plan.pool.budget.active--;
+    if (this.#retrySlot) this.#plan.pool.budget.release();
+    this.#relay.abandon();
+    this.#done({
+      status: this.#status, bytes: this.#relay.bytes, upstreamMs: this.#upstreamMs,
+      endpoint: this.#member?.key ?? '', attempts: this.#attempts, ...(this.#error ? { error: this.#error } : {}),
+    });
+  }
+}
+
+/** The code a sidecar answered with when it never reached its service (a retryable one), else null. */
+function sidecarNeverReached(raw: readonly Buffer[]): ErrorCode | null {
+  for (let i = 0; i < raw.length; i += 2) {
+    if (raw[i]!.length === MESH_ERROR.length && raw[i]!.toString('latin1').toLowerCase() === MESH_ERROR) {
+      const code = raw[i + 1]!.toString('latin1');
+      return Object.hasOwn(ERRORS, code) && ERRORS[code as ErrorCode].retryable ? code as ErrorCode : null;
+    }
+  }
+  return null;
+}

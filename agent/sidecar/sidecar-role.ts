@@ -1,0 +1,84 @@
+// The sidecar's part of the request pipeline (pipeline/request-pipeline.ts), inbound: route phase:
+// the verified peer (mTLS) and the local instance the request is for; access phase: intentions
+// (source → target); then forward over loopback and one access-log line. During drain every
+// answer closes its connection so callers move to other instances.
+import type { Logger } from 'pino';
+import { MESH_DESTINATION, REQUEST_ID } from '../../proto/headers.js';
+import type { AccessLog } from '../observe/access-log.js';
+import type { RequestRecorder } from '../observe/metrics.js';
+import { DROP, NO_PHASES, type Role, type RoutePhases } from '../pipeline/request-pipeline.js';
+import type { ForwardPlan } from '../proxy/forward-plan.js';
+import { buildUpstreamHeaders } from '../proxy/request-headers.js';
+import type { TrustedProxies } from '../proxy/trusted-proxies.js';
+import type { Decision, IntentionAuthorizer } from '../transport/intention-authorizer.js';
+import { peerIdentityOf, type PeerIdentity } from '../transport/mesh-server.js';
+
+export interface LocalTarget {
+  readonly id: string;
+  readonly name: string;
+  readonly plan: ForwardPlan;
+  readonly recorder: RequestRecorder;
+}
+
+export interface SidecarRoleOptions {
+  readonly targets: ReadonlyMap<string, LocalTarget>;
+  readonly trusted: TrustedProxies;
+  readonly log: AccessLog;
+  /** security events (intention_deny) */
+  readonly events: Logger;
+  readonly requestId: () => string;
+  readonly localPort: number;
+  /** mTLS on: every request has a verified peer identity */
+  readonly mtls: boolean;
+  readonly authorizer: IntentionAuthorizer | undefined;
+}
+
+/** The access phase: the caller's identity must be allowed to reach the target (Consul intentions). */
+function intentionPhases(authorizer: IntentionAuthorizer, events: Logger): RoutePhases {
+  return {
+    response: null,
+    log: null,
+    access: (hop, next) => {
+      const decided = (d: Decision) => {
+        if (d.allowed) return next(null);
+        if (!d.unavailable) events.warn({ event: 'intention_deny', source: hop.source, target: hop.serviceName, reason: d.reason }, 'intention_deny');
+        next({ refuse: d.unavailable ? 'MG_AUTHZ_UNAVAILABLE' : 'MG_INTENTION_DENIED' });
+      };
+      const d = authorizer.decide(hop.source, (hop.state as PeerIdentity).serial, hop.serviceName);
+      if (d instanceof Promise) d.then(decided, () => next({ refuse: 'MG_AUTHZ_UNAVAILABLE' }));
+      else decided(d);
+    },
+  };
+}
+
+export function createSidecarRole(opts: SidecarRoleOptions): Role {
+  const only = opts.targets.size === 1 ? [...opts.targets.values()][0]! : undefined;
+  const { trusted, localPort, authorizer } = opts;
+  const authorized = authorizer === undefined ? NO_PHASES : intentionPhases(authorizer, opts.events);
+  return {
+    log: opts.log,
+    requestId(req) {
+      const incoming = req.headers[REQUEST_ID];
+      return typeof incoming === 'string' && incoming.length > 0 && incoming.length <= 128 ? incoming : opts.requestId();
+    },
+    route(hop) {
+      const req = hop.req;
+      hop.routeName = 'inbound';
+      const dest = req.headers[MESH_DESTINATION];
+      const target = typeof dest === 'string' ? opts.targets.get(dest) : only;
+      const peer = opts.mtls ? peerIdentityOf(req.socket) : undefined;
+      hop.source = peer?.identity.uri ?? '';
+      if (target === undefined) { hop.serviceName = String(dest ?? ''); return 'MG_UNKNOWN_DESTINATION'; }
+      if (opts.mtls && peer === undefined) { req.socket.destroy(); return DROP; }
+      hop.route = target;
+      hop.serviceName = target.name;
+      const up = buildUpstreamHeaders(req, { hostHeader: null, requestId: hop.requestId, proto: 'http', localPort, trusted, ...(peer ? { peerUri: hop.source } : {}) });
+      hop.clientIp = up.clientIp;
+      hop.upstreamHeaders = up.headers;
+      hop.upstreamPath = req.url ?? '/';
+      if (peer === undefined) return NO_PHASES;
+      hop.state = peer;
+      return authorized;
+    },
+  };
+}
