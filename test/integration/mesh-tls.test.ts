@@ -77,7 +77,7 @@ describe('mesh identity (mTLS with Consul Connect)', function () {
     assert.ok(!answer.startsWith('HTTP/'), `got an HTTP answer: ${answer.slice(0, 60)}`);
   });
 
-  it('refuses bad client certificates at the handshake; the service receives 0 bytes', async () => {
+  it('refuses bad client certificates and TLS 1.2 (under the 1.3 default) at the handshake; the service receives 0 bytes', async () => {
     const h = harness();
     const dir = path.join(h.tmp, 'pki');
     const td = (await caRoots(h)).TrustDomain;
@@ -93,6 +93,10 @@ describe('mesh identity (mTLS with Consul Connect)', function () {
     const ok = signLeaf(dir, root, 'ok', { uris: [good] });
     const accepted = await probeMesh(usersMeshPort, { ca, cert: ok.cert, key: ok.key, destination: 'users-1' });
     assert.match(accepted.answer, /^HTTP\/1\.1 200/, `control handshake failed: ${accepted.error ?? accepted.answer.slice(0, 80)}`);
+    // the default mesh.min_tls_version is 1.3: the same good leaf over TLS 1.2 gets no handshake
+    const tls12 = await probeMesh(usersMeshPort, { ca, cert: ok.cert, key: ok.key, destination: 'users-1', maxVersion: 'TLSv1.2' });
+    assert.equal(tls12.answer, '', 'a TLS 1.2 client was answered');
+    assert.match(tls12.error ?? '', /version|protocol/i, `TLS 1.2 was not refused at the handshake: ${tls12.error}`);
 
     const servedBefore = await users.served();
     const other = makeRoot(dir, 'other-root', `spiffe://${td}`);

@@ -13,7 +13,7 @@ export interface ProbeResult {
  * Connects to a mesh listener presenting `cert`/`key` (or none), sends one HTTP request and
  * collects what comes back until the server closes, an error, or timeoutMs.
  */
-export function probeMesh(port: number, o: { ca: readonly string[]; cert?: string; key?: string; destination: string; servername?: string; timeoutMs?: number }): Promise<ProbeResult> {
+export function probeMesh(port: number, o: { ca: readonly string[]; cert?: string; key?: string; destination: string; servername?: string; timeoutMs?: number; maxVersion?: tls.SecureVersion }): Promise<ProbeResult> {
   return new Promise((resolve) => {
     let answer = '';
     let error: string | undefined;
@@ -21,7 +21,7 @@ export function probeMesh(port: number, o: { ca: readonly string[]; cert?: strin
     const socket = tls.connect({
       host: '127.0.0.1', port, ca: [...o.ca], servername: o.servername ?? 'users',
       ...(o.cert ? { cert: o.cert, key: o.key } : {}),
-      checkServerIdentity: () => undefined, minVersion: 'TLSv1.2',
+      checkServerIdentity: () => undefined, minVersion: 'TLSv1.2', ...(o.maxVersion ? { maxVersion: o.maxVersion } : {}),
     });
     const done = () => { clearTimeout(timer); socket.destroy(); resolve({ answer, ...(error ? { error } : {}), ...(peerSerial ? { peerSerial } : {}) }); };
     const timer = setTimeout(done, o.timeoutMs ?? 3000);
