@@ -1,24 +1,26 @@
 // What a hot reload applies, and which changed sections it cannot: those are named in a log line
 // and a metric rather than silently kept at their old values.
-import type { MeshgateConfig } from '../../proto/config-schema.js';
+import { EdgeSection, MeshgateConfig } from '../../proto/config-schema.js';
 
 /** Sections a reload swaps in place (the route table and how pools are reached). */
-export const RELOADED_SECTIONS = ['edge.kong', 'edge.via_sidecars'] as const;
+export const RELOADED_SECTIONS: readonly string[] = ['edge.kong', 'edge.via_sidecars'];
 
-/** Sections that take effect only at start; a change to one needs a restart. */
-export const RESTART_SECTIONS = [
-  'consul', 'agent', 'mesh', 'sidecar', 'edge.listen', 'edge.limits', 'edge.trusted_proxies',
-] as const;
+/**
+ * Every other section takes effect only at start; a change to one needs a restart. Derived from
+ * the schema, so a field added to it is reported on reload rather than silently kept.
+ */
+export const RESTART_SECTIONS: readonly string[] = [
+  ...Object.keys(MeshgateConfig.properties).filter((k) => k !== 'edge'),
+  ...Object.keys(EdgeSection.properties).map((k) => `edge.${k}`),
+].filter((name) => !RELOADED_SECTIONS.includes(name));
 
-export type RestartSection = (typeof RESTART_SECTIONS)[number];
-
-function sectionOf(cfg: MeshgateConfig, name: RestartSection): unknown {
+function sectionOf(cfg: MeshgateConfig, name: string): unknown {
   const [top, sub] = name.split('.') as [keyof MeshgateConfig, string | undefined];
   const section = cfg[top] as Record<string, unknown> | undefined;
   return sub === undefined ? section : section?.[sub];
 }
 
 /** The restart-only sections whose value differs between the running and the reloaded config. */
-export function sectionsNeedingRestart(running: MeshgateConfig, next: MeshgateConfig): RestartSection[] {
+export function sectionsNeedingRestart(running: MeshgateConfig, next: MeshgateConfig): string[] {
   return RESTART_SECTIONS.filter((name) => JSON.stringify(sectionOf(running, name)) !== JSON.stringify(sectionOf(next, name)));
 }

@@ -20,9 +20,9 @@
 //   an attempt's span starts in Exchange.start() and ends in its onComplete/onError.
 // - Per-request authorization with method/path/headers (sidecar L7 intentions) is an access phase:
 //   sidecar-role.ts composes it; the hop gives method, url, headers and the peer identity.
-// - Balancers that need request data at pick time: the Hop carries everything a pick context
-//   needs (headers, cookie via headers, client ip, consumer, path, query, uri captures); Exchange
-//   passes it to the pool's pick as one argument (see agent/pool/service-pool.ts pickMember).
+// - Balancers pick from the pool alone (Exchange.start → pickMember). One that needs request data
+//   (a hash key from a header, cookie, client ip, consumer, path, query or uri capture) gets it from
+//   the Hop, which has all of these, through a pick-context argument added to pickMember.
 import { ERRORS, type ErrorCode } from '../../proto/errors.js';
 import { loggablePath, writeAccessLog, type AccessLog } from '../observe/access-log.js';
 import type { RequestRecorder } from '../observe/metrics.js';

@@ -21,29 +21,24 @@ function lastAffected(samples: readonly Sample[], from: number, to: number): num
 
 const FAULTED: HostName = 's1';
 
+/** A fault on s1, held 12 s, then healed; recovered_s is when the last request it affected started. */
+function faultAndHeal(fault: (t: Topology) => void, heal: (t: Topology) => unknown, healedLabel: string): Scenario {
+  return async (t) => {
+    await sleep(3000);
+    const at = Date.now();
+    fault(t);
+    await sleep(12_000);
+    const healedAt = Date.now();
+    await heal(t);
+    await t.waitFor(healedLabel, 60_000, allPassing(t));
+    await sleep(3000);
+    return (s) => ({ recoveredS: lastAffected(s, at, healedAt), notes: [] });
+  };
+}
+
 export const SCENARIOS: Record<string, Scenario> = {
-  'host-kill': async (t) => {
-    await sleep(3000);
-    const at = Date.now();
-    t.killHost(FAULTED);
-    await sleep(12_000);
-    const healedAt = Date.now();
-    await t.restartHost(FAULTED);
-    await t.waitFor('s1 back', 60_000, allPassing(t));
-    await sleep(3000);
-    return (s) => ({ recoveredS: lastAffected(s, at, healedAt), notes: [] });
-  },
-  'host-partition': async (t) => {
-    await sleep(3000);
-    const at = Date.now();
-    t.setLink(FAULTED, false);
-    await sleep(12_000);
-    const healedAt = Date.now();
-    t.setLink(FAULTED, true);
-    await t.waitFor('s1 passing after the heal', 60_000, allPassing(t));
-    await sleep(3000);
-    return (s) => ({ recoveredS: lastAffected(s, at, healedAt), notes: [] });
-  },
+  'host-kill': faultAndHeal((t) => t.killHost(FAULTED), (t) => t.restartHost(FAULTED), 's1 back'),
+  'host-partition': faultAndHeal((t) => t.setLink(FAULTED, false), (t) => t.setLink(FAULTED, true), 's1 passing after the heal'),
   'rolling-restart': async (t) => {
     await sleep(2000);
     const started = Date.now();

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { MeshgateConfig } from '../../../../proto/config-schema.js';
-import { sectionsNeedingRestart } from '../../../../agent/config/reload-scope.js';
+import { RESTART_SECTIONS, sectionsNeedingRestart } from '../../../../agent/config/reload-scope.js';
 
 const BASE: MeshgateConfig = {
   consul: { address: 'http://127.0.0.1:8500' },
@@ -16,7 +16,14 @@ describe('sectionsNeedingRestart', () => {
     { name: 'trusted_proxies and listen changed', next: { ...BASE, edge: { ...BASE.edge!, listen: '127.0.0.1:8001', trusted_proxies: [] } }, want: ['edge.listen', 'edge.trusted_proxies'] },
     { name: 'consul token added', next: { ...BASE, consul: { address: 'http://127.0.0.1:8500', token: 't' } }, want: ['consul'] },
     { name: 'a mesh section added', next: { ...BASE, mesh: { min_tls_version: '1.2' } }, want: ['mesh'] },
+    { name: 'the agent section changed', next: { ...BASE, agent: { log_level: 'debug' } }, want: ['agent'] },
     { name: 'a sidecar section added', next: { ...BASE, sidecar: { listen: '127.0.0.1:0', services: [{ name: 'a', port: 1 }] } }, want: ['sidecar'] },
   ];
   for (const row of ROWS) it(row.name, () => assert.deepEqual(sectionsNeedingRestart(BASE, row.next), row.want));
+});
+
+describe('RESTART_SECTIONS', () => {
+  it('is every section of the schema but the two a reload swaps in place', () => {
+    assert.deepEqual(RESTART_SECTIONS, ['consul', 'agent', 'mesh', 'sidecar', 'edge.listen', 'edge.limits', 'edge.trusted_proxies']);
+  });
 });
