@@ -5,6 +5,7 @@ import {
   AGENT_DEFAULTS, CONSUL_DEFAULTS, EDGE_DEFAULTS, KONG_ROUTE_DEFAULTS, KONG_SERVICE_DEFAULTS,
   KONG_TARGET_WEIGHT, PASSIVE_HEALTH_DEFAULTS,
 } from './defaults.js';
+import { BALANCER_NAMES } from '../agent/balance/index.js';
 
 /** `rule` is the sentence printed when a `pattern` fails; Ajv's own text is about regexes. */
 const Str = (pattern: string, rule: string, extra: object = {}) => Type.String({ pattern, rule, ...extra });
@@ -192,7 +193,11 @@ const KongHealthchecks = Type.Object({
 
 const KongUpstream = Type.Object({
   name: Str('^[A-Za-z0-9_.-]+$', 'must be a host name'),
-  algorithm: Type.Optional(Type.Union([Type.Literal('round-robin'), Type.Literal('least-connections')], { default: 'round-robin' })),
+  // consistent-hashing and latency are refused (not in the registry): both need per-request data
+  // at pick time (hash key, response latency) that the forwarder does not hand to balancers yet
+  algorithm: Type.Optional(Type.Union(BALANCER_NAMES.map((n) => Type.Literal(n)), {
+    default: 'round-robin', description: 'Kong round-robin and least-connections; least-request is meshgate\'s (Envoy P2C)',
+  })),
   slots: Type.Optional(Type.Integer({ minimum: 10, maximum: 65536 })),
   targets: Type.Optional(Type.Array(KongTarget)),
   healthchecks: Type.Optional(KongHealthchecks),

@@ -158,6 +158,17 @@ const INVALID: readonly InvalidRow[] = [
     text: SIDECAR + y('agent:', '  drain_timeout: 10sec'),
     path: 'agent.drain_timeout', message: 'must be a duration like 500ms, 10s, 1m or 2h',
   },
+  // the algorithm enum is the balancer registry: a Kong algorithm without a balancer is refused
+  ...['consistent-hashing', 'latency'].map((algorithm) => ({
+    name: `algorithm ${algorithm} (no balancer registered)`,
+    text: DECK('upstreams:', '  - name: pool', `    algorithm: ${algorithm}`),
+    path: 'upstreams[0].algorithm', message: 'least-request',
+  })),
+  {
+    name: 'hash_on (consistent-hashing is not supported)',
+    text: DECK('upstreams:', '  - name: pool', '    hash_on: header'),
+    path: 'upstreams[0].hash_on', message: 'unknown key',
+  },
   {
     name: 'bad fail_timeout duration',
     text: DECK('upstreams:', '  - name: pool', '    passive:', '      fail_timeout: 1.5s'),
@@ -346,6 +357,11 @@ describe('parseConfig', () => {
       assert.equal(config.edge?.listen, '[::]:8080');
       assert.deepEqual(config.edge?.kong.services?.[0]?.routes?.[0]?.paths, ['/users']);
       assert.equal(config.edge?.kong.upstreams?.[0]?.algorithm, 'least-connections');
+    });
+
+    it('accepts the meshgate least-request balancer', () => {
+      const { config } = parseConfig(DECK('upstreams:', '  - name: pool', '    algorithm: least-request'), 'kong.yaml', {});
+      assert.equal(config.edge?.kong.upstreams?.[0]?.algorithm, 'least-request');
     });
 
     it('reads a plain decK file as an edge on Kong\'s default ports', () => {
