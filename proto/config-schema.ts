@@ -5,7 +5,7 @@ import {
   AGENT_DEFAULTS, CONSUL_DEFAULTS, EDGE_DEFAULTS, KONG_ROUTE_DEFAULTS, KONG_SERVICE_DEFAULTS,
   KONG_TARGET_WEIGHT, PASSIVE_HEALTH_DEFAULTS,
 } from './defaults.js';
-import { BALANCER_NAMES } from '../agent/balance/index.js';
+import { BALANCER_NAMES } from './balancer-names.js';
 
 /** `rule` is the sentence printed when a `pattern` fails; Ajv's own text is about regexes. */
 const Str = (pattern: string, rule: string, extra: object = {}) => Type.String({ pattern, rule, ...extra });
