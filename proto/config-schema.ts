@@ -3,7 +3,7 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import {
   AGENT_DEFAULTS, CONSUL_DEFAULTS, EDGE_DEFAULTS, KONG_ROUTE_DEFAULTS, KONG_SERVICE_DEFAULTS,
-  KONG_TARGET_WEIGHT, PASSIVE_HEALTH_DEFAULTS,
+  KONG_TARGET_WEIGHT, KONG_UPSTREAM_SLOTS, PASSIVE_HEALTH_DEFAULTS,
 } from './defaults.js';
 import { BALANCER_NAMES } from './balancer-names.js';
 
@@ -191,14 +191,29 @@ const KongHealthchecks = Type.Object({
   }, { ...Strict, description: 'Kong fields; ejection_* and max_ejection_percent are meshgate\'s (Envoy outlier detection)' })),
 }, Strict);
 
+/** Kong's hash inputs (kong/db/schema/entities/upstreams.lua) */
+const HashOn = Type.Union([
+  Type.Literal('none'), Type.Literal('consumer'), Type.Literal('ip'), Type.Literal('header'), Type.Literal('cookie'),
+  Type.Literal('path'), Type.Literal('query_arg'), Type.Literal('uri_capture'),
+], { default: 'none' });
+const HeaderName = Str('^[A-Za-z0-9!#$%&\'*+.^_`|~-]+$', 'must be a header name');
+
 const KongUpstream = Type.Object({
   name: Str('^[A-Za-z0-9_.-]+$', 'must be a host name'),
-  // consistent-hashing and latency are refused (not in the registry): both need per-request data
-  // at pick time (hash key, response latency) that the forwarder does not hand to balancers yet
   algorithm: Type.Optional(Type.Union(BALANCER_NAMES.map((n) => Type.Literal(n)), {
-    default: 'round-robin', description: 'Kong round-robin and least-connections; least-request is meshgate\'s (Envoy P2C)',
+    default: 'round-robin', description: 'Kong round-robin, least-connections, consistent-hashing and latency; least-request is meshgate\'s (Envoy P2C)',
   })),
-  slots: Type.Optional(Type.Integer({ minimum: 10, maximum: 65536 })),
+  hash_on: Type.Optional(HashOn),
+  hash_fallback: Type.Optional(HashOn),
+  hash_on_header: Type.Optional(HeaderName),
+  hash_fallback_header: Type.Optional(HeaderName),
+  hash_on_cookie: Type.Optional(Str('^[A-Za-z0-9!#$%&\'*+.^_`|~-]+$', 'must be a cookie name')),
+  hash_on_cookie_path: Type.Optional(Str('^/[^;\\s]*$', 'must be a path starting with "/" (no ";" or spaces)', { default: '/' })),
+  hash_on_query_arg: Type.Optional(Type.String({ minLength: 1 })),
+  hash_fallback_query_arg: Type.Optional(Type.String({ minLength: 1 })),
+  hash_on_uri_capture: Type.Optional(Type.String({ minLength: 1 })),
+  hash_fallback_uri_capture: Type.Optional(Type.String({ minLength: 1 })),
+  slots: Type.Optional(Type.Integer({ minimum: 10, maximum: 65536, default: KONG_UPSTREAM_SLOTS, description: 'the consistent-hashing table size (rounded up to a prime)' })),
   targets: Type.Optional(Type.Array(KongTarget)),
   healthchecks: Type.Optional(KongHealthchecks),
   passive: Type.Optional(Type.Object({

@@ -15,6 +15,8 @@ export const KONG_ROUTE_DEFAULTS = {
 } as const;
 
 export const KONG_TARGET_WEIGHT = 100;
+/** Kong's upstream `slots` default */
+export const KONG_UPSTREAM_SLOTS = 10000;
 
 export const AGENT_DEFAULTS = {
   admin: '127.0.0.1:9901',

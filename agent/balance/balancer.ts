@@ -1,10 +1,32 @@
 import type { PoolMember } from '../pool/service-pool.js';
 
-/** A load-balancing strategy: one method. Members that are skipped, tried or weight 0 are not eligible. */
+/**
+ * A load-balancing strategy: one method. Members that are skipped, tried or weight 0 are not eligible.
+ * `hash` is the request's key hashed (consistent-hashing reads it; the others ignore it), computed once
+ * per request in the forward phase by the pool's compiled key function.
+ */
 export interface Balancer {
-  pick(members: readonly PoolMember[], now: number, tried: ReadonlySet<PoolMember> | null): PoolMember | undefined;
+  pick(members: readonly PoolMember[], now: number, tried: ReadonlySet<PoolMember> | null, hash: number): PoolMember | undefined;
+}
+
+/** What a pool's balancer is built from (once per pool change). */
+export interface BalancerOptions {
+  /** Kong's `slots`: the consistent-hash table size */
+  readonly slots: number;
 }
 
 export function eligible(m: PoolMember, now: number, tried: ReadonlySet<PoolMember> | null): boolean {
   return m.weight > 0 && m.state.isAvailable(now) && (tried === null || !tried.has(m));
+}
+
+/** The first eligible member at or after `start` (wrapping), other than `not` (power-of-two-choices draws). */
+export function firstEligibleFrom(
+  members: readonly PoolMember[], start: number, now: number, tried: ReadonlySet<PoolMember> | null, not: PoolMember | null,
+): PoolMember | undefined {
+  const n = members.length;
+  for (let i = 0; i < n; i++) {
+    const m = members[(start + i) % n]!;
+    if (m !== not && eligible(m, now, tried)) return m;
+  }
+  return undefined;
 }

@@ -1,4 +1,4 @@
-import { eligible, type Balancer } from './balancer.js';
+import { firstEligibleFrom, type Balancer } from './balancer.js';
 import type { PoolMember } from '../pool/service-pool.js';
 
 /**
@@ -26,16 +26,4 @@ export class LeastRequestBalancer implements Balancer {
 
 function score(m: PoolMember): number {
   return (m.state.inflight + 1) / m.weight;
-}
-
-/** The first eligible member at or after `start` (wrapping), other than `not`. */
-function firstEligibleFrom(
-  members: readonly PoolMember[], start: number, now: number, tried: ReadonlySet<PoolMember> | null, not: PoolMember | null,
-): PoolMember | undefined {
-  const n = members.length;
-  for (let i = 0; i < n; i++) {
-    const m = members[(start + i) % n]!;
-    if (m !== not && eligible(m, now, tried)) return m;
-  }
-  return undefined;
 }

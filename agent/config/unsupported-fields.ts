@@ -4,6 +4,7 @@
 import type { KongDeclarative, KongPlugin } from '../../proto/config-schema.js';
 import type { ConfigIssue } from './config-error.js';
 import { formatPath } from './config-error.js';
+import { upstreamHashRules } from './upstream-hash-rules.js';
 
 /** meshgate serves http and https only, so a plugin listing both runs exactly where Kong would run it. */
 const SERVED_PROTOCOLS = ['http', 'https'] as const;
@@ -40,6 +41,7 @@ export function unsupportedKongFields(kong: KongDeclarative, prefix: (string | n
   kong.upstreams?.forEach((u, i) => {
     const a = u.healthchecks?.active;
     const aat = [...prefix, 'upstreams', i, 'healthchecks', 'active'];
+    upstreamHashRules(u, [...prefix, 'upstreams', i], issues);
     if (a?.concurrency !== undefined) issues.push({ path: formatPath([...aat, 'concurrency']), message: 'not supported: meshgate probes every target on its own timer; remove the field' });
     if (a?.https_verify_certificate === false) issues.push({ path: formatPath([...aat, 'https_verify_certificate']), message: 'not supported: https probes always verify the certificate (true); set true or remove the field' });
     if (a?.https_sni !== undefined) issues.push({ path: formatPath([...aat, 'https_sni']), message: 'not supported: https probes send the target host as SNI; remove the field' });

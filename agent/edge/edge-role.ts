@@ -28,8 +28,6 @@ export interface EdgeRoleOptions {
   readonly proto: 'http' | 'https';
 }
 
-const NO_CAPTURES: Readonly<Record<string, string>> = Object.freeze({});
-
 function pluginHooks(ctx: RequestContext): ResponseHooks {
   return {
     headers: (status, headers) => runResponseHeaders(ctx, status, headers),
@@ -83,6 +81,7 @@ function pluginPhases(events: Logger): RoutePhases {
           sendShortCircuit(hop.res, sc, ctx, hop.hooks!);
           return next({ answered: sc.status });
         }
+        hop.consumerId = ctx.consumer?.id ?? ctx.credential?.id;
         hop.upstreamPath = ctx.query === '' ? ctx.upstreamPath : `${ctx.upstreamPath}?${ctx.query}`;
         hop.upstreamHeaders = ctx.upstreamHeaders.flat;
         if (ctx.upstreamBody !== null) hop.upstreamBody = ctx.upstreamBody;
@@ -124,10 +123,13 @@ export function createEdgeRole(opts: EdgeRoleOptions): Role {
       hop.clientIp = up.clientIp;
       hop.upstreamHeaders = up.headers;
       hop.upstreamPath = q < 0 ? target : target + url.slice(q);
+      hop.path = path;
+      if (q >= 0) hop.query = url.slice(q + 1);
+      if (match.captures !== undefined) hop.captures = match.captures;
       if (route.plugins === null) return NO_PHASES;
       hop.state = new RequestContext({
         req, requestId: hop.requestId, clientIp: up.clientIp, route: { name: route.name, service: route.service.name }, path,
-        query: q < 0 ? '' : url.slice(q + 1), captures: match.captures ?? NO_CAPTURES, upstreamPath: target, upstreamHeaders: up.headers,
+        query: hop.query, captures: hop.captures, upstreamPath: target, upstreamHeaders: up.headers,
       });
       return withPlugins;
     },

@@ -161,7 +161,7 @@ export class EdgeRuntime {
         }
       }
       pools.set(spec.name, buildServicePool({
-        name: spec.name, source, algorithm: spec.algorithm, health: spec.health, endpoints, loaded, connection,
+        name: spec.name, source, algorithm: spec.algorithm, slots: spec.slots, hashKey: spec.hashKey, health: spec.health, endpoints, loaded, connection,
       }, this.registry));
     }
     return bindRouteTable(bp, pools, {

@@ -20,10 +20,13 @@
 //   an attempt's span starts in Exchange.start() and ends in its onComplete/onError.
 // - Per-request authorization with method/path/headers (sidecar L7 intentions) is an access phase:
 //   sidecar-role.ts composes it; the hop gives method, url, headers and the peer identity.
-// - Balancers pick from the pool alone (Exchange.start → pickMember). One that needs request data
-//   (a hash key from a header, cookie, client ip, consumer, path, query or uri capture) gets it from
-//   the Hop, which has all of these, through a pick-context argument added to pickMember.
+// - Balancers: the forward phase hashes the request's key with the pool's compiled key function
+//   (consistent-hashing: header, cookie, client ip, consumer, path, query arg or uri capture, all
+//   on the Hop) and hands the hash to Exchange → pickMember; a created hash cookie is set on the
+//   answer through the response hooks.
 import { ERRORS, type ErrorCode } from '../../proto/errors.js';
+import type { HashSource } from '../balance/hash-key.js';
+import { hashString } from '../balance/hash-ring.js';
 import { loggablePath, writeAccessLog, type AccessLog } from '../observe/access-log.js';
 import type { RequestRecorder } from '../observe/metrics.js';
 import type { ExchangeOutcome, ForwardPlan, ResponseHooks } from '../proxy/forward-plan.js';
@@ -59,15 +62,16 @@ export interface Role {
   requestId(req: InboundRequest): string;
   /**
    * The route phase: sets hop.route (and routeName/serviceName, upstreamPath, upstreamHeaders,
-   * clientIp) and returns that route's phases, or the error code to refuse with.
+   * clientIp, and for hashing path, query, captures) and returns that route's phases, or the error code to refuse with.
    */
   route(hop: Hop): RoutePhases | ErrorCode | typeof DROP;
 }
 
 const NO_HEADERS: string[] = [];
+const NO_CAPTURES: Readonly<Record<string, string>> = Object.freeze({});
 
 /** One request on its way through the phases. */
-export class Hop {
+export class Hop implements HashSource {
   readonly req: InboundRequest;
   readonly res: OutboundResponse;
   readonly started = performance.now();
@@ -87,6 +91,14 @@ export class Hop {
   source = '';
   /** the authenticated consumer (edge plugins), for the log */
   consumer: string | undefined;
+  /** the consumer's id, else the credential's (Kong's hash_on consumer) */
+  consumerId: string | undefined;
+  /** the normalized path, the query (without "?") and the route's named captures, for hashing */
+  path = '';
+  query = '';
+  captures: Readonly<Record<string, string>> = NO_CAPTURES;
+  /** a hash cookie created for this request, set on its answer */
+  setCookie: string | null = null;
   /** per-request state of the role's phases (the edge's plugin RequestContext) */
   state: unknown = null;
   #phases: RoutePhases = NO_PHASES;
@@ -119,8 +131,12 @@ export class Hop {
   }
 
   #forward(): void {
+    const plan = this.route!.plan;
+    const key = plan.pool.hashKey;
+    const hash = key === null ? 0 : hashString(key(this));
+    if (this.setCookie !== null) this.hooks = withCookie(this.hooks, this.setCookie);
     new Exchange({
-      req: this.req, res: this.res, plan: this.route!.plan, path: this.upstreamPath, headers: this.upstreamHeaders,
+      req: this.req, res: this.res, plan, path: this.upstreamPath, headers: this.upstreamHeaders, hash,
       requestId: this.requestId, body: this.upstreamBody, hooks: this.hooks, done: this.#log,
     }).start();
   }
@@ -140,6 +156,18 @@ export class Hop {
       request_id: this.requestId, client_ip: this.clientIp, attempts: o.attempts, ...(o.error ? { error: o.error } : {}),
       ...(this.consumer ? { consumer: this.consumer } : {}), ...(this.source ? { source: this.source } : {}),
     });
+  };
+}
+
+/** The route's hooks plus a Set-Cookie on every answer (upstream's or meshgate's own). */
+function withCookie(inner: ResponseHooks | null, cookie: string): ResponseHooks {
+  return {
+    headers: (status, headers) => {
+      headers.push('set-cookie', cookie);
+      return inner?.headers(status, headers) ?? false;
+    },
+    body: (body, headers) => inner?.body(body, headers) ?? body,
+    ...(inner?.taps ? { taps: inner.taps.bind(inner) } : {}),
   };
 }
 

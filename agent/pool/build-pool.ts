@@ -1,5 +1,6 @@
 // Endpoint specs (from Consul or static targets) → an immutable ServicePool bound to shared state.
-import { createBalancer, type BalancerName } from '../balance/index.js';
+import type { HashKey } from '../balance/hash-key.js';
+import { createBalancer, measuresLatency, type BalancerName } from '../balance/index.js';
 import type { EndpointSpec } from '../discovery/catalog-to-endpoints.js';
 import { hostPortKey } from '../discovery/catalog-to-endpoints.js';
 import type { PassiveHealth } from './endpoint-state.js';
@@ -10,6 +11,8 @@ export interface PoolBuildInput {
   readonly name: string;
   readonly source: ServicePool['source'];
   readonly algorithm: BalancerName;
+  readonly slots: number;
+  readonly hashKey: HashKey | null;
   readonly health: PassiveHealth;
   readonly endpoints: readonly EndpointSpec[];
   readonly loaded: boolean;
@@ -24,7 +27,8 @@ export function buildServicePool(input: PoolBuildInput, registry: EndpointRegist
   }));
   return Object.freeze({
     name: input.name, source: input.source, members: Object.freeze(members), health: input.health,
-    balancer: createBalancer(input.algorithm, members), loaded: input.loaded, budget: registry.budget(input.name),
+    balancer: createBalancer(input.algorithm, members, { slots: input.slots }), hashKey: input.hashKey,
+    measuresLatency: measuresLatency(input.algorithm), loaded: input.loaded, budget: registry.budget(input.name),
   });
 }
 

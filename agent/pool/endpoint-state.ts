@@ -40,6 +40,9 @@ export class EndpointState {
   skippedUntil = 0;
   /** false while active health checks say so (static targets with healthchecks.active) */
   activeHealthy = true;
+  /** the `latency` balancer's response-time EWMA and when it was last fed (Date.now() ms; 0 = never) */
+  latencyEwmaMs = 0;
+  latencyAt = 0;
   #fails = 0;
   #windowStart = 0;
   #consecutive = { http_failure: 0, tcp_failure: 0, timeout: 0 };

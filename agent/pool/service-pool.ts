@@ -2,6 +2,7 @@
 // among them. A Consul change builds a new pool; members keep their EndpointState.
 import type { Pool } from 'undici';
 import type { Balancer } from '../balance/balancer.js';
+import type { HashKey } from '../balance/hash-key.js';
 import type { RetryBudget } from './retry-budget.js';
 import type { EndpointState, Observation, PassiveHealth } from './endpoint-state.js';
 
@@ -24,6 +25,10 @@ export interface ServicePool {
   readonly source: 'consul' | 'consul-mesh' | 'static';
   readonly members: readonly PoolMember[];
   readonly balancer: Balancer;
+  /** the request's hash key for the balancer (consistent-hashing); null when it needs none */
+  readonly hashKey: HashKey | null;
+  /** the forwarder feeds each attempt's response time to the members (the latency balancer) */
+  readonly measuresLatency: boolean;
   readonly health: PassiveHealth;
   /** false until discovery produced a first answer for this pool */
   readonly loaded: boolean;
@@ -31,9 +36,9 @@ export interface ServicePool {
   readonly budget: RetryBudget;
 }
 
-/** Picks a usable member not yet tried by this request; undefined when there is none. */
-export function pickMember(pool: ServicePool, tried: ReadonlySet<PoolMember> | null, now: number): PoolMember | undefined {
-  const m = pool.balancer.pick(pool.members, now, tried);
+/** Picks a usable member not yet tried by this request (`hash`: its hashed key); undefined when there is none. */
+export function pickMember(pool: ServicePool, tried: ReadonlySet<PoolMember> | null, now: number, hash = 0): PoolMember | undefined {
+  const m = pool.balancer.pick(pool.members, now, tried, hash);
   if (m !== undefined) return m;
   // panic mode (Envoy): when too few endpoints are available, ejections are ignored — with the
   // default policy when none is; with outlier detection below healthchecks.threshold
@@ -42,7 +47,7 @@ export function pickMember(pool: ServicePool, tried: ReadonlySet<PoolMember> | n
   const available = pool.members.filter((x) => x.state.isAvailable(now)).length;
   const panicPercent = pool.health.kind === 'outlier' ? pool.health.panicThresholdPercent : 0;
   if (available > 0 && (available * 100) / n >= panicPercent) return undefined;
-  return pool.balancer.pick(pool.members, Number.POSITIVE_INFINITY, tried);
+  return pool.balancer.pick(pool.members, Number.POSITIVE_INFINITY, tried, hash);
 }
 
 /** Feeds one attempt's outcome to the pool's passive-health policy; true when it ejected the member. */

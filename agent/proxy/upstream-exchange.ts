@@ -5,6 +5,7 @@
 import type { Dispatcher } from 'undici';
 import { ERRORS, MeshgateError, type ErrorCode } from '../../proto/errors.js';
 import { MESH_DESTINATION, MESH_ERROR } from '../../proto/headers.js';
+import { recordLatency } from '../balance/latency.js';
 import type { Observation } from '../pool/endpoint-state.js';
 import type { PoolMember } from '../pool/service-pool.js';
 import { observeMember, pickMember } from '../pool/service-pool.js';
@@ -26,6 +27,8 @@ export interface ExchangeInit {
   /** flat upstream headers; the mesh destination is added here per attempt */
   readonly headers: string[];
   readonly requestId: string;
+  /** the request's hashed key for the balancer (0 when the pool hashes nothing) */
+  readonly hash?: number;
   /** a replacement body (plugins that read or rewrote it); otherwise the client's streams */
   readonly body?: Buffer | null;
   readonly hooks?: ResponseHooks | null;
@@ -44,6 +47,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
   readonly #done: (outcome: ExchangeOutcome) => void;
   readonly #hasBody: boolean;
   readonly #bodyReplayable: boolean;
+  readonly #hash: number;
   #member: PoolMember | undefined;
   #tried: Set<PoolMember> | null = null;
   #attempts = 0;
@@ -68,6 +72,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.#hooks = init.hooks ?? null;
     this.#relay = new ResponseRelay(init.res, this.#hooks);
     this.#done = init.done;
+    this.#hash = init.hash ?? 0;
     let body: Dispatcher.DispatchOptions['body'] = null;
     if (init.body != null) {
       body = init.body;
@@ -94,7 +99,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
 
   /** One attempt: pick a member not tried yet and dispatch to it. */
   start(): void {
-    const member = pickMember(this.#plan.pool, this.#tried, Date.now());
+    const member = pickMember(this.#plan.pool, this.#tried, Date.now(), this.#hash);
     if (member === undefined) {
       this.#fail(this.#attempts === 0 && this.#plan.pool.members.length === 0 ? 'MG_UPSTREAM_UNAVAILABLE' : 'MG_NO_PEER');
       return;
@@ -150,12 +155,14 @@ export class Exchange implements Dispatcher.DispatchHandler {
       this.onError(Object.assign(new Error('sidecar could not reach its service'), { code: 'ECONNREFUSED' }));
       return;
     }
+    this.#measure();
     this.#release();
     this.#relay.complete();
     this.#finish();
   }
 
   onError(err: Error): void {
+    if (!this.#finished) this.#measure();
     this.#release();
     if (this.#finished) return;
     const code = classifyUpstreamError(err);
@@ -197,6 +204,11 @@ export class Exchange implements Dispatcher.DispatchHandler {
   #observe(obs: Observation): void {
     const m = this.#member;
     if (m !== undefined && observeMember(this.#plan.pool, m, obs, Date.now())) this.#plan.onEject?.(m);
+  }
+
+  /** the attempt's connect + response time, for the latency balancer (Kong feeds the same) */
+  #measure(): void {
+    if (this.#holding && this.#plan.pool.measuresLatency) recordLatency(this.#member!.state, performance.now() - this.#dispatchedAt, Date.now());
   }
 
   #endWriteWatch(): void {

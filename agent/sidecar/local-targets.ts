@@ -1,6 +1,6 @@
 // The sidecar's local services → forward plans over loopback (compiled once at start).
 import type { LocalService } from '../../proto/config-schema.js';
-import { KONG_SERVICE_DEFAULTS } from '../../proto/defaults.js';
+import { KONG_SERVICE_DEFAULTS, KONG_UPSTREAM_SLOTS } from '../../proto/defaults.js';
 import type { Metrics } from '../observe/metrics.js';
 import { buildServicePool, staticEndpoints } from '../pool/build-pool.js';
 import type { EndpointRegistry } from '../pool/endpoint-registry.js';
@@ -12,7 +12,7 @@ export function compileLocalTargets(services: readonly LocalService[], registry:
   for (const s of services) {
     const id = serviceId(s);
     const pool = buildServicePool({
-      name: `local:${id}`, source: 'static', algorithm: 'round-robin',
+      name: `local:${id}`, source: 'static', algorithm: 'round-robin', slots: KONG_UPSTREAM_SLOTS, hashKey: null,
       // the only local instance is never ejected: Consul's check decides whether it gets traffic
       health: { maxFails: 0, failTimeoutMs: 0 },
       endpoints: staticEndpoints([{ host: s.address ?? '127.0.0.1', port: s.port, weight: 1 }]),

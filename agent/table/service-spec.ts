@@ -1,6 +1,7 @@
 // Kong services and upstreams → where each service's traffic goes (pure, done once per config).
 import type { KongDeclarative, KongHealthchecks, KongService } from '../../proto/config-schema.js';
-import { HEALTHCHECK_DEFAULTS, KONG_SERVICE_DEFAULTS, KONG_TARGET_WEIGHT, PASSIVE_HEALTH_DEFAULTS } from '../../proto/defaults.js';
+import { HEALTHCHECK_DEFAULTS, KONG_SERVICE_DEFAULTS, KONG_TARGET_WEIGHT, KONG_UPSTREAM_SLOTS, PASSIVE_HEALTH_DEFAULTS } from '../../proto/defaults.js';
+import { compileHashKey, type HashKey } from '../balance/hash-key.js';
 import type { BalancerName } from '../balance/index.js';
 import { parseDurationMs } from '../../proto/duration.js';
 import type { OutlierHealth, PassiveHealth } from '../pool/endpoint-state.js';
@@ -14,6 +15,10 @@ export interface PoolSpec {
   readonly name: string;
   readonly source: PoolSource;
   readonly algorithm: BalancerName;
+  /** Kong's `slots`: the consistent-hash table size */
+  readonly slots: number;
+  /** the request's hash key (consistent-hashing); null: the balancer needs none */
+  readonly hashKey: HashKey | null;
   readonly health: PassiveHealth;
   /** active probing of static targets; null when off */
   readonly active: ActiveCheckSpec | null;
@@ -129,6 +134,8 @@ export function compileServices(kong: KongDeclarative): { services: Map<string, 
           ? { kind: 'consul', service: consulName }
           : { kind: 'static', targets: (upstream.targets ?? []).map((t) => ({ ...parseTarget(t.target), weight: t.weight ?? KONG_TARGET_WEIGHT })) },
         algorithm: upstream.algorithm ?? 'round-robin',
+        slots: upstream.slots ?? KONG_UPSTREAM_SLOTS,
+        hashKey: compileHashKey(upstream),
         health: outlierHealth(upstream.healthchecks) ?? {
           maxFails: upstream.passive?.max_fails ?? PASSIVE_HEALTH_DEFAULTS.max_fails,
           failTimeoutMs: parseDurationMs(upstream.passive?.fail_timeout ?? PASSIVE_HEALTH_DEFAULTS.fail_timeout),
@@ -138,9 +145,10 @@ export function compileServices(kong: KongDeclarative): { services: Map<string, 
     } else {
       const consul = consulServiceName(origin.host);
       const health = { maxFails: PASSIVE_HEALTH_DEFAULTS.max_fails, failTimeoutMs: parseDurationMs(PASSIVE_HEALTH_DEFAULTS.fail_timeout) };
+      const plain = { algorithm: 'round-robin', slots: KONG_UPSTREAM_SLOTS, hashKey: null, health, active: null } as const;
       pool = consul
-        ? { name: `consul:${consul}`, source: { kind: 'consul', service: consul }, algorithm: 'round-robin', health, active: null }
-        : { name: `static:${origin.host}:${origin.port}`, source: { kind: 'static', targets: [{ host: origin.host, port: origin.port, weight: 1 }] }, algorithm: 'round-robin', health, active: null };
+        ? { name: `consul:${consul}`, source: { kind: 'consul', service: consul }, ...plain }
+        : { name: `static:${origin.host}:${origin.port}`, source: { kind: 'static', targets: [{ host: origin.host, port: origin.port, weight: 1 }] }, ...plain };
     }
     if (!pools.has(pool.name)) pools.set(pool.name, pool);
     services.set(s.name, {

@@ -1,5 +1,5 @@
-// CPU-only balancer benchmarks: ns per pick for each registered balancer over a 10-member pool,
-// and the share of keys the consistent-hash table remaps when one of N targets is added/removed.
+// CPU-only balancer benchmarks: ns per pick for each registered balancer over a 10-member pool
+// (consistent-hashing: a different key hash per pick; latency: members with measured EWMAs), and the share of keys the consistent-hash table remaps when one of N targets is added/removed.
 // Run after `npx tsc -p tsconfig.json`: node test/bench/balancers.mjs [picks]
 import { EndpointState } from '../../dist/agent/pool/endpoint-state.js';
 import { BALANCER_NAMES, createBalancer } from '../../dist/agent/balance/index.js';
@@ -23,11 +23,12 @@ function nsPerPick(pick, count) {
 }
 
 const members = pool(10);
-members.forEach((m, i) => { m.state.inflight = i % 3; });
+members.forEach((m, i) => { m.state.inflight = i % 3; m.state.latencyEwmaMs = 5 + i; m.state.latencyAt = NOW; });
+const hashes = Array.from({ length: 1024 }, (_, i) => hashString(`user-${i}`));
 const rows = [];
 for (const name of BALANCER_NAMES) {
-  const b = createBalancer(name, members);
-  rows.push({ pick: name, ns: nsPerPick(() => b.pick(members, NOW, null), PICKS) });
+  const b = createBalancer(name, members, { slots: 10_000 });
+  rows.push({ pick: name, ns: nsPerPick((i) => b.pick(members, NOW, null, hashes[i & 1023]), PICKS) });
 }
 const targets = members.map((m) => ({ key: m.key, weight: m.weight }));
 const ring = new HashRing(targets, 10_000);

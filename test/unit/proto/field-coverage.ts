@@ -20,6 +20,18 @@ export const FIELD_TESTS: Readonly<Record<string, string>> = {
   'edge.kong.services[].routes[].headers': 'a route with headers takes only requests carrying one of its values (exact, or ~* case-insensitive regex)',
   'edge.kong.services[].routes[].regex_priority': 'regex_priority: of two regex routes matching a path, the higher priority wins, whatever their order',
   'edge.kong.services[].routes[].preserve_host': 'preserve_host: true sends the client\'s Host upstream; false sends the service host',
+  'edge.kong.upstreams[].algorithm': 'latency: of two upstreams, the faster gets most requests',
+  'edge.kong.upstreams[].slots': 'slots sizes the table (rounded up to a prime)',
+  'edge.kong.upstreams[].hash_on': 'consistent-hashing on a header: the same key reaches the same instance over many requests, keys spread',
+  'edge.kong.upstreams[].hash_on_header': 'consistent-hashing on a header: the same key reaches the same instance over many requests, keys spread',
+  'edge.kong.upstreams[].hash_on_cookie': 'consistent-hashing on a cookie: set on the response when absent, then sticky',
+  'edge.kong.upstreams[].hash_on_cookie_path': 'consistent-hashing on a cookie: set on the response when absent, then sticky',
+  'edge.kong.upstreams[].hash_fallback': 'hash_fallback: used when the first is absent (no consumer → ip)',
+  'edge.kong.upstreams[].hash_fallback_header': 'hash_fallback_header: the fallback header when the first header is absent',
+  'edge.kong.upstreams[].hash_on_query_arg': 'hash_on_query_arg: the query argument\'s value',
+  'edge.kong.upstreams[].hash_fallback_query_arg': 'hash_fallback_query_arg: the fallback query argument when the capture is absent',
+  'edge.kong.upstreams[].hash_on_uri_capture': 'hash_on_uri_capture: the route\'s named capture',
+  'edge.kong.upstreams[].hash_fallback_uri_capture': 'hash_fallback_uri_capture: the fallback capture when the header is absent',
   'mesh.min_tls_version': 'refuses bad client certificates and TLS 1.2 (under the 1.3 default) at the handshake; the service receives 0 bytes',
 };
 
@@ -27,8 +39,6 @@ export const FIELD_TESTS: Readonly<Record<string, string>> = {
 export const OWNED_ELSEWHERE: Readonly<Record<string, string>> = {
   'edge.kong.services[].routes[].protocols': 'edge-protocols',
   'edge.kong.services[].routes[].https_redirect_status_code': 'edge-protocols',
-  'edge.kong.upstreams[].algorithm': 'balancers',
-  'edge.kong.upstreams[].slots': 'balancers',
 };
 
 /**

@@ -158,16 +158,11 @@ const INVALID: readonly InvalidRow[] = [
     text: SIDECAR + y('agent:', '  drain_timeout: 10sec'),
     path: 'agent.drain_timeout', message: 'must be a duration like 500ms, 10s, 1m or 2h',
   },
-  // the algorithm enum is the balancer registry: a Kong algorithm without a balancer is refused
-  ...['consistent-hashing', 'latency'].map((algorithm) => ({
-    name: `algorithm ${algorithm} (no balancer registered)`,
-    text: DECK('upstreams:', '  - name: pool', `    algorithm: ${algorithm}`),
-    path: 'upstreams[0].algorithm', message: 'least-request',
-  })),
+  // the algorithm enum is the balancer registry: a name without a balancer is refused, listing those there are
   {
-    name: 'hash_on (consistent-hashing is not supported)',
-    text: DECK('upstreams:', '  - name: pool', '    hash_on: header'),
-    path: 'upstreams[0].hash_on', message: 'unknown key',
+    name: 'algorithm sticky-sessions (no balancer registered)',
+    text: DECK('upstreams:', '  - name: pool', '    algorithm: sticky-sessions'),
+    path: 'upstreams[0].algorithm', message: 'consistent-hashing',
   },
   {
     name: 'bad fail_timeout duration',

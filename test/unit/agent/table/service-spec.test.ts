@@ -40,7 +40,7 @@ describe('compileServices', () => {
   it('sends a Consul service to a consul pool with default passive health', () => {
     const { pools } = compileServices(kong([{ name: 'a', host: 'users.service.consul', port: 9000 }]));
     assert.deepEqual(pools.get('consul:users'), {
-      name: 'consul:users', source: { kind: 'consul', service: 'users' }, algorithm: 'round-robin',
+      name: 'consul:users', source: { kind: 'consul', service: 'users' }, algorithm: 'round-robin', slots: 10_000, hashKey: null,
       health: { maxFails: 3, failTimeoutMs: 10_000 }, active: null,
     });
   });
@@ -104,7 +104,7 @@ describe('compileServices', () => {
           { host: 'backend.local', port: 9000, weight: 0 },
         ],
       },
-      algorithm: 'least-connections',
+      algorithm: 'least-connections', slots: 10_000, hashKey: null,
       health: { maxFails: 0, failTimeoutMs: 30_000 }, active: null,
     });
   });
@@ -112,7 +112,7 @@ describe('compileServices', () => {
   it('gives an upstream round-robin and default passive health when unset', () => {
     const { pools } = compileServices(kong([{ name: 's', url: 'http://up.example.com/x' }], [{ name: 'up.example.com' }]));
     assert.deepEqual(pools.get('upstream:up.example.com'), {
-      name: 'upstream:up.example.com', source: { kind: 'static', targets: [] }, algorithm: 'round-robin',
+      name: 'upstream:up.example.com', source: { kind: 'static', targets: [] }, algorithm: 'round-robin', slots: 10_000, hashKey: null,
       health: { maxFails: 3, failTimeoutMs: 10_000 }, active: null,
     });
   });
