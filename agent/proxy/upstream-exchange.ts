@@ -59,7 +59,6 @@ export class Exchange implements Dispatcher.DispatchHandler {
   #holding = false;
   #swallow = false;
   #finished = false;
-  #retrySlot = false;
   #error: ErrorCode | undefined;
   #stopWriteWatch: (() => void) | null = null;
 
@@ -94,7 +93,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
       bodyTimeout: plan.readTimeoutMs,
     };
     init.res.on('close', this.#onClientClose);
-    plan.pool.budget.active++;
+    plan.pool.budget.deposit(Date.now());
   }
 
   /** One attempt: pick a member not tried yet and dispatch to it. */
@@ -175,7 +174,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
       this.#finish();
       return;
     }
-    if (this.#canRetry(code) && this.#takeRetrySlot()) {
+    if (this.#canRetry(code) && this.#plan.pool.budget.tryWithdraw(Date.now())) {
       (this.#tried ??= new Set()).add(this.#member!);
       this.#plan.onRetry?.();
       this.start();
@@ -192,13 +191,6 @@ export class Exchange implements Dispatcher.DispatchHandler {
       hasBody: this.#hasBody, bodyReplayable: this.#bodyReplayable, bodyStarted: this.#req.readableDidRead,
       perTryTimeoutMs: plan.perTryTimeoutMs ?? 0, readTimeoutMs: plan.readTimeoutMs,
     });
-  }
-
-  /** one budget slot per exchange, held until it finishes */
-  #takeRetrySlot(): boolean {
-    if (this.#retrySlot) return true;
-    this.#retrySlot = this.#plan.pool.budget.tryAcquire();
-    return this.#retrySlot;
   }
 
   #observe(obs: Observation): void {
@@ -247,8 +239,6 @@ export class Exchange implements Dispatcher.DispatchHandler {
   #finish(): void {
     if (this.#finished) return;
     this.#finished = true;
-    this.#plan.pool.budget.active--;
-    if (this.#retrySlot) this.#plan.pool.budget.release();
     this.#relay.abandon();
     this.#done({
       status: this.#status, bytes: this.#relay.bytes, upstreamMs: this.#upstreamMs,
