@@ -25,13 +25,7 @@ MSG
 command -v apt-get >/dev/null 2>&1 || fail "apt-get not found"
 command -v dpkg-deb >/dev/null 2>&1 || fail "dpkg-deb not found"
 
-mirror=""
-if [ -f /etc/apt/sources.list.d/debian.sources ]; then
-  mirror=$(awk '/^URIs:/ { for (i = 2; i <= NF; i++) if ($i !~ /security/) { print $i; exit } }' /etc/apt/sources.list.d/debian.sources)
-fi
-if [ -z "$mirror" ] && [ -f /etc/apt/sources.list ]; then
-  mirror=$(awk '$1 == "deb" { for (i = 2; i <= NF; i++) if ($i ~ /^[a-z]+:\/\//) { if ($i !~ /security/) { print $i; exit } else break } }' /etc/apt/sources.list)
-fi
+mirror=$(bash "$here/deploy/setup/debian-mirror.sh") || mirror=""
 [ -n "$mirror" ] || fail "no Debian mirror found in this machine's apt sources"
 keyring=/usr/share/keyrings/debian-archive-keyring.gpg
 [ -f "$keyring" ] || fail "$keyring missing"
