@@ -12,7 +12,7 @@ import { AGENT_DEFAULTS, CONSUL_DEFAULTS, EDGE_DEFAULTS } from '../proto/default
 import { createAdminServer } from './admin/admin-server.js';
 import { AdminRoutes } from './admin/admin-routes.js';
 import { ConsulClient } from '../registrar/consul-client.js';
-import { startEdge, type StartedEdge } from './edge/start-edge.js';
+import { poolGuardPolicy, startEdge, type StartedEdge } from './edge/start-edge.js';
 import { EdgePeers } from './edge/edge-peers.js';
 import { createLoggers } from './observe/log.js';
 import { hasNodeFlags, NODE_FLAGS } from '../proto/node-flags.js';
@@ -59,6 +59,7 @@ export async function runAgent(file: string, loaded: LoadedConfig, overrides: Ag
     edge = await startEdge({
       listen: listenAt, kong: cfg.edge.kong, clusterSize: () => clusterSize(), admin: adminRoutes,
       ...(cfg.edge.limits ? { limits: cfg.edge.limits } : {}),
+      ...(cfg.consul?.pool_guard ? { poolGuard: poolGuardPolicy(cfg.consul.pool_guard)! } : {}),
       viaSidecars: cfg.edge.via_sidecars ?? true, trustedProxies: cfg.edge.trusted_proxies ?? [], consul,
       log: log.child({ component: 'edge' }), accessLog, metrics, mesh: meshTls ? { tls: meshTls, identity } : undefined, requestId,
     });
@@ -90,6 +91,7 @@ export async function runAgent(file: string, loaded: LoadedConfig, overrides: Ag
     sidecar = await startSidecar({
       sidecar: cfg.sidecar, listen: overrides.listen && !cfg.edge ? overrides.listen : cfg.sidecar.listen, consul,
       log: log.child({ component: 'sidecar' }), accessLog, metrics, meshTls, identity, authorize: cfg.mesh?.authorize ?? true, requestId,
+      ...(cfg.consul?.pool_guard ? { poolGuard: poolGuardPolicy(cfg.consul.pool_guard)! } : {}),
     });
   }
 

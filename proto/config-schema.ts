@@ -26,6 +26,10 @@ export const ConsulSection = Type.Object({
   address: Type.Optional(HttpUrl),
   token: Type.Optional(Type.String({ description: 'ACL token; use ${CONSUL_HTTP_TOKEN}. Never logged.' })),
   datacenter: Type.Optional(Type.String()),
+  pool_guard: Type.Optional(Type.Object({
+    max_shrink_fraction: Type.Number({ minimum: 0, exclusiveMaximum: 1, description: 'an answer that removes more than this share of a pool\'s members at once (or all of them) is a collapse' }),
+    hold: Duration,
+  }, { ...Strict, description: 'keep the members a collapsed Consul answer dropped, unless failing locally, for at most `hold`; off when absent' })),
 }, { ...Strict, default: CONSUL_DEFAULTS });
 
 export const AgentSection = Type.Object({

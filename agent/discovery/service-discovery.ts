@@ -4,6 +4,18 @@ import type { Logger } from 'pino';
 import type { ConsulClient } from '../../registrar/consul-client.js';
 import { BlockingWatcher, type WatchStatus } from './blocking-watcher.js';
 import { catalogToEndpoints, type ConsulHealthEntry, type EndpointSpec } from './catalog-to-endpoints.js';
+import { PoolGuard, type PoolGuardPolicy } from './pool-guard.js';
+
+/** The pool guard's wiring: its policy, local health, and where held counts go (a metric). */
+export interface PoolGuardSetup {
+  readonly policy: PoolGuardPolicy;
+  /** true when the endpoint is failing here too (passive or active health), so it is not held */
+  readonly failingLocally: (key: string) => boolean;
+  readonly onHeld: (watch: string, kept: number) => void;
+}
+
+/** while holding, the guard looks again this often, so a held member that starts failing here goes */
+const GUARD_RECHECK_MS = 1000;
 
 export interface WatchKey {
   readonly service: string;
@@ -16,6 +28,10 @@ interface Watched {
   endpoints: readonly EndpointSpec[];
   /** an empty answer held back after an outage, applied only if it is still empty later */
   held: NodeJS.Timeout | undefined;
+  /** the pool guard (null when not configured), Consul's latest answer and the guard's next look */
+  readonly guard: PoolGuard<EndpointSpec> | null;
+  answer: readonly EndpointSpec[];
+  recheck: NodeJS.Timeout | undefined;
 }
 
 /**
@@ -35,20 +51,22 @@ export class ServiceDiscovery {
   readonly #onChange: () => void;
   readonly #watched = new Map<string, Watched>();
   readonly #waitMs: number;
+  readonly #guard: PoolGuardSetup | null;
   #scheduled = false;
 
-  constructor(client: ConsulClient, log: Logger, onChange: () => void, waitMs = 300_000) {
+  constructor(client: ConsulClient, log: Logger, onChange: () => void, waitMs = 300_000, guard: PoolGuardSetup | null = null) {
     this.#client = client;
     this.#log = log;
     this.#onChange = onChange;
     this.#waitMs = waitMs;
+    this.#guard = guard;
   }
 
   /** Starts watchers for new keys and stops those no longer wanted. */
   setWanted(keys: readonly WatchKey[]): void {
     const wanted = new Map(keys.map((k) => [watchName(k), k]));
     for (const [name, w] of this.#watched) {
-      if (!wanted.has(name)) { clearTimeout(w.held); void w.watcher.stop(); this.#watched.delete(name); }
+      if (!wanted.has(name)) { clearTimeout(w.held); clearTimeout(w.recheck); void w.watcher.stop(); this.#watched.delete(name); }
     }
     for (const [name, k] of wanted) {
       if (this.#watched.has(name)) continue;
@@ -56,13 +74,15 @@ export class ServiceDiscovery {
       const apply = (endpoints: readonly EndpointSpec[]) => {
         clearTimeout(entry.held);
         entry.held = undefined;
-        entry.endpoints = endpoints;
-        this.#log.info({ watch: name, endpoints: endpoints.map((e) => e.key) }, 'pool changed');
-        this.#schedule();
+        entry.answer = endpoints;
+        this.#guarded(name, entry);
       };
       const entry: Watched = {
         endpoints: [],
         held: undefined,
+        guard: this.#guard === null ? null : new PoolGuard<EndpointSpec>(this.#guard.policy),
+        answer: [],
+        recheck: undefined,
         watcher: new BlockingWatcher(this.#client, {
           name, path: `/health/${k.mesh ? 'connect' : 'service'}/${encodeURIComponent(k.service)}`,
           query: { passing: '1' }, waitMs: this.#waitMs,
@@ -107,9 +127,39 @@ export class ServiceDiscovery {
   }
 
   async stop(): Promise<void> {
-    for (const w of this.#watched.values()) clearTimeout(w.held);
+    for (const w of this.#watched.values()) { clearTimeout(w.held); clearTimeout(w.recheck); }
     await Promise.all([...this.#watched.values()].map((w) => w.watcher.stop()));
     this.#watched.clear();
+  }
+
+  /**
+   * Consul's latest answer through the pool guard: a collapse keeps the vanished last-known-good
+   * members (not failing here) until the hold ends; the guard looks again every second meanwhile.
+   */
+  #guarded(name: string, entry: Watched, recheck = false): void {
+    clearTimeout(entry.recheck);
+    entry.recheck = undefined;
+    let endpoints = entry.answer;
+    const g = this.#guard;
+    if (entry.guard !== null && g !== null) {
+      const wasHolding = entry.guard.holding;
+      const d = entry.guard.decide(entry.answer, Date.now(), g.failingLocally);
+      endpoints = d.members;
+      g.onHeld(name, d.kept);
+      if (d.kept > 0 && !wasHolding) {
+        this.#log.warn({ watch: name, listed: entry.answer.length, kept: d.kept, hold_ms: g.policy.holdMs }, 'pool guard: Consul\'s answer collapsed; keeping the vanished members for a while');
+      } else if (wasHolding && !entry.guard.holding) {
+        this.#log.warn({ watch: name, listed: entry.answer.length }, 'pool guard: hold over; applying Consul\'s answer');
+      }
+      if (d.recheckAt !== null) {
+        entry.recheck = setTimeout(() => this.#guarded(name, entry, true), Math.max(0, Math.min(GUARD_RECHECK_MS, d.recheckAt - Date.now())));
+        entry.recheck.unref();
+      }
+    }
+    if (recheck && sameKeys(entry.endpoints, endpoints)) return;
+    entry.endpoints = endpoints;
+    this.#log.info({ watch: name, endpoints: endpoints.map((e) => e.key) }, 'pool changed');
+    this.#schedule();
   }
 
   #schedule(): void {
@@ -118,4 +168,8 @@ export class ServiceDiscovery {
     // bursts of watcher answers coalesce into one rebuild
     setImmediate(() => { this.#scheduled = false; this.#onChange(); });
   }
+}
+
+function sameKeys(a: readonly EndpointSpec[], b: readonly EndpointSpec[]): boolean {
+  return a.length === b.length && a.every((e, i) => e.key === b[i]!.key);
 }

@@ -11,6 +11,7 @@ import type { ServicePool } from '../pool/service-pool.js';
 import { bindRouteTable, compileEdgeBlueprint, RouteTable, type EdgeBlueprint } from '../table/route-table.js';
 import type { MeshTls } from '../transport/mesh-tls.js';
 import type { ConnectionOptions } from '../pool/endpoint-registry.js';
+import type { PoolGuardPolicy } from '../discovery/pool-guard.js';
 import { AdminRoutes } from '../admin/admin-routes.js';
 import { ActiveProber } from '../pool/active-prober.js';
 
@@ -31,6 +32,8 @@ export interface EdgeRuntimeOptions {
   readonly clusterSize?: () => number;
   /** where plugins add admin endpoints */
   readonly admin?: AdminRoutes;
+  /** consul.pool_guard; absent: Consul's answers apply as they come */
+  readonly poolGuard?: PoolGuardPolicy;
 }
 
 function closeInstances(bp: EdgeBlueprint): void {
@@ -47,6 +50,7 @@ export class EdgeRuntime {
   readonly #mesh: MeshClient | undefined;
   readonly #clusterSize: () => number;
   readonly #admin: AdminRoutes;
+  readonly #poolGuard: PoolGuardPolicy | undefined;
   #discovery: ServiceDiscovery | undefined;
   /** active health probers by pool name, for the current blueprint */
   readonly #probers = new Map<string, ActiveProber>();
@@ -61,6 +65,7 @@ export class EdgeRuntime {
     this.#mesh = o.mesh;
     this.#clusterSize = o.clusterSize ?? (() => 1);
     this.#admin = o.admin ?? new AdminRoutes();
+    this.#poolGuard = o.poolGuard;
     this.#blueprint = compileEdgeBlueprint(o.kong, o.viaSidecars, this.#chainEnv());
     this.#table = this.#bind();
     this.#syncProbers();
@@ -134,7 +139,12 @@ export class EdgeRuntime {
   #watch(): void {
     const keys = this.#consulKeys();
     if (keys.length && !this.#discovery) {
-      this.#discovery = new ServiceDiscovery(this.#consul, this.#log.child({ part: 'discovery' }), () => this.rebuild());
+      const policy = this.#poolGuard;
+      this.#discovery = new ServiceDiscovery(this.#consul, this.#log.child({ part: 'discovery' }), () => this.rebuild(), undefined, policy === undefined ? null : {
+        policy,
+        failingLocally: (key) => !this.registry.state(key).isAvailable(Date.now()),
+        onHeld: (watch, kept) => this.#metrics.poolGuardHeld.labels(watch).set(kept),
+      });
     }
     this.#discovery?.setWanted(keys);
   }

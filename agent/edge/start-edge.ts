@@ -2,6 +2,7 @@
 // edges with one catch-all route to one Consul service.
 import type { Logger } from 'pino';
 import type { AccessLog } from '../observe/access-log.js';
+import type { PoolGuardPolicy } from '../discovery/pool-guard.js';
 import type { KongDeclarative, ListenerLimits } from '../../proto/config-schema.js';
 import { parseHostPort } from '../config/host-port.js';
 import type { ConsulClient } from '../../registrar/consul-client.js';
@@ -34,6 +35,7 @@ export interface EdgeParams {
   readonly clusterSize?: () => number;
   readonly admin?: AdminRoutes;
   readonly limits?: ListenerLimits;
+  readonly poolGuard?: PoolGuardPolicy;
 }
 
 function limitsMs(l: ListenerLimits | undefined): ListenerLimitsMs {
@@ -51,6 +53,7 @@ export async function startEdge(p: EdgeParams): Promise<StartedEdge> {
   const runtime = new EdgeRuntime({
     kong: p.kong, viaSidecars: p.viaSidecars, consul: p.consul, log: p.log, metrics: p.metrics, mesh: p.mesh,
     ...(p.clusterSize ? { clusterSize: p.clusterSize } : {}), ...(p.admin ? { admin: p.admin } : {}),
+    ...(p.poolGuard ? { poolGuard: p.poolGuard } : {}),
   });
   const at = parseHostPort(p.listen);
   const trusted = new TrustedProxies(p.trustedProxies);
@@ -67,4 +70,9 @@ export function upstreamDeclarative(service: string): KongDeclarative {
     _format_version: '3.0',
     services: [{ name: service, url: `http://${service}`, routes: [{ name: `upstream-${service}`, paths: ['/'], strip_path: false }] }],
   };
+}
+
+/** consul.pool_guard → the guard's policy; undefined when the section is absent (the guard is off). */
+export function poolGuardPolicy(g: { max_shrink_fraction: number; hold: string } | undefined): PoolGuardPolicy | undefined {
+  return g === undefined ? undefined : { maxShrinkFraction: g.max_shrink_fraction, holdMs: parseDurationMs(g.hold) };
 }

@@ -36,6 +36,11 @@ export class Metrics {
     name: 'meshgate_config_last_reload_success', help: '1 if the last config load succeeded', registers: [this.registry],
   });
 
+  readonly poolGuardHeld = new Gauge({
+    name: 'meshgate_pool_guard_held_endpoints', help: 'Endpoints Consul no longer lists that the pool guard keeps serving (consul.pool_guard)',
+    labelNames: ['watch'] as const, registers: [this.registry],
+  });
+
   /** 1 for each config section whose file value differs from the running one and needs a restart to apply */
   readonly configRestartRequired = new Gauge({
     name: 'meshgate_config_restart_required', help: '1 if the file changes this section and only a restart applies it', labelNames: ['section'] as const, registers: [this.registry],

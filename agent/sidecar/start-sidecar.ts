@@ -1,6 +1,7 @@
 // A sidecar: the mesh listener (mTLS unless disabled) in front of the local instances, their
 // registration with Consul, intentions, and the local upstream ports.
 import type { Logger } from 'pino';
+import type { PoolGuardPolicy } from '../discovery/pool-guard.js';
 import type { AccessLog } from '../observe/access-log.js';
 import type { SidecarSection } from '../../proto/config-schema.js';
 import { parseHostPort } from '../config/host-port.js';
@@ -37,6 +38,8 @@ export interface SidecarParams {
   readonly identity: string;
   readonly authorize: boolean;
   readonly requestId: () => string;
+  /** consul.pool_guard, for the local upstreams' pools */
+  readonly poolGuard?: PoolGuardPolicy;
 }
 
 const EVERYONE = ['0.0.0.0/0', '::/0'];
@@ -73,6 +76,7 @@ export async function startSidecar(p: SidecarParams): Promise<StartedSidecar> {
       listen: u.listen, kong: upstreamDeclarative(u.service), viaSidecars: true, trustedProxies: LOOPBACK_CIDRS,
       consul: p.consul, log: log.child({ upstream: u.service }), accessLog: p.accessLog.child({ upstream: u.service }), metrics: p.metrics,
       mesh: meshTls ? { tls: meshTls, identity: p.identity } : undefined, requestId: p.requestId,
+      ...(p.poolGuard ? { poolGuard: p.poolGuard } : {}),
     }));
   }
 

@@ -74,6 +74,8 @@ export interface EdgeOptions {
   readonly kong: Record<string, unknown>;
   readonly trustedProxies?: readonly string[];
   readonly name?: string;
+  /** consul.pool_guard for the edge */
+  readonly poolGuard?: { readonly max_shrink_fraction: number; readonly hold: string };
 }
 
 /** A decK/edge service + route for a Consul service reached through its sidecars. */
@@ -242,7 +244,7 @@ export class Harness {
     const [port, adminPort] = [await this.port(), await this.port()];
     const name = opts.name ?? 'edge';
     const file = this.writeYaml(`${name}-${++this.#seq}.yaml`, {
-      consul: { address: this.consul.httpAddress },
+      consul: { address: this.consul.httpAddress, ...(opts.poolGuard ? { pool_guard: opts.poolGuard } : {}) },
       agent: { node: name, admin: `127.0.0.1:${adminPort}`, log_level: 'info' },
       edge: {
         listen: `127.0.0.1:${port}`,

@@ -32,6 +32,8 @@ export const FIELD_TESTS: Readonly<Record<string, string>> = {
   'edge.kong.upstreams[].hash_fallback_query_arg': 'hash_fallback_query_arg: the fallback query argument when the capture is absent',
   'edge.kong.upstreams[].hash_on_uri_capture': 'hash_on_uri_capture: the route\'s named capture',
   'edge.kong.upstreams[].hash_fallback_uri_capture': 'hash_fallback_uri_capture: the fallback capture when the header is absent',
+  'consul.pool_guard.max_shrink_fraction': 'every instance gone from Consul at once: requests keep succeeding for the hold; a member failing locally is dropped; then Consul applies',
+  'consul.pool_guard.hold': 'every instance gone from Consul at once: requests keep succeeding for the hold; a member failing locally is dropped; then Consul applies',
   'mesh.min_tls_version': 'refuses bad client certificates and TLS 1.2 (under the 1.3 default) at the handshake; the service receives 0 bytes',
 };
 
