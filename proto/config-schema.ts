@@ -47,7 +47,8 @@ export const MeshSection = Type.Object({
     Type.Object({ cert: Type.String({ minLength: 1 }), key: Type.String({ minLength: 1 }), ca: Type.String({ minLength: 1 }) }, Strict),
   ], { description: '"consul" (default): certificates from Consul\'s Connect CA; {cert, key, ca}: PEM files, reloaded on change; "disabled": plain HTTP between agents (warned at start)' })),
   min_tls_version: Type.Optional(Type.Union([Type.Literal('1.3'), Type.Literal('1.2')], { default: '1.3' })),
-  authorize: Type.Optional(Type.Boolean({ default: true, description: 'check Consul intentions for every inbound mesh request' })),
+  authorize: Type.Optional(Type.Boolean({ default: true, description: 'check Consul intentions for every inbound mesh request (decided locally from a blocking watch, L7 permissions included)' })),
+  default_intention_policy: Type.Optional(Type.Union([Type.Literal('allow'), Type.Literal('deny')], { description: 'the decision when no intention matches; default: Consul\'s ACL default policy (allow when ACLs are off)' })),
 }, Strict);
 
 export const CheckSpec = Type.Object({

@@ -10,7 +10,7 @@ import { DROP, NO_PHASES, type Role, type RoutePhases } from '../pipeline/reques
 import type { ForwardPlan } from '../proxy/forward-plan.js';
 import { buildUpstreamHeaders } from '../proxy/request-headers.js';
 import type { TrustedProxies } from '../proxy/trusted-proxies.js';
-import type { Decision, IntentionAuthorizer } from '../transport/intention-authorizer.js';
+import type { NativeIntentions } from '../intentions/native-intentions.js';
 import { peerIdentityOf, type PeerIdentity } from '../transport/mesh-server.js';
 
 export interface LocalTarget {
@@ -30,23 +30,24 @@ export interface SidecarRoleOptions {
   readonly localPort: number;
   /** mTLS on: every request has a verified peer identity */
   readonly mtls: boolean;
-  readonly authorizer: IntentionAuthorizer | undefined;
+  /** decides each request locally (L4 and L7 intentions); undefined: mesh.authorize off */
+  readonly authorizer: NativeIntentions | undefined;
 }
 
-/** The access phase: the caller's identity must be allowed to reach the target (Consul intentions). */
-function intentionPhases(authorizer: IntentionAuthorizer, events: Logger): RoutePhases {
+/**
+ * The access phase: the caller's service must be allowed to reach the target by Consul's
+ * intentions, decided locally from the current table (no Consul call). The request itself is the
+ * L7 facts: only a pair with L7 intentions reads its method, path or headers.
+ */
+function intentionPhases(authorizer: NativeIntentions, events: Logger): RoutePhases {
   return {
     response: null,
     log: null,
     access: (hop, next) => {
-      const decided = (d: Decision) => {
-        if (d.allowed) return next(null);
-        if (!d.unavailable) events.warn({ event: 'intention_deny', source: hop.source, target: hop.serviceName, reason: d.reason }, 'intention_deny');
-        next({ refuse: d.unavailable ? 'MG_AUTHZ_UNAVAILABLE' : 'MG_INTENTION_DENIED' });
-      };
-      const d = authorizer.decide(hop.source, (hop.state as PeerIdentity).serial, hop.serviceName);
-      if (d instanceof Promise) d.then(decided, () => next({ refuse: 'MG_AUTHZ_UNAVAILABLE' }));
-      else decided(d);
+      const d = authorizer.decide((hop.state as PeerIdentity).identity.service, hop.serviceName, hop.req);
+      if (d.allowed) return next(null);
+      if (!d.unavailable) events.warn({ event: 'intention_deny', source: hop.source, target: hop.serviceName, reason: d.reason }, 'intention_deny');
+      next({ refuse: d.unavailable ? 'MG_AUTHZ_UNAVAILABLE' : 'MG_INTENTION_DENIED' });
     },
   };
 }

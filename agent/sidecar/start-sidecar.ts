@@ -11,7 +11,7 @@ import { listen, type Listener } from '../http-listener.js';
 import type { Metrics } from '../observe/metrics.js';
 import { EndpointRegistry } from '../pool/endpoint-registry.js';
 import { LOOPBACK_CIDRS, TrustedProxies } from '../proxy/trusted-proxies.js';
-import { IntentionAuthorizer } from '../transport/intention-authorizer.js';
+import { NativeIntentions } from '../intentions/native-intentions.js';
 import { guardMeshServer } from '../transport/mesh-server.js';
 import type { MeshTls } from '../transport/mesh-tls.js';
 import { Registrar, sidecarRegistrations } from '../../registrar/registrar.js';
@@ -24,7 +24,7 @@ export interface StartedSidecar {
   readonly registrar: Registrar;
   readonly registry: EndpointRegistry;
   readonly upstreams: readonly StartedEdge[];
-  readonly authorizer: IntentionAuthorizer | undefined;
+  readonly authorizer: NativeIntentions | undefined;
 }
 
 export interface SidecarParams {
@@ -37,6 +37,8 @@ export interface SidecarParams {
   readonly meshTls: MeshTls | undefined;
   readonly identity: string;
   readonly authorize: boolean;
+  /** mesh.default_intention_policy: the decision when no intention matches */
+  readonly defaultIntentionPolicy?: 'allow' | 'deny';
   readonly requestId: () => string;
   /** consul.pool_guard, for the local upstreams' pools */
   readonly poolGuard?: PoolGuardPolicy;
@@ -61,8 +63,10 @@ export async function startSidecar(p: SidecarParams): Promise<StartedSidecar> {
       prepare: (server: import('node:https').Server) => { guardMeshServer(server, meshTls, log); meshTls.attachServer(server, serviceNames[0]!); },
     };
   }
-  const authorizer = meshTls && p.authorize ? new IntentionAuthorizer(p.consul, log.child({ part: 'intentions' })) : undefined;
-  authorizer?.start();
+  const authorizer = meshTls && p.authorize
+    ? new NativeIntentions(p.consul, log.child({ part: 'intentions' }), p.defaultIntentionPolicy ? { defaultPolicy: p.defaultIntentionPolicy } : {})
+    : undefined;
+  authorizer?.start().catch((err: Error) => log.error({ err: err.message }, 'intentions failed to start'));
   const listener = await listen(at.host, at.port, (localPort) => createPipeline(createSidecarRole({
     targets, log: p.accessLog, events: log, requestId: p.requestId, localPort,
     // mTLS peers are authenticated agents: their X-Forwarded-* can be believed

@@ -1,5 +1,5 @@
 // Consul's Connect endpoints, in one small module: the agent-local CA roots and leaf endpoints
-// and intention authorization. Current Consul marks these agent endpoints deprecated; a future
+// and the intention sources. Current Consul marks these agent endpoints deprecated; a future
 // switch (e.g. to the catalog/xDS-era APIs) happens here only.
 import type { ConsulClient } from '../../registrar/consul-client.js';
 
@@ -17,19 +17,9 @@ export interface LeafCert {
   readonly ValidBefore?: string;
 }
 
-export interface AuthorizeResult {
-  readonly Authorized: boolean;
-  readonly Reason?: string;
-}
-
 export const CONNECT_PATHS = {
   roots: '/agent/connect/ca/roots',
   leaf: (service: string) => `/agent/connect/ca/leaf/${encodeURIComponent(service)}`,
   intentions: '/connect/intentions',
+  serviceIntentions: '/config/service-intentions',
 } as const;
-
-export function authorize(client: ConsulClient, target: string, clientCertUri: string, clientCertSerial: string): Promise<AuthorizeResult> {
-  return client.send<AuthorizeResult>('POST', '/agent/connect/authorize', {
-    Target: target, ClientCertURI: clientCertUri, ClientCertSerial: clientCertSerial,
-  });
-}
