@@ -12,6 +12,7 @@ import { AGENT_DEFAULTS, CONSUL_DEFAULTS, EDGE_DEFAULTS } from '../proto/default
 import { createAdminServer } from './admin/admin-server.js';
 import { AdminRoutes } from './admin/admin-routes.js';
 import { ConsulClient } from '../registrar/consul-client.js';
+import { consulTokens, reportPermissionDenied } from './discovery/consul-acl.js';
 import { poolGuardPolicy, startEdge, type StartedEdge } from './edge/start-edge.js';
 import { EdgePeers } from './edge/edge-peers.js';
 import { createLoggers } from './observe/log.js';
@@ -37,8 +38,9 @@ export async function runAgent(file: string, loaded: LoadedConfig, overrides: Ag
   metrics.configReloadSuccess.set(1);
   const consul = new ConsulClient({
     address: overrides.consul ?? cfg.consul?.address ?? CONSUL_DEFAULTS.address,
-    ...(cfg.consul?.token ? { token: cfg.consul.token } : {}),
+    tokens: consulTokens(file, cfg.consul, log),
     ...(cfg.consul?.datacenter ? { datacenter: cfg.consul.datacenter } : {}),
+    onPermissionDenied: reportPermissionDenied(log.child({ component: 'consul' }), metrics),
   });
   const requestId = createRequestIdSource();
   const drainMs = parseDurationMs(cfg.agent?.drain_timeout ?? AGENT_DEFAULTS.drain_timeout);

@@ -82,10 +82,12 @@ export async function main(argv: string[]): Promise<number> {
       let loaded;
       try { loaded = await loadConfigFile(file); } catch (err) { return configFailure(err); }
       const { runAgent } = await import('./agent.js');
-      return runAgent(file, loaded, {
-        ...(values.listen ? { listen: values.listen } : {}), ...(values.admin ? { admin: values.admin } : {}),
-        ...(values.consul ? { consul: values.consul } : {}),
-      });
+      try {
+        return await runAgent(file, loaded, {
+          ...(values.listen ? { listen: values.listen } : {}), ...(values.admin ? { admin: values.admin } : {}),
+          ...(values.consul ? { consul: values.consul } : {}),
+        });
+      } catch (err) { return configFailure(err); }
     }
     case 'demo': {
       const { runDemo } = await import('./demo/demo.js');

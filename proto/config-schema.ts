@@ -25,6 +25,7 @@ const Cidr = Str('^[0-9a-fA-F:.]+(/[0-9]{1,3})?$', 'must be an IP address or CID
 export const ConsulSection = Type.Object({
   address: Type.Optional(HttpUrl),
   token: Type.Optional(Type.String({ description: 'ACL token; use ${CONSUL_HTTP_TOKEN}. Never logged.' })),
+  token_file: Type.Optional(Type.String({ minLength: 1, description: 'a file holding the ACL token; re-read when it changes (rotation without a restart). Default: CONSUL_HTTP_TOKEN_FILE, then CONSUL_HTTP_TOKEN' })),
   datacenter: Type.Optional(Type.String()),
   pool_guard: Type.Optional(Type.Object({
     max_shrink_fraction: Type.Number({ minimum: 0, exclusiveMaximum: 1, description: 'an answer that removes more than this share of a pool\'s members at once (or all of them) is a collapse' }),

@@ -1,12 +1,18 @@
 // The one module that speaks Consul's HTTP API. Everything Consul-specific about transport
 // (token header, blocking parameters, index header) lives here so a future API change is local.
 import { Agent, request, type Dispatcher } from 'undici';
+import { requiredPermission } from './acl-permissions.js';
 import { parseIndexHeader } from './consul-index-policy.js';
+import { createTokenSource, type TokenSource } from './token-source.js';
 
 export interface ConsulClientOptions {
   readonly address: string;
+  /** a fixed token (tests, tools); agents pass `tokens` */
   readonly token?: string;
+  readonly tokens?: TokenSource;
   readonly datacenter?: string;
+  /** Consul refused a request for lack of an ACL permission (metric, log) */
+  readonly onPermissionDenied?: (err: ConsulPermissionError) => void;
 }
 
 export interface ConsulResponse<T> {
@@ -22,17 +28,45 @@ export class ConsulHttpError extends Error {
   }
 }
 
+/** HTTP 403: the token lacks `permission` (or is unknown to Consul). */
+export class ConsulPermissionError extends ConsulHttpError {
+  constructor(path: string, detail: string, readonly permission: string) {
+    super(403, path, detail);
+    this.name = 'ConsulPermissionError';
+    this.message = `consul ${path}: ACL token lacks ${permission}: ${detail.slice(0, 200)}`;
+  }
+}
+
 export class ConsulClient {
   readonly address: string;
-  readonly #headers: Record<string, string>;
+  readonly tokens: TokenSource;
   readonly #datacenter: string | undefined;
   readonly #dispatcher: Dispatcher;
+  readonly #onDenied: ((err: ConsulPermissionError) => void) | undefined;
+  #headers: Record<string, string> = {};
 
   constructor(opts: ConsulClientOptions) {
     this.address = opts.address.replace(/\/+$/, '');
-    this.#headers = opts.token ? { 'x-consul-token': opts.token } : {};
+    this.tokens = opts.tokens ?? createTokenSource({ ...(opts.token ? { token: opts.token } : {}), env: {} });
+    this.#setHeaders();
+    this.tokens.onChange(() => this.#setHeaders());
+    this.#onDenied = opts.onPermissionDenied;
     this.#datacenter = opts.datacenter;
     this.#dispatcher = new Agent({ connections: 16, keepAliveTimeout: 30_000, connect: { timeout: 5_000 } });
+  }
+
+  #setHeaders(): void {
+    const t = this.tokens.current();
+    this.#headers = t ? { 'x-consul-token': t } : {};
+  }
+
+  #fail(status: number, path: string, text: string): never {
+    if (status !== 403) throw new ConsulHttpError(status, path, text);
+    const err = new ConsulPermissionError(path, text, requiredPermission(path));
+    // the token may have been rotated under us: look at the file again before the next call
+    this.tokens.refresh();
+    this.#onDenied?.(err);
+    throw err;
   }
 
   /** GET; with `index` set it is a blocking query that returns after at most `waitMs` (+ jitter). */
@@ -51,7 +85,7 @@ export class ConsulClient {
       headersTimeout: timeout, bodyTimeout: timeout, signal: block?.signal,
     });
     const text = await res.body.text();
-    if (res.statusCode >= 400) throw new ConsulHttpError(res.statusCode, path, text);
+    if (res.statusCode >= 400) this.#fail(res.statusCode, path, text);
     return { status: res.statusCode, body: (text ? JSON.parse(text) : null) as T, index: parseIndexHeader(res.headers['x-consul-index']) };
   }
 
@@ -67,11 +101,12 @@ export class ConsulClient {
       headersTimeout: 10_000, bodyTimeout: 10_000,
     });
     const text = await res.body.text();
-    if (res.statusCode >= 400) throw new ConsulHttpError(res.statusCode, path, text);
+    if (res.statusCode >= 400) this.#fail(res.statusCode, path, text);
     return (text ? JSON.parse(text) : null) as T;
   }
 
   async close(): Promise<void> {
+    this.tokens.close();
     await this.#dispatcher.destroy();
   }
 }

@@ -32,6 +32,10 @@ export class Metrics {
     name: 'meshgate_circuit_breaker_state', help: 'Circuit breaker state per service: 0 closed, 1 half-open, 2 open',
     labelNames: ['service'] as const, registers: [this.registry],
   });
+  readonly consulPermissionDenied = new Counter({
+    name: 'meshgate_consul_permission_denied_total', help: 'Consul requests refused (HTTP 403) for lack of an ACL permission',
+    labelNames: ['permission'] as const, registers: [this.registry],
+  });
   readonly configReloadSuccess = new Gauge({
     name: 'meshgate_config_last_reload_success', help: '1 if the last config load succeeded', registers: [this.registry],
   });
