@@ -32,6 +32,8 @@ export interface ConsulDevOptions {
   readonly httpPort?: number;
   readonly node?: string;
   readonly log?: (line: string) => void;
+  /** more agent configuration (JSON), e.g. { acl: { enabled: true, default_policy: 'deny' } } */
+  readonly extraConfig?: Record<string, unknown>;
 }
 
 export async function startConsulDev(opts: ConsulDevOptions = {}): Promise<ConsulDevAgent> {
@@ -41,7 +43,7 @@ export async function startConsulDev(opts: ConsulDevOptions = {}): Promise<Consu
   const [serfLan, serfWan, server, sideMin] = picked as [number, number, number, number];
   const dir = await mkdtemp(path.join(os.tmpdir(), 'meshgate-consul-'));
   // keep Consul's own sidecar port range away from other agents started in parallel
-  await writeFile(path.join(dir, 'ports.json'), JSON.stringify({ ports: { sidecar_min_port: sideMin, sidecar_max_port: sideMin } }));
+  await writeFile(path.join(dir, 'ports.json'), JSON.stringify({ ...opts.extraConfig, ports: { sidecar_min_port: sideMin, sidecar_max_port: sideMin } }));
   const child = spawn(bin, [
     'agent', '-dev', '-ui', `-node=${opts.node ?? 'meshgate-dev'}`, '-bind=127.0.0.1', '-client=127.0.0.1',
     `-http-port=${httpPort}`, '-dns-port=-1', `-serf-lan-port=${serfLan}`, `-serf-wan-port=${serfWan}`,

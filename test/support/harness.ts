@@ -136,12 +136,15 @@ export class Harness {
     return this.#consul.agent;
   }
 
-  async startConsul(httpPort?: number): Promise<ConsulDevAgent> {
+  /** the Consul node name (ACL policies name it for agent:read) */
+  get consulNode(): string { return `it-${this.name.replace(/[^a-z0-9-]/gi, '-')}`; }
+
+  async startConsul(httpPort?: number, extraConfig?: Record<string, unknown>): Promise<ConsulDevAgent> {
     if (this.#consul?.alive()) throw new Error('consul already running');
     if (this.#consul) untrack(this.#consul);
     this.#consulOutput.add('out', `---- starting consul${httpPort ? ` on ${httpPort}` : ''} ----`);
     const agent = await startConsulDev({
-      ...(httpPort ? { httpPort } : {}), node: `it-${this.name.replace(/[^a-z0-9-]/gi, '-')}`,
+      ...(httpPort ? { httpPort } : {}), ...(extraConfig ? { extraConfig } : {}), node: this.consulNode,
       log: (l) => this.#consulOutput.add('out', l),
     });
     this.#consul = new ConsulTracked(agent, this.#consulOutput);
@@ -320,13 +323,13 @@ export class Harness {
  * Registers the mocha hooks of one file's harness inside the current describe: output dumped
  * after a failed test, and everything ended after the last test (also when a hook failed).
  */
-export function useHarness(name: string, opts: { consul?: boolean } = {}): () => Harness {
+export function useHarness(name: string, opts: { consul?: boolean; consulConfig?: Record<string, unknown> } = {}): () => Harness {
   let h: Harness | undefined;
   let failed = false;
   before(async function () {
     this.timeout(60_000);
     h = new Harness(name);
-    if (opts.consul !== false) await h.startConsul();
+    if (opts.consul !== false) await h.startConsul(undefined, opts.consulConfig);
   });
   afterEach(function () {
     if (this.currentTest?.state === 'failed' && h) {
