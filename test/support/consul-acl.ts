@@ -28,10 +28,17 @@ export function edgePolicy(identity: string, routed: readonly string[]): string 
 export class ConsulAcl {
   constructor(readonly h: Harness, readonly management: string) {}
 
+  /** Right after the election Consul answers "ACL system is currently in legacy mode" for a moment: retry (bounded). */
   static async bootstrap(h: Harness): Promise<ConsulAcl> {
-    const r = await h.http.request(`${h.consul.httpAddress}/v1/acl/bootstrap`, { method: 'PUT', timeoutMs: 10_000 });
-    if (r.status !== 200) throw new Error(`acl bootstrap: HTTP ${r.status} ${r.text}`);
-    return new ConsulAcl(h, r.json<{ SecretID: string }>().SecretID);
+    let last = '';
+    for (let attempt = 0; attempt < 100; attempt++) {
+      const r = await h.http.request(`${h.consul.httpAddress}/v1/acl/bootstrap`, { method: 'PUT', timeoutMs: 10_000 });
+      if (r.status === 200) return new ConsulAcl(h, r.json<{ SecretID: string }>().SecretID);
+      last = `HTTP ${r.status} ${r.text}`;
+      if (!/legacy mode/i.test(r.text)) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    throw new Error(`acl bootstrap: ${last}`);
   }
 
   async call<T>(method: string, p: string, body?: unknown): Promise<T> {
