@@ -14,12 +14,13 @@ describe('Consul with ACLs (default deny) and native intentions', function () {
   let edge: AgentHandle;
   let usersTokenFile: string;
 
-  async function startSidecar(service: ServiceHandle, tokenFile: string, waitReady = true): Promise<AgentHandle> {
+  async function startSidecar(service: ServiceHandle, tokenFile: string, waitReady = true, mesh?: Record<string, unknown>): Promise<AgentHandle> {
     const h = harness();
     const [meshPort, adminPort] = [await h.port(), await h.port()];
     const file = h.writeYaml(`sidecar-${service.instance}.yaml`, {
       consul: { address: h.consul.httpAddress, token_file: tokenFile },
       agent: { node: service.instance, admin: `127.0.0.1:${adminPort}` },
+      ...(mesh ? { mesh } : {}),
       sidecar: {
         listen: `127.0.0.1:${meshPort}`,
         services: [{ name: service.name, id: service.instance, port: service.port, check: { http: `${service.url}/health`, interval: '1s' } }],
@@ -38,9 +39,10 @@ describe('Consul with ACLs (default deny) and native intentions', function () {
     usersSidecar = await startSidecar(users, usersTokenFile);
     const [port, adminPort] = [await h.port(), await h.port()];
     const edgeFile = h.writeYaml('edge.yaml', {
-      consul: { address: h.consul.httpAddress, token: await acl.token('edge', edgePolicy('edge', ['users'])) },
+      consul: { address: h.consul.httpAddress, token: await acl.token('edge', edgePolicy('edge', ['users', 'catalog'])) },
       agent: { node: 'edge', admin: `127.0.0.1:${adminPort}` },
-      edge: { listen: `127.0.0.1:${port}`, kong: { _format_version: '3.0', services: [{ name: 'users', url: 'http://users', routes: [{ name: 'users', paths: ['/api/v1/users'], strip_path: false }] }] } },
+      edge: { listen: `127.0.0.1:${port}`, kong: { _format_version: '3.0', services: [{ name: 'users', url: 'http://users', routes: [{ name: 'users', paths: ['/api/v1/users'], strip_path: false }] },
+        { name: 'catalog', url: 'http://catalog', routes: [{ name: 'catalog', paths: ['/api/v1/catalog'], strip_path: false }] }] } },
     });
     edge = await h.startAgent('edge', edgeFile, { adminPort, port });
     await h.waitForPool(edge, 'consul:users', ['users-1']);
@@ -62,6 +64,19 @@ describe('Consul with ACLs (default deny) and native intentions', function () {
     await waitFor(async () => (await h.http.get(`${edge.url}/api/v1/users/1`)).status === 200, { timeoutMs: 5000, intervalMs: 20, what: '200 after the allow intention' });
     await acl.deleteIntention(id);
     await waitFor(async () => (await h.http.get(`${edge.url}/api/v1/users/1`)).status === 403, { timeoutMs: 5000, intervalMs: 20, what: '403 after deleting it' });
+  });
+
+  it('mesh.default_intention_policy: allow decides an unmatched pair under the ACL deny default; a deny intention still wins', async () => {
+    const h = harness();
+    const catalog = await h.startService('catalog', 'catalog-1');
+    const tokenFile = h.writeFile('catalog.token', await acl.token('sidecar-catalog', sidecarPolicy(['catalog'], [], h.consulNode)));
+    await startSidecar(catalog, tokenFile, true, { default_intention_policy: 'allow' });
+    await h.waitForPool(edge, 'consul:catalog', ['catalog-1']);
+    await waitFor(async () => (await h.http.get(`${edge.url}/api/v1/catalog/1`)).status === 200, { timeoutMs: 10_000, intervalMs: 20, what: '200 from the configured default' });
+    const id = await acl.intention('edge', 'catalog', 'deny');
+    try {
+      await waitFor(async () => (await h.http.get(`${edge.url}/api/v1/catalog/1`)).status === 403, { timeoutMs: 5000, intervalMs: 20, what: '403 after the deny intention' });
+    } finally { await acl.deleteIntention(id); }
   });
 
   it('intention flips under a bounded load loop: each flip applies to the following requests on open connections', async () => {

@@ -34,6 +34,8 @@ export const FIELD_TESTS: Readonly<Record<string, string>> = {
   'edge.kong.upstreams[].hash_fallback_uri_capture': 'hash_fallback_uri_capture: the fallback capture when the header is absent',
   'consul.pool_guard.max_shrink_fraction': 'every instance gone from Consul at once: requests keep succeeding for the hold; a member failing locally is dropped; then Consul applies',
   'consul.pool_guard.hold': 'every instance gone from Consul at once: requests keep succeeding for the hold; a member failing locally is dropped; then Consul applies',
+  'consul.token_file': 'a token lacking service:write: the error names it, a metric counts it, the agent stays up; a rotated token file is used without a restart',
+  'mesh.default_intention_policy': 'mesh.default_intention_policy: allow decides an unmatched pair under the ACL deny default; a deny intention still wins',
   'mesh.min_tls_version': 'refuses bad client certificates and TLS 1.2 (under the 1.3 default) at the handshake; the service receives 0 bytes',
 };
 
