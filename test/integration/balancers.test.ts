@@ -1,6 +1,6 @@
 // The balancers through a real edge process: consistent-hashing stickiness by header, cookie and
 // consumer, the share of keys that move when one of N targets goes, and latency preferring the
-// faster of two upstreams. Upstreams are loopback servers that answer with their own name.
+// faster of two upstreams, least-request avoiding a busy one. Upstreams are loopback servers that answer with their own name.
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -23,7 +23,7 @@ const deck = (upstream: Record<string, unknown>, targets: readonly Upstream[], e
   ...(extra.consumers ? { consumers: extra.consumers } : {}),
 });
 
-describe('balancers end to end (consistent-hashing, latency)', function () {
+describe('balancers end to end (consistent-hashing, latency, least-request)', function () {
   const harness = useHarness('balancers', { consul: false });
   const ups: Upstream[] = [];
   before(async () => { for (const n of ['u0', 'u1', 'u2', 'u3']) ups.push(await startUpstream(n)); });
@@ -81,6 +81,30 @@ describe('balancers end to end (consistent-hashing, latency)', function () {
     assert.ok(seen.size >= 2, `8 consumers reached only ${[...seen].join(', ')}`);
   });
 
+  it('consistent-hashing on a route\'s uri capture, falling back to a query argument: each key sticks', async () => {
+    const h = harness();
+    const edge = await h.startDeck('hash-capture', {
+      _format_version: '3.0',
+      services: [{ name: 'app', url: 'http://pool', routes: [{ name: 'by-id', paths: ['~/items/(?<id>[0-9]+)$'] }, { name: 'rest', paths: ['/'] }] }],
+      upstreams: [{
+        name: 'pool', algorithm: 'consistent-hashing', hash_on: 'uri_capture', hash_on_uri_capture: 'id', hash_fallback: 'query_arg', hash_fallback_query_arg: 'u',
+        targets: ups.map((t) => ({ target: `127.0.0.1:${t.port}` })),
+      }],
+    });
+    const spread = async (url: (k: number) => string, what: string) => {
+      const seen = new Set<string>();
+      for (let k = 0; k < 20; k++) {
+        const answers = new Set<string>();
+        for (let i = 0; i < 4; i++) answers.add((await h.http.get(`${edge.url}${url(k)}`)).text);
+        assert.equal(answers.size, 1, `${what} ${k} reached ${[...answers].join(', ')}`);
+        seen.add([...answers][0]!);
+      }
+      assert.ok(seen.size >= 2, `20 ${what} keys reached only ${[...seen].join(', ')}`);
+    };
+    await spread((k) => `/items/${k}?noise=${Math.random()}`, 'capture');
+    await spread((k) => `/other?u=${k}&noise=${Math.random()}`, 'query arg');
+  });
+
   it('removing one of 4 targets remaps about 1/4 of keys, and only keys of the removed one must move', async () => {
     const h = harness();
     const upstream = { algorithm: 'consistent-hashing', hash_on: 'header', hash_on_header: 'x-user', slots: 10000 };
@@ -111,6 +135,25 @@ describe('balancers end to end (consistent-hashing, latency)', function () {
       }
       assert.ok((tally.u0 ?? 0) >= 50, `fast u0 got ${tally.u0 ?? 0} of 60: ${JSON.stringify(tally)}`);
       assert.ok((tally.slow ?? 0) >= 1, 'the slow one was measured at least once');
+    } finally { slow.server.closeAllConnections(); slow.server.close(); }
+  });
+
+  it('least-request: with requests in flight on a slow upstream, new ones go to the idle one', async () => {
+    const h = harness();
+    const slow = await startUpstream('slow', 300);
+    try {
+      const edge = await h.startDeck('least-request', deck({ algorithm: 'least-request' }, [ups[0]!, slow]));
+      const tally: Record<string, number> = {};
+      // 4 clients, 40 requests: a request on the slow one stays in flight for 300 ms
+      let next = 0;
+      await Promise.all(Array.from({ length: 4 }, async () => {
+        while (next < 40) {
+          next++;
+          const r = await h.http.get(`${edge.url}/x`);
+          tally[r.text] = (tally[r.text] ?? 0) + 1;
+        }
+      }));
+      assert.ok((tally.u0 ?? 0) >= 30, `idle u0 got ${tally.u0 ?? 0} of 40: ${JSON.stringify(tally)}`);
     } finally { slow.server.closeAllConnections(); slow.server.close(); }
   });
 });
