@@ -22,11 +22,21 @@ import { createRequestIdSource } from './proxy/request-id.js';
 import { startSidecar, type StartedSidecar } from './sidecar/start-sidecar.js';
 import { outboundIdentity, startMeshTls } from './transport/start-mesh-tls.js';
 import { statusReport } from './status.js';
+import { EdgeCertificates, hasCertificates, type CertificateConfig } from './edge/tls/edge-certificates.js';
+import type { MeshgateConfig } from '../proto/config-schema.js';
+
+/** The edge's certificate config; a plain decK file's paths have no "edge.kong" prefix. */
+function certificateConfig(edge: NonNullable<MeshgateConfig['edge']>, deckOnly: boolean): CertificateConfig {
+  return { kong: edge.kong, tls: edge.tls, kongPrefix: deckOnly ? [] : ['edge', 'kong'] };
+}
+
+const DEFAULT_LISTEN_TLS = '0.0.0.0:8443';
 
 export interface AgentOverrides {
   readonly listen?: string;
   readonly admin?: string;
   readonly consul?: string;
+  readonly listenTls?: string;
 }
 
 export async function runAgent(file: string, loaded: LoadedConfig, overrides: AgentOverrides): Promise<number> {
@@ -54,11 +64,15 @@ export async function runAgent(file: string, loaded: LoadedConfig, overrides: Ag
 
   const adminRoutes = new AdminRoutes();
   let edge: StartedEdge | undefined;
+  let certificates: EdgeCertificates | undefined;
   let peers: EdgePeers | undefined;
   if (cfg.edge) {
     const listenAt = overrides.listen ?? cfg.edge.listen ?? EDGE_DEFAULTS.listen;
     let clusterSize = () => 1;
+    const certConfig = certificateConfig(cfg.edge, loaded.deckOnly);
+    if (hasCertificates(certConfig)) certificates = new EdgeCertificates(certConfig, file, log.child({ component: 'edge-tls' }), metrics);
     edge = await startEdge({
+      ...(certificates ? { tls: { listen: overrides.listenTls ?? cfg.edge.listen_tls ?? DEFAULT_LISTEN_TLS, certificates } } : {}),
       listen: listenAt, kong: cfg.edge.kong, clusterSize: () => clusterSize(), admin: adminRoutes,
       ...(cfg.edge.limits ? { limits: cfg.edge.limits } : {}),
       ...(cfg.consul?.pool_guard ? { poolGuard: poolGuardPolicy(cfg.consul.pool_guard)! } : {}),
@@ -111,7 +125,14 @@ export async function runAgent(file: string, loaded: LoadedConfig, overrides: Ag
       const next = await loadConfigFile(file);
       if (edge) {
         if (!next.config.edge) throw new ConfigError(file, [{ path: 'edge', message: 'cannot be removed by a reload' }]);
+        const nextCerts = certificateConfig(next.config.edge, next.deckOnly);
+        if (hasCertificates(nextCerts) !== (certificates !== undefined)) {
+          throw new ConfigError(file, [{ path: 'edge.tls', message: 'adding or removing all certificates (the TLS listener) needs a restart' }]);
+        }
+        // both steps are checked before either takes effect: a bad certificate keeps the old config whole
+        const swapCertificates = certificates?.prepare(nextCerts);
         edge.runtime.applyConfig(next.config.edge.kong, next.config.edge.via_sidecars ?? true);
+        swapCertificates?.();
       }
       metrics.configReloadSuccess.set(1);
       log.info({ routes: edge?.runtime.table.routes.length ?? 0 }, 'config reloaded');
@@ -140,7 +161,7 @@ export async function runAgent(file: string, loaded: LoadedConfig, overrides: Ag
         // let watchers see the maintenance before the listener stops
         await new Promise((r) => setTimeout(r, Math.min(1000, drainMs)));
       }
-      await Promise.all([edge?.listener.drain(drainMs), sidecar?.listener.drain(drainMs), ...(sidecar?.upstreams.map((u) => u.listener.drain(drainMs)) ?? [])]);
+      await Promise.all([edge?.listener.drain(drainMs), edge?.tlsListener?.drain(drainMs), sidecar?.listener.drain(drainMs), ...(sidecar?.upstreams.map((u) => u.listener.drain(drainMs)) ?? [])]);
       await Promise.all([sidecar?.registrar.deregister(), peers?.registrar.deregister(), peers?.stop()]);
       await Promise.allSettled([
         ...runtimes().map((rt) => rt?.stop()), sidecar?.registry.close(), sidecar?.authorizer?.stop(), meshTls?.stop(),
@@ -150,6 +171,7 @@ export async function runAgent(file: string, loaded: LoadedConfig, overrides: Ag
       admin.closeAllConnections();
       clearInterval(stalenessTimer);
       unwatchFile(file, onFileChange);
+      certificates?.stop();
       log.info('stopped');
       flushLogs();
       resolve(0);

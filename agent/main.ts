@@ -7,13 +7,14 @@ import { loadConfigFile } from './config/load.js';
 const HELP = `meshgate — service-mesh sidecar and Kong-compatible API gateway on Consul
 
 Usage:
-  meshgate agent --config FILE [--listen HOST:PORT] [--admin HOST:PORT] [--consul URL]
+  meshgate agent --config FILE [--listen HOST:PORT] [--listen-tls HOST:PORT] [--admin HOST:PORT] [--consul URL]
   meshgate validate FILE
   meshgate demo
   meshgate --help | --version
 
   agent     run an edge and/or sidecar from FILE (a meshgate YAML file or a plain Kong decK file)
             --listen  the edge's public listener (the sidecar's mesh listener if there is no edge)
+            --listen-tls  the edge's HTTPS listener (needs certificates; default 0.0.0.0:8443 when there are some)
             --admin   the admin listener (/health /ready /status /metrics), loopback by default
             --consul  the Consul agent's HTTP address, e.g. http://127.0.0.1:8500
             --allow-unknown-plugins  plugins meshgate does not implement are ignored with a warning
@@ -45,7 +46,7 @@ export async function main(argv: string[]): Promise<number> {
     parsed = parseArgs({
       args: argv, allowPositionals: true,
       options: {
-        config: { type: 'string', short: 'c' }, listen: { type: 'string' }, admin: { type: 'string' },
+        config: { type: 'string', short: 'c' }, listen: { type: 'string' }, 'listen-tls': { type: 'string' }, admin: { type: 'string' },
         consul: { type: 'string' }, 'allow-unknown-plugins': { type: 'boolean' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean', short: 'v' },
       },
     });
@@ -73,7 +74,7 @@ export async function main(argv: string[]): Promise<number> {
     case 'agent': {
       const file = values.config ?? positionals[1];
       if (!file) { process.stderr.write('meshgate agent: --config FILE is required\n'); return 64; }
-      for (const [flag, v] of [['listen', values.listen], ['admin', values.admin]] as const) {
+      for (const [flag, v] of [['listen', values.listen], ['listen-tls', values['listen-tls']], ['admin', values.admin]] as const) {
         if (v !== undefined && !/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9_.-]+):[0-9]{1,5}$/.test(v)) {
           process.stderr.write(`meshgate agent: --${flag}: must be HOST:PORT\n`);
           return EXIT_INVALID_CONFIG;
@@ -81,10 +82,17 @@ export async function main(argv: string[]): Promise<number> {
       }
       let loaded;
       try { loaded = await loadConfigFile(file); } catch (err) { return configFailure(err); }
+      const listenTls = values['listen-tls'];
+      const edge = loaded.config.edge;
+      if (listenTls !== undefined && !(edge?.kong.certificates?.length || edge?.tls?.certificates?.length)) {
+        process.stderr.write('meshgate agent: --listen-tls: needs a certificate (edge.tls.certificates or Kong certificates)\n');
+        return EXIT_INVALID_CONFIG;
+      }
       const { runAgent } = await import('./agent.js');
       try {
         return await runAgent(file, loaded, {
           ...(values.listen ? { listen: values.listen } : {}), ...(values.admin ? { admin: values.admin } : {}),
+          ...(listenTls ? { listenTls } : {}),
           ...(values.consul ? { consul: values.consul } : {}),
         });
       } catch (err) { return configFailure(err); }

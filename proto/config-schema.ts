@@ -120,18 +120,42 @@ const KongConsumer = Type.Object({
   plugins: Type.Optional(Type.Array(KongPlugin)),
 }, Strict);
 
+/** Kong's SNI names: one "*" label leftmost or rightmost, or "*" alone (the default certificate). */
+const SniName = Str('^(\\*|(\\*\\.)?[A-Za-z0-9-]+(\\.[A-Za-z0-9-]+)*(\\.\\*)?)$', 'must be a host name, with at most one "*" as the leftmost or rightmost label, or "*" alone');
+const Pem = Type.String({ minLength: 1, description: 'PEM text; use ${ENV_VAR} to keep it out of the file' });
+
+/** Kong's certificate entity: a PEM pair, optionally an alternate pair of the other key type (RSA + ECDSA). */
+const KongCertificate = Type.Object({
+  id: Type.Optional(Type.String()),
+  cert: Pem,
+  key: Pem,
+  cert_alt: Type.Optional(Pem),
+  key_alt: Type.Optional(Pem),
+  snis: Type.Optional(Type.Array(Type.Union([SniName, Type.Object({ name: SniName, id: Type.Optional(Type.String()), tags: Type.Optional(Tags) }, Strict)]))),
+  tags: Type.Optional(Tags),
+}, Strict);
+
+/** Kong's top-level sni entity, naming its certificate by id. */
+const KongSni = Type.Object({
+  name: SniName,
+  id: Type.Optional(Type.String()),
+  certificate: Type.Object({ id: Type.String({ minLength: 1 }) }, Strict),
+  tags: Type.Optional(Tags),
+}, Strict);
+
 const KongRoute = Type.Object({
   name: Type.Optional(Name),
   id: Type.Optional(Type.String()),
   paths: Type.Optional(Type.Array(Str('^[/~]', 'must start with "/" (or "~" for a regex)'))),
   methods: Type.Optional(Type.Array(Str('^[A-Z]+$', 'must be an upper-case HTTP method'))),
   hosts: Type.Optional(Type.Array(Str('^(\\*\\.)?[A-Za-z0-9.-]+(\\.\\*)?(:[0-9]+)?$', 'must be a host name, optionally with one leading or trailing "*" label'))),
-  protocols: Type.Optional(Type.Array(Type.Union([Type.Literal('http'), Type.Literal('https')]))),
+  protocols: Type.Optional(Type.Array(Type.Union([Type.Literal('http'), Type.Literal('https')]), { minItems: 1, description: 'default [http, https]; an https-only route answers plain HTTP with https_redirect_status_code' })),
+  snis: Type.Optional(Type.Array(SniName, { minItems: 1, description: 'TLS server names (from the handshake) this route matches' })),
   strip_path: Type.Optional(Type.Boolean({ default: KONG_ROUTE_DEFAULTS.strip_path })),
   preserve_host: Type.Optional(Type.Boolean({ default: KONG_ROUTE_DEFAULTS.preserve_host })),
   regex_priority: Type.Optional(Type.Integer({ default: KONG_ROUTE_DEFAULTS.regex_priority })),
   headers: Type.Optional(Type.Record(Type.String(), Type.Array(Type.String(), { minItems: 1 }), { description: 'header name → accepted values; a value starting with "~*" is a case-insensitive regex' })),
-  https_redirect_status_code: Type.Optional(Type.Integer()),
+  https_redirect_status_code: Type.Optional(Type.Union([426, 301, 302, 307, 308].map((c) => Type.Literal(c)), { default: KONG_ROUTE_DEFAULTS.https_redirect_status_code })),
   request_buffering: Type.Optional(Type.Boolean()),
   response_buffering: Type.Optional(Type.Boolean()),
   path_handling: Type.Optional(Type.Literal('v0')),
@@ -238,6 +262,8 @@ export const KongDeclarative = Type.Object({
   upstreams: Type.Optional(Type.Array(KongUpstream)),
   consumers: Type.Optional(Type.Array(KongConsumer)),
   plugins: Type.Optional(Type.Array(KongPlugin)),
+  certificates: Type.Optional(Type.Array(KongCertificate)),
+  snis: Type.Optional(Type.Array(KongSni)),
 }, Strict);
 
 /** Protection of the public listener against slow or greedy clients. */
@@ -250,8 +276,19 @@ export const ListenerLimits = Type.Object({
   accepts_per_turn: Type.Optional(Type.Integer({ minimum: 1, maximum: 64, description: 'listening handles on the socket: new connections accepted per event-loop turn under load (1 = Node alone, no helper process)' })),
 }, { ...Strict, description: 'defaults: header_timeout 10s, request_timeout 300s, keepalive_timeout 60s, max_connections 10000, accepts_per_turn 16' });
 
+/** Certificates kept on disk (cert-manager, certbot): re-read when a file changes. */
+export const EdgeTls = Type.Object({
+  certificates: Type.Optional(Type.Array(Type.Object({
+    cert_file: Type.String({ minLength: 1, description: 'PEM certificate (chain), leaf first' }),
+    key_file: Type.String({ minLength: 1 }),
+    snis: Type.Optional(Type.Array(SniName)),
+  }, Strict))),
+}, { ...Strict, description: 'the TLS listener\'s certificates besides edge.kong.certificates; a client without SNI or with an unknown name gets the certificate with SNI "*", else the first one listed' });
+
 export const EdgeSection = Type.Object({
   listen: Type.Optional(HostPort),
+  listen_tls: Type.Optional(HostPort),
+  tls: Type.Optional(EdgeTls),
   limits: Type.Optional(ListenerLimits),
   trusted_proxies: Type.Optional(Type.Array(Cidr)),
   via_sidecars: Type.Optional(Type.Boolean({ default: true, description: 'reach Consul services through their sidecars (/v1/health/connect) rather than directly' })),
@@ -280,12 +317,12 @@ export type EdgeSection = Static<typeof EdgeSection>;
 export type CheckSpec = Static<typeof CheckSpec>;
 export type MeshSection = Static<typeof MeshSection>;
 export type ListenerLimits = Static<typeof ListenerLimits>;
+export type KongCertificate = Static<typeof KongCertificate>;
+export type EdgeTls = Static<typeof EdgeTls>;
 
 /** Kong entities that exist in decK files but that this version does not implement yet. */
 export const UNSUPPORTED_KONG_ENTITIES: Readonly<Record<string, string>> = {
-  certificates: 'Kong certificates are not supported yet',
   ca_certificates: 'Kong ca_certificates are not supported yet',
-  snis: 'Kong snis are not supported yet',
   routes: 'top-level routes are not supported yet; nest them under services[].routes',
   vaults: 'Kong vaults are not supported',
 };

@@ -12,6 +12,7 @@ export const KONG_ROUTE_DEFAULTS = {
   strip_path: true,
   preserve_host: false,
   regex_priority: 0,
+  https_redirect_status_code: 426,
 } as const;
 
 export const KONG_TARGET_WEIGHT = 100;
@@ -27,6 +28,8 @@ export const AGENT_DEFAULTS = {
 export const DECK_ONLY_DEFAULTS = {
   listen: '0.0.0.0:8000',
   admin: '127.0.0.1:8001',
+  /** Kong's proxy_listen for TLS: used when the decK file has certificates */
+  listen_tls: '0.0.0.0:8443',
 } as const;
 
 export const EDGE_DEFAULTS = { listen: '0.0.0.0:8080' } as const;

@@ -23,6 +23,8 @@ export const ERRORS = {
   MG_UPSTREAM_RESET: { status: 502, message: 'An invalid response was received from the upstream server', retryable: false, idempotentRetry: true },
   MG_UPSTREAM_TIMEOUT: { status: 504, message: 'The upstream server is timing out', retryable: false, idempotentRetry: true },
   MG_CONNECT_TIMEOUT: { status: 504, message: 'The upstream server is timing out', retryable: true, idempotentRetry: false },
+  /** an https-only route reached over plain HTTP (Kong's https_redirect_status_code 426) */
+  MG_HTTPS_REQUIRED: { status: 426, message: 'Please use HTTPS protocol', retryable: false, idempotentRetry: false },
   MG_UNKNOWN_DESTINATION: { status: 421, message: 'No such service behind this sidecar', retryable: false, idempotentRetry: false },
   MG_INTENTION_DENIED: { status: 403, message: 'Access denied by intention', retryable: false, idempotentRetry: false },
   MG_AUTHZ_UNAVAILABLE: { status: 503, message: 'Authorization is currently unavailable', retryable: false, idempotentRetry: false },

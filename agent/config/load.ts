@@ -80,7 +80,10 @@ export async function loadConfigFile(file: string, env: NodeJS.ProcessEnv = proc
 function deckAsEdge(kong: KongDeclarative): MeshgateConfig {
   return {
     agent: { admin: DECK_ONLY_DEFAULTS.admin },
-    edge: { listen: DECK_ONLY_DEFAULTS.listen, via_sidecars: false, kong },
+    edge: {
+      listen: DECK_ONLY_DEFAULTS.listen, via_sidecars: false, kong,
+      ...(kong.certificates?.length ? { listen_tls: DECK_ONLY_DEFAULTS.listen_tls } : {}),
+    },
   };
 }
 

@@ -2,8 +2,8 @@
 // and a metric rather than silently kept at their old values.
 import { EdgeSection, MeshgateConfig } from '../../proto/config-schema.js';
 
-/** Sections a reload swaps in place (the route table and how pools are reached). */
-export const RELOADED_SECTIONS: readonly string[] = ['edge.kong', 'edge.via_sidecars'];
+/** Sections a reload swaps in place (the route table, how pools are reached, the edge's certificates). */
+export const RELOADED_SECTIONS: readonly string[] = ['edge.kong', 'edge.via_sidecars', 'edge.tls'];
 
 /**
  * Every other section takes effect only at start; a change to one needs a restart. Derived from

@@ -10,6 +10,7 @@ import { formatPath } from './config-error.js';
 import { pathRegex } from '../table/router.js';
 import { resolvePlugins } from '../plugins/plugin-config.js';
 import { unsupportedKongFields } from './unsupported-fields.js';
+import { collectCertificates } from '../edge/tls/certificate-sources.js';
 
 const ajv = new Ajv({ allErrors: true, strict: true, verbose: true });
 ajv.addKeyword({ keyword: 'rule', schemaType: 'string' });
@@ -99,6 +100,9 @@ function kongRules(kong: KongDecl, prefix: (string | number)[], issues: ConfigIs
       if (!r.paths?.length && !r.hosts?.length && !r.methods?.length) {
         issues.push({ path: formatPath(rat), message: 'must have at least one of paths, hosts or methods' });
       }
+      if (r.snis?.length && r.protocols && !r.protocols.includes('https')) {
+        issues.push({ path: formatPath([...rat, 'snis']), message: 'needs "https" in protocols (an SNI comes only with TLS)' });
+      }
       r.paths?.forEach((p, k) => {
         try { pathRegex(p, kong._format_version); } catch (err) {
           issues.push({ path: formatPath([...rat, 'paths', k]), message: `invalid regex: ${(err as Error).message}` });
@@ -139,6 +143,7 @@ function meshgateRules(cfg: Config, issues: ConfigIssue[]): void {
     else listens.set(port, formatPath(path));
   };
   claim(cfg.edge?.listen, ['edge', 'listen']);
+  claim(cfg.edge?.listen_tls, ['edge', 'listen_tls']);
   claim(cfg.sidecar?.listen, ['sidecar', 'listen']);
   const upstreamServices = new Set<string>();
   cfg.sidecar?.upstreams?.forEach((u, i) => {
@@ -150,7 +155,14 @@ function meshgateRules(cfg: Config, issues: ConfigIssue[]): void {
     const why = cidrProblem(cidr);
     if (why) issues.push({ path: formatPath(['edge', 'trusted_proxies', i]), message: why });
   });
-  if (cfg.edge) kongRules(cfg.edge.kong, ['edge', 'kong'], issues);
+  if (cfg.edge) {
+    kongRules(cfg.edge.kong, ['edge', 'kong'], issues);
+    issues.push(...collectCertificates(cfg.edge.kong, cfg.edge.tls, ['edge', 'kong']).issues);
+    const certificates = (cfg.edge.kong.certificates?.length ?? 0) + (cfg.edge.tls?.certificates?.length ?? 0);
+    if (cfg.edge.listen_tls !== undefined && certificates === 0) {
+      issues.push({ path: 'edge.listen_tls', message: 'needs a certificate (edge.tls.certificates or edge.kong.certificates)' });
+    }
+  }
 }
 
 function cidrProblem(cidr: string): string | undefined {
@@ -172,5 +184,6 @@ export function validateKongDeclarative(doc: unknown): { config?: KongDecl; issu
   if (!validateKong(doc)) return { issues: collect(validateKong.errors, []) };
   const issues: ConfigIssue[] = [];
   kongRules(doc as KongDecl, [], issues);
+  issues.push(...collectCertificates(doc as KongDecl, undefined, []).issues);
   return issues.length ? { issues } : { config: doc as KongDecl, issues };
 }

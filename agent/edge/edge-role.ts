@@ -12,10 +12,12 @@ import { buildUpstreamHeaders } from '../proxy/request-headers.js';
 import type { TrustedProxies } from '../proxy/trusted-proxies.js';
 import { NO_PHASES, type Role, type RoutePhases } from '../pipeline/request-pipeline.js';
 import type { AccessLog } from '../observe/access-log.js';
-import type { OutboundResponse } from '../pipeline/transport.js';
+import type { InboundRequest, OutboundResponse } from '../pipeline/transport.js';
 import { normalizePath } from '../table/normalize-path.js';
 import type { EdgeRoute, RouteTable } from '../table/route-table.js';
-import { upstreamPath } from '../table/router.js';
+import { upstreamPath, type Arrival } from '../table/router.js';
+import type { TLSSocket } from 'node:tls';
+import { httpsRequiredPhases } from './https-redirect.js';
 
 export interface EdgeRoleOptions {
   readonly table: () => RouteTable;
@@ -27,6 +29,9 @@ export interface EdgeRoleOptions {
   readonly localPort: number;
   readonly proto: 'http' | 'https';
 }
+
+const PLAIN: Arrival = Object.freeze({ scheme: 'http', sni: undefined });
+const FORWARDED_HTTPS: Arrival = Object.freeze({ scheme: 'https', sni: undefined });
 
 function pluginHooks(ctx: RequestContext): ResponseHooks {
   return {
@@ -103,6 +108,11 @@ function pluginPhases(events: Logger): RoutePhases {
 export function createEdgeRole(opts: EdgeRoleOptions): Role {
   const { trusted, requestId: nextId, localPort, proto } = opts;
   const withPlugins = pluginPhases(opts.events);
+  const httpsRequired = httpsRequiredPhases(trusted);
+  /** how the request came in: this listener's scheme, or https from a trusted proxy's X-Forwarded-Proto */
+  const arrivalOf = proto === 'https'
+    ? (req: InboundRequest): Arrival => ({ scheme: 'https', sni: (req.socket as TLSSocket).servername || undefined })
+    : (req: InboundRequest): Arrival => req.headers['x-forwarded-proto'] === 'https' && trusted.trusts(req.socket.remoteAddress) ? FORWARDED_HTTPS : PLAIN;
   return {
     log: opts.log,
     requestId: () => nextId(),
@@ -112,12 +122,14 @@ export function createEdgeRole(opts: EdgeRoleOptions): Role {
       const q = url.indexOf('?');
       const path = normalizePath(q < 0 ? url : url.slice(0, q));
       if (path === null) return 'MG_BAD_PATH';
-      const match = opts.table().match(req.method ?? 'GET', (req.headers.host ?? '').toLowerCase(), path, req.headers);
+      const arrival = arrivalOf(req);
+      const match = opts.table().match(req.method ?? 'GET', (req.headers.host ?? '').toLowerCase(), path, req.headers, arrival);
       if (match === undefined) return 'MG_NO_ROUTE';
       const route = match.rule;
       hop.route = route;
       hop.routeName = route.name;
       hop.serviceName = route.service.name;
+      if (route.httpsRedirectStatus !== null && arrival.scheme === 'http') return httpsRequired(route.httpsRedirectStatus);
       const target = upstreamPath(route.service.path, match.prefix, path, route.stripPath);
       const up = buildUpstreamHeaders(req, { hostHeader: route.hostHeader, requestId: hop.requestId, proto, localPort, trusted });
       hop.clientIp = up.clientIp;

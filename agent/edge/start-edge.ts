@@ -14,10 +14,13 @@ import { TrustedProxies } from '../proxy/trusted-proxies.js';
 import { createPipeline } from '../pipeline/request-pipeline.js';
 import { createEdgeRole } from './edge-role.js';
 import { EdgeRuntime, type MeshClient } from './edge-runtime.js';
+import type { EdgeCertificates } from './tls/edge-certificates.js';
 
 export interface StartedEdge {
   readonly runtime: EdgeRuntime;
   readonly listener: Listener;
+  /** the HTTPS listener, when the config has certificates */
+  readonly tlsListener: Listener | undefined;
 }
 
 export interface EdgeParams {
@@ -36,6 +39,8 @@ export interface EdgeParams {
   readonly admin?: AdminRoutes;
   readonly limits?: ListenerLimits;
   readonly poolGuard?: PoolGuardPolicy;
+  /** HOST:PORT of the HTTPS listener, with the certificates it serves */
+  readonly tls?: { readonly listen: string; readonly certificates: EdgeCertificates };
 }
 
 function limitsMs(l: ListenerLimits | undefined): ListenerLimitsMs {
@@ -57,11 +62,25 @@ export async function startEdge(p: EdgeParams): Promise<StartedEdge> {
   });
   const at = parseHostPort(p.listen);
   const trusted = new TrustedProxies(p.trustedProxies);
-  const listener = await listen(at.host, at.port, (localPort) => createPipeline(createEdgeRole({
-    table: () => runtime.table, trusted, log: p.accessLog, events: p.log, requestId: p.requestId, localPort, proto: 'http',
-  })), undefined, limitsMs(p.limits));
+  const limits = limitsMs(p.limits);
+  const handlerFor = (proto: 'http' | 'https') => (localPort: number) => createPipeline(createEdgeRole({
+    table: () => runtime.table, trusted, log: p.accessLog, events: p.log, requestId: p.requestId, localPort, proto,
+  }));
+  const listener = await listen(at.host, at.port, handlerFor('http'), undefined, limits);
   p.log.info({ listen: `${at.host}:${listener.port}`, routes: runtime.table.routes.length }, 'edge listening');
-  return { runtime, listener };
+  let tlsListener: Listener | undefined;
+  if (p.tls) {
+    const certs = p.tls.certificates;
+    const tlsAt = parseHostPort(p.tls.listen);
+    try {
+      tlsListener = await listen(tlsAt.host, tlsAt.port, handlerFor('https'), { options: certs.serverOptions(), prepare: (s) => certs.attach(s) }, limits);
+    } catch (err) {
+      listener.server.close();
+      throw err;
+    }
+    p.log.info({ listen_tls: `${tlsAt.host}:${tlsListener.port}`, certificates: certs.sources.map((c) => c.name) }, 'edge listening for TLS');
+  }
+  return { runtime, listener, tlsListener };
 }
 
 /** The decK document of a local upstream: everything on the port goes to `service`. */

@@ -28,6 +28,14 @@ export class Metrics {
     name: 'meshgate_mesh_certificate_expiry_seconds', help: 'Seconds until the mesh leaf certificate of an identity expires',
     labelNames: ['identity'] as const, registers: [this.registry],
   });
+  readonly edgeCertificateExpiry = new Gauge({
+    name: 'meshgate_edge_certificate_expiry_seconds', help: 'Seconds until an edge TLS certificate expires',
+    labelNames: ['certificate'] as const, registers: [this.registry],
+  });
+  readonly edgeCertificateReloadFailures = new Counter({
+    name: 'meshgate_edge_certificate_reload_failures_total', help: 'Changed certificate files that were rejected (the running certificates kept serving)',
+    registers: [this.registry],
+  });
   readonly circuitState = new Gauge({
     name: 'meshgate_circuit_breaker_state', help: 'Circuit breaker state per service: 0 closed, 1 half-open, 2 open',
     labelNames: ['service'] as const, registers: [this.registry],

@@ -5,7 +5,7 @@ import type { KongDeclarative, KongRoute } from '../../proto/config-schema.js';
 import type { Metrics, RequestRecorder } from '../observe/metrics.js';
 import type { ForwardPlan } from '../proxy/forward-plan.js';
 import type { PoolMember, ServicePool } from '../pool/service-pool.js';
-import { compileRouteEntries, matchRoute, ruleFor, type RouteEntry, type RouteMatch, type RouteRule } from './router.js';
+import { compileRouteEntries, matchRoute, ruleFor, type Arrival, type RouteEntry, type RouteMatch, type RouteRule } from './router.js';
 import { compileServices, type PoolSpec, type ServiceSpec } from './service-spec.js';
 import type { IncomingHttpHeaders } from 'node:http';
 import { ChainCompiler, type ChainEnv, type PluginChain } from '../plugins/chain.js';
@@ -43,8 +43,8 @@ export class RouteTable {
     readonly routes: readonly EdgeRoute[],
   ) { Object.freeze(this); }
 
-  match(method: string, host: string, path: string, headers?: IncomingHttpHeaders): RouteMatch<EdgeRoute> | undefined {
-    return matchRoute(this.entries, method, host, path, headers);
+  match(method: string, host: string, path: string, headers?: IncomingHttpHeaders, arrival?: Arrival): RouteMatch<EdgeRoute> | undefined {
+    return matchRoute(this.entries, method, host, path, headers, arrival);
   }
 
   /** ready when every pool has had its first discovery answer */

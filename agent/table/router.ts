@@ -4,12 +4,15 @@
 import type { KongRoute } from '../../proto/config-schema.js';
 import type { IncomingHttpHeaders } from 'node:http';
 import { KONG_ROUTE_DEFAULTS } from '../../proto/defaults.js';
+import { sniMatches } from '../edge/tls/sni-index.js';
 
 export interface RouteRule {
   readonly name: string;
   readonly serviceName: string;
   readonly stripPath: boolean;
   readonly preserveHost: boolean;
+  /** an https-only route reached over plain HTTP answers with this status (426 or a redirect); null otherwise */
+  readonly httpsRedirectStatus: number | null;
 }
 
 interface Wildcard {
@@ -40,6 +43,10 @@ export interface RouteEntry<R extends RouteRule = RouteRule> {
   readonly methods: ReadonlySet<string> | null;
   readonly hosts: HostMatcher | null;
   readonly headers: readonly HeaderRule[] | null;
+  /** TLS server names (route `snis`); null: any, with or without TLS */
+  readonly snis: ReadonlySet<string> | null;
+  /** the schemes a route matches; null: http and https. An https-only route also matches http, to redirect. */
+  readonly schemes: ReadonlySet<string> | null;
   readonly captures?: undefined;
 }
 
@@ -126,14 +133,16 @@ export function compileRouteEntries<R extends RouteRule>(routes: readonly { rout
     const methods = route.methods?.length ? new Set(route.methods) : null;
     const hosts = compileHosts(route.hosts);
     const headers = compileHeaderRules(route.headers);
-    const categories = (methods ? 1 : 0) + (hosts ? 1 : 0) + (route.paths?.length ? 1 : 0) + (headers ? 1 : 0);
+    const snis = route.snis?.length ? new Set(route.snis.map((n) => n.toLowerCase())) : null;
+    const schemes = compileSchemes(route.protocols);
+    const categories = (methods ? 1 : 0) + (hosts ? 1 : 0) + (route.paths?.length ? 1 : 0) + (headers ? 1 : 0) + (snis ? 1 : 0);
     const plainHosts = hosts && hosts.wildcards.length === 0 ? 1 : 0;
     const headerCount = headers?.length ?? 0;
     for (const path of route.paths?.length ? route.paths : ['']) {
       const regex = path === '' ? null : pathRegex(path, formatVersion);
       const prefix = regex ? '' : path;
       const byPath = regex ? [1, route.regex_priority ?? 0, 0] : [0, 0, prefix.length];
-      entries.push({ rule, prefix, regex, methods, hosts, headers, score: [categories, plainHosts, headerCount, ...byPath, -order] });
+      entries.push({ rule, prefix, regex, methods, hosts, headers, snis, schemes, score: [categories, plainHosts, headerCount, ...byPath, -order] });
     }
   });
   entries.sort((a, b) => {
@@ -143,12 +152,30 @@ export function compileRouteEntries<R extends RouteRule>(routes: readonly { rout
   return entries.map(({ score: _score, ...e }) => e);
 }
 
+function compileSchemes(protocols: readonly string[] | undefined): ReadonlySet<string> | null {
+  if (!protocols?.length) return null;
+  const set = new Set(protocols);
+  if (set.has('https')) set.add('http');
+  return set.size === 2 ? null : set;
+}
+
+/** How the request arrived: the scheme (after trusted X-Forwarded-Proto) and the TLS server name. */
+export interface Arrival {
+  readonly scheme: 'http' | 'https';
+  readonly sni: string | undefined;
+}
+
+const PLAIN: Arrival = { scheme: 'http', sni: undefined };
+
 export function matchRoute<R extends RouteRule>(
   entries: readonly RouteEntry<R>[], method: string, host: string, path: string, headers: IncomingHttpHeaders = NO_HEADERS,
+  arrival: Arrival = PLAIN,
 ): RouteMatch<R> | undefined {
   for (let i = 0; i < entries.length; i++) {
     const e = entries[i]!;
     if (e.prefix !== '' && !prefixMatches(e.prefix, path)) continue;
+    if (e.schemes !== null && !e.schemes.has(arrival.scheme)) continue;
+    if (e.snis !== null && !sniMatches(e.snis, arrival.sni)) continue;
     if (e.methods !== null && !e.methods.has(method)) continue;
     if (e.hosts !== null && !hostMatches(e.hosts, host)) continue;
     if (e.headers !== null && !headersMatch(e.headers, headers)) continue;
@@ -186,5 +213,7 @@ export function ruleFor(route: KongRoute, serviceName: string, index: number): R
     serviceName,
     stripPath: route.strip_path ?? KONG_ROUTE_DEFAULTS.strip_path,
     preserveHost: route.preserve_host ?? KONG_ROUTE_DEFAULTS.preserve_host,
+    httpsRedirectStatus: route.protocols?.includes('https') && !route.protocols.includes('http')
+      ? route.https_redirect_status_code ?? KONG_ROUTE_DEFAULTS.https_redirect_status_code : null,
   };
 }

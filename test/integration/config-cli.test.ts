@@ -62,8 +62,7 @@ const CASES: readonly Case[] = [
     expect: ['sidecar.services[0].port'],
   },
   {
-    // (plugins are supported since the plugin pipeline landed; certificates are not, yet)
-    name: 'an unknown Kong entity (certificates) in a plain decK file',
+    name: 'a Kong certificate that is not PEM, in a plain decK file',
     text: `_format_version: "3.0"
 services:
   - name: users
@@ -73,8 +72,7 @@ certificates:
   - cert: "-----BEGIN CERTIFICATE-----"
     key: "-----BEGIN PRIVATE KEY-----"
 `,
-    // the key is on line 6, its value starts on line 7 (the line printed is the value's for now)
-    expect: ['certificates', 'Kong certificates are not supported yet', /\(line [67]\)/],
+    expect: ['certificates[0].cert', 'is not a valid PEM certificate', /\(line 7\)/],
   },
   {
     name: 'an unknown Kong entity (vaults) under edge.kong',

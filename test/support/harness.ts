@@ -259,10 +259,10 @@ export class Harness {
   }
 
   /** A plain Kong decK file as --config, with --listen and --admin on free loopback ports. */
-  async startDeck(name: string, deck: Record<string, unknown>): Promise<AgentHandle> {
+  async startDeck(name: string, deck: Record<string, unknown>, extraArgs: readonly string[] = []): Promise<AgentHandle> {
     const [port, adminPort] = [await this.port(), await this.port()];
     const file = this.writeYaml(`${name}-${++this.#seq}.yml`, deck);
-    return this.startAgent(name, file, { adminPort, port, args: ['--listen', `127.0.0.1:${port}`, '--admin', `127.0.0.1:${adminPort}`] });
+    return this.startAgent(name, file, { adminPort, port, args: ['--listen', `127.0.0.1:${port}`, '--admin', `127.0.0.1:${adminPort}`, ...extraArgs] });
   }
 
   // ---- waiting on the mesh ---------------------------------------------------------------

@@ -28,6 +28,10 @@ export function makeRoot(dir: string, name: string, uri?: string): Pem {
 
 export interface LeafOptions {
   readonly uris: readonly string[];
+  /** DNS SANs (public-facing server certificates) */
+  readonly dns?: readonly string[];
+  /** default an EC P-256 key */
+  readonly rsa?: boolean;
   readonly isCa?: boolean;
   /** YYMMDDHHMMSSZ; default now − 1 h */
   readonly startDate?: string;
@@ -45,7 +49,7 @@ export function signLeaf(dir: string, ca: Pem, name: string, o: LeafOptions): Pe
   mkdirSync(db, { recursive: true });
   writeFileSync(path.join(db, 'index.txt'), '');
   writeFileSync(path.join(db, 'serial'), `${(Date.now() % 1e12).toString(16).padStart(16, '0')}\n`);
-  const san = o.uris.map((u) => `URI:${u}`).join(',');
+  const san = [...o.uris.map((u) => `URI:${u}`), ...(o.dns ?? []).map((d) => `DNS:${d}`)].join(',');
   writeFileSync(path.join(db, 'ca.cnf'), `
 [ ca ]
 default_ca = test
@@ -65,7 +69,8 @@ keyUsage = critical,digitalSignature,keyEncipherment${o.isCa ? ',keyCertSign' : 
 extendedKeyUsage = serverAuth,clientAuth
 ${san ? `subjectAltName = ${san}` : ''}
 `);
-  openssl(['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', `${name}.key`], dir);
+  if (o.rsa) openssl(['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', `${name}.key`], dir);
+  else openssl(['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', `${name}.key`], dir);
   openssl(['req', '-new', '-key', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${name}`], dir);
   const now = Date.now();
   openssl(['ca', '-batch', '-config', path.join(db, 'ca.cnf'), '-cert', ca.certFile, '-keyfile', ca.keyFile,

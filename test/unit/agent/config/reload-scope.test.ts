@@ -12,6 +12,8 @@ describe('sectionsNeedingRestart', () => {
     { name: 'nothing changed', next: BASE, want: [] },
     { name: 'only the Kong routes changed (reloaded in place)', next: { ...BASE, edge: { ...BASE.edge!, kong: { _format_version: '3.0', services: [] } } }, want: [] },
     { name: 'via_sidecars changed (reloaded in place)', next: { ...BASE, edge: { ...BASE.edge!, via_sidecars: false } }, want: [] },
+    { name: 'edge certificates changed (reloaded in place)', next: { ...BASE, edge: { ...BASE.edge!, tls: { certificates: [{ cert_file: 'a.pem', key_file: 'a.key' }] } } }, want: [] },
+    { name: 'listen_tls changed', next: { ...BASE, edge: { ...BASE.edge!, listen_tls: '127.0.0.1:8443' } }, want: ['edge.listen_tls'] },
     { name: 'limits changed', next: { ...BASE, edge: { ...BASE.edge!, limits: { max_connections: 20 } } }, want: ['edge.limits'] },
     { name: 'trusted_proxies and listen changed', next: { ...BASE, edge: { ...BASE.edge!, listen: '127.0.0.1:8001', trusted_proxies: [] } }, want: ['edge.listen', 'edge.trusted_proxies'] },
     { name: 'consul token added', next: { ...BASE, consul: { address: 'http://127.0.0.1:8500', token: 't' } }, want: ['consul'] },
@@ -23,7 +25,7 @@ describe('sectionsNeedingRestart', () => {
 });
 
 describe('RESTART_SECTIONS', () => {
-  it('is every section of the schema but the two a reload swaps in place', () => {
-    assert.deepEqual(RESTART_SECTIONS, ['consul', 'agent', 'mesh', 'sidecar', 'edge.listen', 'edge.limits', 'edge.trusted_proxies']);
+  it('is every section of the schema but the three a reload swaps in place', () => {
+    assert.deepEqual(RESTART_SECTIONS, ['consul', 'agent', 'mesh', 'sidecar', 'edge.listen', 'edge.listen_tls', 'edge.limits', 'edge.trusted_proxies']);
   });
 });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import type { KongRoute } from '../../../../proto/config-schema.js';
 import { compileRouteEntries, matchRoute, prefixMatches, ruleFor, upstreamPath, type RouteRule } from '../../../../agent/table/router.js';
 
-const rule = (name: string): RouteRule => ({ name, serviceName: `svc-${name}`, stripPath: true, preserveHost: false });
+const rule = (name: string): RouteRule => ({ name, serviceName: `svc-${name}`, stripPath: true, preserveHost: false, httpsRedirectStatus: null });
 
 /** Compiles named routes in config order; match() returns the winning route's name. */
 function table(routes: Record<string, KongRoute>) {
@@ -229,9 +229,43 @@ describe('upstreamPath', () => {
 
 describe('ruleFor', () => {
   it('applies Kong route defaults and names unnamed routes after their service', () => {
-    assert.deepEqual(ruleFor({ paths: ['/a'] }, 'users', 2), { name: 'users.routes[2]', serviceName: 'users', stripPath: true, preserveHost: false });
+    assert.deepEqual(ruleFor({ paths: ['/a'] }, 'users', 2), { name: 'users.routes[2]', serviceName: 'users', stripPath: true, preserveHost: false, httpsRedirectStatus: null });
   });
   it('keeps explicit values', () => {
-    assert.deepEqual(ruleFor({ name: 'r', strip_path: false, preserve_host: true }, 'users', 0), { name: 'r', serviceName: 'users', stripPath: false, preserveHost: true });
+    assert.deepEqual(ruleFor({ name: 'r', strip_path: false, preserve_host: true }, 'users', 0), { name: 'r', serviceName: 'users', stripPath: false, preserveHost: true, httpsRedirectStatus: null });
+  });
+});
+
+describe('router: protocols and snis', function () {
+  const routes: Record<string, KongRoute> = {
+    'https-only': { paths: ['/s'], protocols: ['https'] },
+    'http-only': { paths: ['/p'], protocols: ['http'] },
+    'sni-a': { paths: ['/x'], snis: ['a.test'] },
+    'sni-wild': { paths: ['/x'], snis: ['*.b.test'] },
+    any: { paths: ['/'] },
+  };
+  const entries = compileRouteEntries(Object.entries(routes).map(([name, route]) => ({ route, rule: rule(name) })));
+  const cases: [string, 'http' | 'https', string | undefined, string][] = [
+    ['/s', 'https', undefined, 'https-only'],
+    ['/s', 'http', undefined, 'https-only'], // matched so that it can answer 426 or redirect
+    ['/p', 'http', undefined, 'http-only'],
+    ['/p', 'https', 'a.test', 'any'],
+    ['/x', 'https', 'a.test', 'sni-a'],
+    ['/x', 'https', 'A.TEST', 'sni-a'],
+    ['/x', 'https', 'q.b.test', 'sni-wild'],
+    ['/x', 'https', 'q.r.b.test', 'any'],
+    ['/x', 'https', 'c.test', 'any'],
+    ['/x', 'http', undefined, 'any'],
+  ];
+  for (const [path, scheme, sni, want] of cases) {
+    it(`${scheme} ${sni ?? '(no SNI)'} ${path} → ${want}`, function () {
+      assert.equal(matchRoute(entries, 'GET', 'h', path, {}, { scheme, sni })?.rule.name, want);
+    });
+  }
+  it('sets the https redirect status only for https-only routes (426 by default)', function () {
+    assert.equal(ruleFor({ paths: ['/'], protocols: ['https'] }, 's', 0).httpsRedirectStatus, 426);
+    assert.equal(ruleFor({ paths: ['/'], protocols: ['https'], https_redirect_status_code: 301 }, 's', 0).httpsRedirectStatus, 301);
+    assert.equal(ruleFor({ paths: ['/'], protocols: ['http', 'https'], https_redirect_status_code: 301 }, 's', 0).httpsRedirectStatus, null);
+    assert.equal(ruleFor({ paths: ['/'] }, 's', 0).httpsRedirectStatus, null);
   });
 });
