@@ -3,12 +3,13 @@
 // certificates on disk replaced under a bounded load loop, and rejected replacements.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { copyFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import path from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import { promisify } from 'node:util';
 import { makeRoot, signLeaf, type Pem } from '../support/pki.js';
+import { parse, stringify } from 'yaml';
 import { useHarness, waitFor, type AgentHandle, type ServiceHandle } from '../support/harness.js';
 
 const run = promisify(execFile);
@@ -133,6 +134,20 @@ describe('edge TLS: certificates, SNI, https-only routes', function () {
       const s = Number(line.split(' ').pop());
       assert.ok(s > 80_000 && s <= 86_400, line);
     }
+  });
+
+  it('a reload whose certificate does not match its key is rejected whole; the old config keeps serving', async function () {
+    const doc = parse(readFileSync(deck.configFile, 'utf8')) as { certificates: { cert: string; key: string }[]; services: { routes: unknown[] }[] };
+    doc.certificates[0]!.key = certs.b!.key;
+    doc.services[0]!.routes.unshift({ name: 'new-route', paths: ['/new'] });
+    writeFileSync(deck.configFile, stringify(doc));
+    deck.child.signal('SIGHUP');
+    await waitFor(async () => (await deck.metrics()).includes('meshgate_config_last_reload_success 0'), { timeoutMs: 10_000, intervalMs: 100, what: 'the reload to be rejected' });
+    assert.ok(deck.child.output.json().some((l) => String(l.err).includes('certificates[0].key') && String(l.err).includes('does not match')));
+    assert.equal(await servedCn(tlsPort, 'a.test'), 'a');
+    const r = await tlsGet(tlsPort, 'a.test', '/new', ca.cert);
+    assert.equal(JSON.parse(r.body).path, '/new', 'the new route did not take effect either (the catch-all served it)');
+    assert.ok(!deck.accessLog().some((l) => l.route === 'new-route'));
   });
 
   describe('certificates on disk (edge.tls.certificates)', function () {
