@@ -6,6 +6,9 @@ import {
   KONG_TARGET_WEIGHT, KONG_UPSTREAM_SLOTS, PASSIVE_HEALTH_DEFAULTS,
 } from './defaults.js';
 import { BALANCER_NAMES } from './balancer-names.js';
+import { EdgeTls, KongCertificate, KongSni, SniName } from './tls-schema.js';
+
+export type { EdgeTls, KongCertificate } from './tls-schema.js';
 
 /** `rule` is the sentence printed when a `pattern` fails; Ajv's own text is about regexes. */
 const Str = (pattern: string, rule: string, extra: object = {}) => Type.String({ pattern, rule, ...extra });
@@ -118,29 +121,6 @@ const KongConsumer = Type.Object({
   }, Strict))),
   acls: Type.Optional(Type.Array(Type.Object({ group: Type.String({ minLength: 1 }), id: Type.Optional(Type.String()), tags: Type.Optional(Tags) }, Strict))),
   plugins: Type.Optional(Type.Array(KongPlugin)),
-}, Strict);
-
-/** Kong's SNI names: one "*" label leftmost or rightmost, or "*" alone (the default certificate). */
-const SniName = Str('^(\\*|(\\*\\.)?[A-Za-z0-9-]+(\\.[A-Za-z0-9-]+)*(\\.\\*)?)$', 'must be a host name, with at most one "*" as the leftmost or rightmost label, or "*" alone');
-const Pem = Type.String({ minLength: 1, description: 'PEM text; use ${ENV_VAR} to keep it out of the file' });
-
-/** Kong's certificate entity: a PEM pair, optionally an alternate pair of the other key type (RSA + ECDSA). */
-const KongCertificate = Type.Object({
-  id: Type.Optional(Type.String()),
-  cert: Pem,
-  key: Pem,
-  cert_alt: Type.Optional(Pem),
-  key_alt: Type.Optional(Pem),
-  snis: Type.Optional(Type.Array(Type.Union([SniName, Type.Object({ name: SniName, id: Type.Optional(Type.String()), tags: Type.Optional(Tags) }, Strict)]))),
-  tags: Type.Optional(Tags),
-}, Strict);
-
-/** Kong's top-level sni entity, naming its certificate by id. */
-const KongSni = Type.Object({
-  name: SniName,
-  id: Type.Optional(Type.String()),
-  certificate: Type.Object({ id: Type.String({ minLength: 1 }) }, Strict),
-  tags: Type.Optional(Tags),
 }, Strict);
 
 const KongRoute = Type.Object({
@@ -276,15 +256,6 @@ export const ListenerLimits = Type.Object({
   accepts_per_turn: Type.Optional(Type.Integer({ minimum: 1, maximum: 64, description: 'listening handles on the socket: new connections accepted per event-loop turn under load (1 = Node alone, no helper process)' })),
 }, { ...Strict, description: 'defaults: header_timeout 10s, request_timeout 300s, keepalive_timeout 60s, max_connections 10000, accepts_per_turn 16' });
 
-/** Certificates kept on disk (cert-manager, certbot): re-read when a file changes. */
-export const EdgeTls = Type.Object({
-  certificates: Type.Optional(Type.Array(Type.Object({
-    cert_file: Type.String({ minLength: 1, description: 'PEM certificate (chain), leaf first' }),
-    key_file: Type.String({ minLength: 1 }),
-    snis: Type.Optional(Type.Array(SniName)),
-  }, Strict))),
-}, { ...Strict, description: 'the TLS listener\'s certificates besides edge.kong.certificates; a client without SNI or with an unknown name gets the certificate with SNI "*", else the first one listed' });
-
 export const EdgeSection = Type.Object({
   listen: Type.Optional(HostPort),
   listen_tls: Type.Optional(HostPort),
@@ -317,8 +288,6 @@ export type EdgeSection = Static<typeof EdgeSection>;
 export type CheckSpec = Static<typeof CheckSpec>;
 export type MeshSection = Static<typeof MeshSection>;
 export type ListenerLimits = Static<typeof ListenerLimits>;
-export type KongCertificate = Static<typeof KongCertificate>;
-export type EdgeTls = Static<typeof EdgeTls>;
 
 /** Kong entities that exist in decK files but that this version does not implement yet. */
 export const UNSUPPORTED_KONG_ENTITIES: Readonly<Record<string, string>> = {

@@ -34,7 +34,7 @@ function hostWithoutPort(host: string): string {
 export function httpsRequiredPhases(trusted: TrustedProxies): (status: number) => RoutePhases {
   const byStatus = new Map<number, RoutePhases>();
   for (const status of [426, 301, 302, 307, 308]) {
-    byStatus.set(status, Object.freeze({
+    const phases: RoutePhases = {
       response: null, log: null,
       access: (hop, next) => {
         const req = hop.req;
@@ -42,7 +42,8 @@ export function httpsRequiredPhases(trusted: TrustedProxies): (status: number) =
         const host = typeof xfh === 'string' && trusted.trusts(req.socket.remoteAddress) ? xfh : req.headers.host ?? '';
         next({ answered: answerHttpsRequired(req, hop.res, status, host, hop.requestId) });
       },
-    }));
+    };
+    byStatus.set(status, Object.freeze(phases));
   }
   return (status) => byStatus.get(status)!;
 }

@@ -33,7 +33,8 @@ describe('collectCertificates: bad input names its YAML path', function () {
     ['an SNI listed twice', () => deck([{ cert: good.cert, key: good.key, snis: ['a.test'] }, { cert: other.cert, key: other.key, snis: [{ name: 'A.test' }] }]), 'certificates[1].snis[0]', /already listed at certificates\[0\]\.snis\[0\]/],
     ['a top-level sni twice', () => deck([{ id: 'c1', cert: good.cert, key: good.key, snis: ['a.test'] }], { snis: [{ name: 'a.test', certificate: { id: 'c1' } }] }), 'snis[0].name', /already listed/],
     ['a top-level sni naming no certificate', () => deck([{ cert: good.cert, key: good.key }], { snis: [{ name: 'x.test', certificate: { id: 'nope' } }] }), 'snis[0].certificate.id', /no certificate has id "nope"/],
-    ['cert_alt (not supported)', () => deck([{ cert: good.cert, key: good.key, cert_alt: other.cert, key_alt: other.key }]), 'certificates[0].cert_alt', /not supported/],
+    ['refuses cert_alt, naming its path and "not supported"', () => deck([{ cert: good.cert, key: good.key, cert_alt: other.cert, key_alt: other.key }]), 'certificates[0].cert_alt', /not supported/],
+    ['refuses key_alt, naming its path and "not supported"', () => deck([{ cert: good.cert, key: good.key, cert_alt: other.cert, key_alt: other.key }]), 'certificates[0].key_alt', /not supported/],
   ];
   for (const [name, doc, where, message] of cases) {
     it(name, function () {

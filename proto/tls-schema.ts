@@ -1,0 +1,44 @@
+// The TLS parts of the configuration contract: Kong's certificates and snis, and meshgate's
+// certificates on disk (edge.tls). Imported by config-schema.ts.
+import { Type, type Static } from '@sinclair/typebox';
+
+/** `rule` is the sentence printed when a `pattern` fails; Ajv's own text is about regexes. */
+const Str = (pattern: string, rule: string, extra: object = {}) => Type.String({ pattern, rule, ...extra });
+const Strict = { additionalProperties: false } as const;
+const Tags = Type.Array(Type.String());
+
+/** Kong's SNI names: one "*" label leftmost or rightmost, or "*" alone (the default certificate). */
+export const SniName = Str('^(\\*|(\\*\\.)?[A-Za-z0-9-]+(\\.[A-Za-z0-9-]+)*(\\.\\*)?)$', 'must be a host name, with at most one "*" as the leftmost or rightmost label, or "*" alone');
+const Pem = Type.String({ minLength: 1, description: 'PEM text; use ${ENV_VAR} to keep it out of the file' });
+
+/** Kong's certificate entity: a PEM pair, optionally an alternate pair of the other key type (RSA + ECDSA). */
+export const KongCertificate = Type.Object({
+  id: Type.Optional(Type.String()),
+  cert: Pem,
+  key: Pem,
+  cert_alt: Type.Optional(Pem),
+  key_alt: Type.Optional(Pem),
+  snis: Type.Optional(Type.Array(Type.Union([SniName, Type.Object({ name: SniName, id: Type.Optional(Type.String()), tags: Type.Optional(Tags) }, Strict)]))),
+  tags: Type.Optional(Tags),
+}, Strict);
+
+/** Kong's top-level sni entity, naming its certificate by id. */
+export const KongSni = Type.Object({
+  name: SniName,
+  id: Type.Optional(Type.String()),
+  certificate: Type.Object({ id: Type.String({ minLength: 1 }) }, Strict),
+  tags: Type.Optional(Tags),
+}, Strict);
+
+/** Certificates kept on disk (cert-manager, certbot): re-read when a file changes. */
+export const EdgeTls = Type.Object({
+  certificates: Type.Optional(Type.Array(Type.Object({
+    cert_file: Type.String({ minLength: 1, description: 'PEM certificate (chain), leaf first' }),
+    key_file: Type.String({ minLength: 1 }),
+    snis: Type.Optional(Type.Array(SniName)),
+  }, Strict))),
+}, { ...Strict, description: 'the TLS listener\'s certificates besides edge.kong.certificates; a client without SNI or with an unknown name gets the certificate with SNI "*", else the first one listed' });
+
+
+export type KongCertificate = Static<typeof KongCertificate>;
+export type EdgeTls = Static<typeof EdgeTls>;
