@@ -6,9 +6,9 @@ import {
   KONG_TARGET_WEIGHT, KONG_UPSTREAM_SLOTS, PASSIVE_HEALTH_DEFAULTS,
 } from './defaults.js';
 import { BALANCER_NAMES } from './balancer-names.js';
-import { EdgeTls, KongCertificate, KongSni, SniName } from './tls-schema.js';
+import { EdgeTls, KongCertificate, KongSni, ListenerLimits, SniName } from './listener-schema.js';
 
-export type { EdgeTls, KongCertificate } from './tls-schema.js';
+export type { EdgeTls, KongCertificate, ListenerLimits } from './listener-schema.js';
 
 /** `rule` is the sentence printed when a `pattern` fails; Ajv's own text is about regexes. */
 const Str = (pattern: string, rule: string, extra: object = {}) => Type.String({ pattern, rule, ...extra });
@@ -246,16 +246,6 @@ export const KongDeclarative = Type.Object({
   snis: Type.Optional(Type.Array(KongSni)),
 }, Strict);
 
-/** Protection of the public listener against slow or greedy clients. */
-export const ListenerLimits = Type.Object({
-  header_timeout: Type.Optional(Duration),
-  request_timeout: Type.Optional(Duration),
-  keepalive_timeout: Type.Optional(Duration),
-  max_connections: Type.Optional(Type.Integer({ minimum: 1 })),
-  max_header_size: Type.Optional(Type.Integer({ minimum: 1024, maximum: 1048576 })),
-  accepts_per_turn: Type.Optional(Type.Integer({ minimum: 1, maximum: 64, description: 'listening handles on the socket: new connections accepted per event-loop turn under load (1 = Node alone, no helper process)' })),
-}, { ...Strict, description: 'defaults: header_timeout 10s, request_timeout 300s, keepalive_timeout 60s, max_connections 10000, accepts_per_turn 16' });
-
 export const EdgeSection = Type.Object({
   listen: Type.Optional(HostPort),
   listen_tls: Type.Optional(HostPort),
@@ -287,7 +277,6 @@ export type SidecarSection = Static<typeof SidecarSection>;
 export type EdgeSection = Static<typeof EdgeSection>;
 export type CheckSpec = Static<typeof CheckSpec>;
 export type MeshSection = Static<typeof MeshSection>;
-export type ListenerLimits = Static<typeof ListenerLimits>;
 
 /** Kong entities that exist in decK files but that this version does not implement yet. */
 export const UNSUPPORTED_KONG_ENTITIES: Readonly<Record<string, string>> = {

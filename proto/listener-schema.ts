@@ -1,11 +1,23 @@
-// The TLS parts of the configuration contract: Kong's certificates and snis, and meshgate's
-// certificates on disk (edge.tls). Imported by config-schema.ts.
+// The edge listeners' part of the configuration contract: limits, Kong's certificates and snis,
+// and meshgate's certificates on disk (edge.tls). Imported by config-schema.ts.
 import { Type, type Static } from '@sinclair/typebox';
 
 /** `rule` is the sentence printed when a `pattern` fails; Ajv's own text is about regexes. */
 const Str = (pattern: string, rule: string, extra: object = {}) => Type.String({ pattern, rule, ...extra });
 const Strict = { additionalProperties: false } as const;
 const Tags = Type.Array(Type.String());
+const Duration = Str('^[0-9]+(ms|s|m|h)$', 'must be a duration like 500ms, 10s, 1m or 2h');
+
+/** Protection of the public listener against slow or greedy clients. */
+export const ListenerLimits = Type.Object({
+  header_timeout: Type.Optional(Duration),
+  request_timeout: Type.Optional(Duration),
+  keepalive_timeout: Type.Optional(Duration),
+  max_connections: Type.Optional(Type.Integer({ minimum: 1 })),
+  max_header_size: Type.Optional(Type.Integer({ minimum: 1024, maximum: 1048576 })),
+  accepts_per_turn: Type.Optional(Type.Integer({ minimum: 1, maximum: 64, description: 'listening handles on the socket: new connections accepted per event-loop turn under load (1 = Node alone, no helper process)' })),
+}, { ...Strict, description: 'defaults: header_timeout 10s, request_timeout 300s, keepalive_timeout 60s, max_connections 10000, accepts_per_turn 16' });
+
 
 /** Kong's SNI names: one "*" label leftmost or rightmost, or "*" alone (the default certificate). */
 export const SniName = Str('^(\\*|(\\*\\.)?[A-Za-z0-9-]+(\\.[A-Za-z0-9-]+)*(\\.\\*)?)$', 'must be a host name, with at most one "*" as the leftmost or rightmost label, or "*" alone');
@@ -42,3 +54,4 @@ export const EdgeTls = Type.Object({
 
 export type KongCertificate = Static<typeof KongCertificate>;
 export type EdgeTls = Static<typeof EdgeTls>;
+export type ListenerLimits = Static<typeof ListenerLimits>;
