@@ -76,7 +76,7 @@ export async function runAgent(file: string, loaded: LoadedConfig, overrides: Ag
       listen: listenAt, kong: cfg.edge.kong, clusterSize: () => clusterSize(), admin: adminRoutes,
       ...(cfg.edge.limits ? { limits: cfg.edge.limits } : {}),
       ...(cfg.consul?.pool_guard ? { poolGuard: poolGuardPolicy(cfg.consul.pool_guard)! } : {}),
-      viaSidecars: cfg.edge.via_sidecars ?? true, trustedProxies: cfg.edge.trusted_proxies ?? [], consul,
+      viaSidecars: cfg.edge.via_sidecars ?? true, trustedProxies: cfg.edge.trusted_proxies ?? [], consul, ...(cfg.edge.http ? { http: cfg.edge.http } : {}),
       log: log.child({ component: 'edge' }), accessLog, metrics, mesh: meshTls ? { tls: meshTls, identity } : undefined, requestId,
     });
     // a plain decK file is Kong-style and may run without Consul: no self-registration

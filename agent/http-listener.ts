@@ -43,6 +43,8 @@ export async function listen(
   host: string, port: number, handlerFor: (localPort: number) => RequestHandler,
   tls?: { options: https.ServerOptions; prepare: (server: https.Server) => void },
   limits: ListenerLimitsMs = DEFAULT_LIMITS,
+  /** more node:http server options (the edge answers a missing Host itself, in JSON) */
+  extra: Pick<http.ServerOptions, 'requireHostHeader'> = {},
 ): Promise<Listener> {
   let draining = false;
   /** set once the listener is closed: from then on every answer closes its connection */
@@ -53,6 +55,7 @@ export async function listen(
   const serverOptions: http.ServerOptions = {
     keepAliveTimeout: limits.keepAliveTimeoutMs, requestTimeout: limits.requestTimeoutMs, headersTimeout: limits.headerTimeoutMs,
     connectionsCheckingInterval: Math.min(1000, limits.headerTimeoutMs), ...(limits.maxHeaderSize ? { maxHeaderSize: limits.maxHeaderSize } : {}),
+    ...extra,
   };
   let handler: RequestHandler = () => { throw new Error('request before the listener was ready'); };
   const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => {

@@ -6,7 +6,7 @@ import {
   KONG_TARGET_WEIGHT, KONG_UPSTREAM_SLOTS, PASSIVE_HEALTH_DEFAULTS,
 } from './defaults.js';
 import { BALANCER_NAMES } from './balancer-names.js';
-import { EdgeTls, KongCertificate, KongSni, ListenerLimits, SniName } from './listener-schema.js';
+import { EdgeHttp, EdgeTls, KongCertificate, KongSni, ListenerLimits, SniName } from './listener-schema.js';
 
 export type { EdgeTls, KongCertificate, ListenerLimits } from './listener-schema.js';
 
@@ -251,6 +251,7 @@ export const EdgeSection = Type.Object({
   listen_tls: Type.Optional(HostPort),
   tls: Type.Optional(EdgeTls),
   limits: Type.Optional(ListenerLimits),
+  http: Type.Optional(EdgeHttp),
   trusted_proxies: Type.Optional(Type.Array(Cidr)),
   via_sidecars: Type.Optional(Type.Boolean({ default: true, description: 'reach Consul services through their sidecars (/v1/health/connect) rather than directly' })),
   kong: KongDeclarative,

@@ -17,6 +17,10 @@ export interface ErrorSpec {
 export const ERRORS = {
   MG_NO_ROUTE: { status: 404, message: 'no Route matched with those values', retryable: false, idempotentRetry: false },
   MG_BAD_PATH: { status: 400, message: 'Bad request: invalid path', retryable: false, idempotentRetry: false },
+  MG_BAD_HOST: { status: 400, message: 'Bad request: invalid Host header', retryable: false, idempotentRetry: false },
+  MG_BAD_FRAMING: { status: 400, message: 'Bad request: invalid message framing', retryable: false, idempotentRetry: false },
+  MG_DUPLICATE_HEADER: { status: 400, message: 'Bad request: duplicate header', retryable: false, idempotentRetry: false },
+  MG_BAD_HEADER: { status: 400, message: 'Bad request: invalid header name', retryable: false, idempotentRetry: false },
   MG_NO_PEER: { status: 503, message: 'failure to get a peer from the ring-balancer', retryable: false, idempotentRetry: false },
   MG_UPSTREAM_UNAVAILABLE: { status: 503, message: 'The upstream server is currently unavailable', retryable: false, idempotentRetry: false },
   MG_CONNECT_FAILED: { status: 502, message: 'An invalid response was received from the upstream server', retryable: true, idempotentRetry: false },

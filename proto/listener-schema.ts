@@ -18,6 +18,16 @@ export const ListenerLimits = Type.Object({
   accepts_per_turn: Type.Optional(Type.Integer({ minimum: 1, maximum: 64, description: 'listening handles on the socket: new connections accepted per event-loop turn under load (1 = Node alone, no helper process)' })),
 }, { ...Strict, description: 'defaults: header_timeout 10s, request_timeout 300s, keepalive_timeout 60s, max_connections 10000, accepts_per_turn 16' });
 
+/** What the edge refuses and drops from client requests (agent/edge/strict-request.ts). */
+export const EdgeHttp = Type.Object({
+  headers_with_underscores: Type.Optional(Type.Union([Type.Literal('allow'), Type.Literal('drop'), Type.Literal('reject')], {
+    default: 'drop', description: 'client header names with "_" (which CGI-style back ends read as "-"): drop them, refuse the request with 400, or forward them',
+  })),
+  allow_headers: Type.Optional(Type.Array(Str('^[A-Za-z0-9-]+$', 'must be a header name'), {
+    description: 'headers that rewrite a request at the back end (X-Original-URL, X-HTTP-Method-Override, X-Forwarded-Prefix, X-Envoy-*, …) to forward anyway; all others are dropped',
+  })),
+}, { ...Strict, description: 'what the edge refuses and drops from client requests (docs/http-strictness.md)' });
+
 
 /** Kong's SNI names: one "*" label leftmost or rightmost, or "*" alone (the default certificate). */
 export const SniName = Str('^(\\*|(\\*\\.)?[A-Za-z0-9-]+(\\.[A-Za-z0-9-]+)*(\\.\\*)?)$', 'must be a host name, with at most one "*" as the leftmost or rightmost label, or "*" alone');

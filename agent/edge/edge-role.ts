@@ -18,6 +18,7 @@ import type { EdgeRoute, RouteTable } from '../table/route-table.js';
 import { upstreamPath, type Arrival } from '../table/router.js';
 import type { TLSSocket } from 'node:tls';
 import { httpsRequiredPhases } from './https-redirect.js';
+import type { RequestRules } from './strict-request.js';
 
 export interface EdgeRoleOptions {
   readonly table: () => RouteTable;
@@ -28,6 +29,8 @@ export interface EdgeRoleOptions {
   readonly requestId: () => string;
   readonly localPort: number;
   readonly proto: 'http' | 'https';
+  /** refusals before routing and client headers never forwarded (strict-request.ts) */
+  readonly rules: RequestRules;
 }
 
 const PLAIN: Arrival = Object.freeze({ scheme: 'http', sni: undefined });
@@ -106,7 +109,8 @@ function pluginPhases(events: Logger): RoutePhases {
 }
 
 export function createEdgeRole(opts: EdgeRoleOptions): Role {
-  const { trusted, requestId: nextId, localPort, proto } = opts;
+  const { trusted, requestId: nextId, localPort, proto, rules } = opts;
+  const filter = rules.filter;
   const withPlugins = pluginPhases(opts.events);
   const httpsRequired = httpsRequiredPhases(trusted);
   /** how the request came in: this listener's scheme, or https from a trusted proxy's X-Forwarded-Proto */
@@ -118,12 +122,15 @@ export function createEdgeRole(opts: EdgeRoleOptions): Role {
     requestId: () => nextId(),
     route(hop) {
       const req = hop.req;
-      const url = req.url ?? '/';
+      const checked = rules.check(req, hop.res);
+      if (typeof checked === 'string') return checked;
+      const url = checked === null ? req.url ?? '/' : checked.url;
+      const host = checked === null ? req.headers.host ?? '' : checked.host;
       const q = url.indexOf('?');
       const path = normalizePath(q < 0 ? url : url.slice(0, q));
       if (path === null) return 'MG_BAD_PATH';
       const arrival = arrivalOf(req);
-      const match = opts.table().match(req.method ?? 'GET', (req.headers.host ?? '').toLowerCase(), path, req.headers, arrival);
+      const match = opts.table().match(req.method ?? 'GET', host.toLowerCase(), path, req.headers, arrival);
       if (match === undefined) return 'MG_NO_ROUTE';
       const route = match.rule;
       hop.route = route;
@@ -131,7 +138,9 @@ export function createEdgeRole(opts: EdgeRoleOptions): Role {
       hop.serviceName = route.service.name;
       if (route.httpsRedirectStatus !== null && arrival.scheme === 'http') return httpsRequired(route.httpsRedirectStatus);
       const target = upstreamPath(route.service.path, match.prefix, path, route.stripPath);
-      const up = buildUpstreamHeaders(req, { hostHeader: route.hostHeader, requestId: hop.requestId, proto, localPort, trusted });
+      const up = buildUpstreamHeaders(req, {
+        hostHeader: route.hostHeader, requestId: hop.requestId, proto, localPort, trusted, filter, ...(checked === null ? {} : { authority: checked.host }),
+      });
       hop.clientIp = up.clientIp;
       hop.upstreamHeaders = up.headers;
       hop.upstreamPath = q < 0 ? target : target + url.slice(q);

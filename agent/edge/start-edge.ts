@@ -3,7 +3,7 @@
 import type { Logger } from 'pino';
 import type { AccessLog } from '../observe/access-log.js';
 import type { PoolGuardPolicy } from '../discovery/pool-guard.js';
-import type { KongDeclarative, ListenerLimits } from '../../proto/config-schema.js';
+import type { EdgeSection, KongDeclarative, ListenerLimits } from '../../proto/config-schema.js';
 import { parseHostPort } from '../config/host-port.js';
 import type { ConsulClient } from '../../registrar/consul-client.js';
 import { DEFAULT_LIMITS, listen, type Listener, type ListenerLimitsMs } from '../http-listener.js';
@@ -13,6 +13,7 @@ import type { AdminRoutes } from '../admin/admin-routes.js';
 import { TrustedProxies } from '../proxy/trusted-proxies.js';
 import { createPipeline } from '../pipeline/request-pipeline.js';
 import { createEdgeRole } from './edge-role.js';
+import { compileRequestRules, PASS_THROUGH } from './strict-request.js';
 import { EdgeRuntime, type MeshClient } from './edge-runtime.js';
 import type { EdgeCertificates } from './tls/edge-certificates.js';
 
@@ -28,6 +29,10 @@ export interface EdgeParams {
   readonly kong: KongDeclarative;
   readonly viaSidecars: boolean;
   readonly trustedProxies: readonly string[];
+  /** edge.http: strict-request rules */
+  readonly http?: EdgeSection['http'];
+  /** false for a sidecar's upstream ports: the local app's requests pass unfiltered */
+  readonly strict?: boolean;
   readonly consul: ConsulClient;
   readonly log: Logger;
   /** where the one access-log line per request goes */
@@ -63,17 +68,20 @@ export async function startEdge(p: EdgeParams): Promise<StartedEdge> {
   const at = parseHostPort(p.listen);
   const trusted = new TrustedProxies(p.trustedProxies);
   const limits = limitsMs(p.limits);
+  const strict = p.strict ?? true;
+  const rules = strict ? compileRequestRules(p.http) : PASS_THROUGH;
+  const extra = strict ? { requireHostHeader: false } : {};
   const handlerFor = (proto: 'http' | 'https') => (localPort: number) => createPipeline(createEdgeRole({
-    table: () => runtime.table, trusted, log: p.accessLog, events: p.log, requestId: p.requestId, localPort, proto,
+    table: () => runtime.table, trusted, log: p.accessLog, events: p.log, requestId: p.requestId, localPort, proto, rules,
   }));
-  const listener = await listen(at.host, at.port, handlerFor('http'), undefined, limits);
+  const listener = await listen(at.host, at.port, handlerFor('http'), undefined, limits, extra);
   p.log.info({ listen: `${at.host}:${listener.port}`, routes: runtime.table.routes.length }, 'edge listening');
   let tlsListener: Listener | undefined;
   if (p.tls) {
     const certs = p.tls.certificates;
     const tlsAt = parseHostPort(p.tls.listen);
     try {
-      tlsListener = await listen(tlsAt.host, tlsAt.port, handlerFor('https'), { options: certs.serverOptions(), prepare: (s) => certs.attach(s) }, limits);
+      tlsListener = await listen(tlsAt.host, tlsAt.port, handlerFor('https'), { options: certs.serverOptions(), prepare: (s) => certs.attach(s) }, limits, extra);
     } catch (err) {
       listener.server.close();
       throw err;

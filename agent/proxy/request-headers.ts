@@ -11,6 +11,11 @@ const REPLACED = new Set([
   FORWARDED_CLIENT_CERT,
 ]);
 
+/** Client header names not forwarded (lower-case), decided per name. */
+export interface HeaderFilter {
+  drops(lower: string): boolean;
+}
+
 export interface HeaderPlan {
   /** Host header to send; null keeps the client's */
   readonly hostHeader: string | null;
@@ -20,6 +25,10 @@ export interface HeaderPlan {
   readonly trusted: TrustedProxies;
   /** the mesh peer's verified SPIFFE identity, passed on to the local service */
   readonly peerUri?: string;
+  /** client headers not forwarded (the edge's strict-request rules) */
+  readonly filter?: HeaderFilter | null;
+  /** an absolute-form request's authority, which replaces the client's Host */
+  readonly authority?: string;
 }
 
 export interface UpstreamHeaders {
@@ -44,10 +53,11 @@ export function buildUpstreamHeaders(req: InboundRequest, plan: HeaderPlan): Ups
   let xfHost: string | undefined;
   let xfPort: string | undefined;
   let host = '';
+  const filter = plan.filter ?? null;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
     const lower = name.toLowerCase();
-    if (HOP_BY_HOP.has(lower) || (dropped !== null && dropped.has(lower))) continue;
+    if (HOP_BY_HOP.has(lower) || (dropped !== null && dropped.has(lower)) || (filter !== null && filter.drops(lower))) continue;
     if (REPLACED.has(lower)) {
       const v = raw[i + 1]!;
       if (lower === 'host') host = v;
@@ -59,6 +69,7 @@ export function buildUpstreamHeaders(req: InboundRequest, plan: HeaderPlan): Ups
     }
     out.push(name, raw[i + 1]!);
   }
+  if (plan.authority !== undefined) host = plan.authority;
   const peer = req.socket.remoteAddress ?? '';
   const trusted = (xff !== undefined || xfProto !== undefined || xfHost !== undefined) && plan.trusted.trusts(peer);
   const clientIp = trusted ? plan.trusted.clientIp(peer, xff) : peer;

@@ -79,7 +79,7 @@ export async function startSidecar(p: SidecarParams): Promise<StartedSidecar> {
     upstreams.push(await startEdge({
       listen: u.listen, kong: upstreamDeclarative(u.service), viaSidecars: true, trustedProxies: LOOPBACK_CIDRS,
       consul: p.consul, log: log.child({ upstream: u.service }), accessLog: p.accessLog.child({ upstream: u.service }), metrics: p.metrics,
-      mesh: meshTls ? { tls: meshTls, identity: p.identity } : undefined, requestId: p.requestId,
+      mesh: meshTls ? { tls: meshTls, identity: p.identity } : undefined, requestId: p.requestId, strict: false,
       ...(p.poolGuard ? { poolGuard: p.poolGuard } : {}),
     }));
   }

@@ -51,6 +51,8 @@ export const FIELD_TESTS: Readonly<Record<string, string>> = {
   'edge.kong.certificates[].id': 'accepts a good set: SNIs lower-cased, names from id, first SNI or path',
   'edge.kong.snis[].name': 'a top-level sni twice',
   'edge.kong.snis[].certificate.id': 'a top-level sni naming no certificate',
+  'edge.http.headers_with_underscores': 'refuses them with 400 MG_BAD_HEADER when headers_with_underscores: reject',
+  'edge.http.allow_headers': 'forwards the ones named in allow_headers, and only those',
   'mesh.min_tls_version': 'refuses bad client certificates and TLS 1.2 (under the 1.3 default) at the handshake; the service receives 0 bytes',
 };
 
