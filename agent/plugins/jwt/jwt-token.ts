@@ -100,8 +100,15 @@ export function own(obj: Readonly<Record<string, unknown>>, name: string): unkno
 // RFC 9068 access tokens say "at+jwt"; Kong only knows "JWT"
 const TYP = /^(application\/)?(at\+)?jwt$/i;
 
+/**
+ * Longer tokens are refused before any decoding or cryptography: a signed JWT with ordinary claims is
+ * well under 2 KiB, and a huge one only costs the gateway (base64, JSON, signature work) per request.
+ */
+export const MAX_TOKEN_LENGTH = 8192;
+
 /** The token's parts, or the reason it is malformed (Kong answers "Bad token; <reason>"). */
 export function decodeJwt(token: string): DecodedJwt | string {
+  if (token.length > MAX_TOKEN_LENGTH) return 'too large';
   const first = token.indexOf('.');
   const second = first < 0 ? -1 : token.indexOf('.', first + 1);
   if (second < 0 || token.indexOf('.', second + 1) >= 0) return 'invalid serialization';

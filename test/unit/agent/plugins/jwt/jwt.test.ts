@@ -79,6 +79,8 @@ describe('jwt plugin', function () {
       ['one part', () => 'abcdef', { message: 'Bad token; invalid serialization' }],
       ['two parts', () => 'abc.def', { message: 'Bad token; invalid serialization' }],
       ['four parts', () => 'a.b.c.d', { message: 'Bad token; invalid serialization' }],
+      ['JWE (five parts)', () => 'eyJhbGciOiJSU0EtT0FFUCJ9.a.b.c.d', { message: 'Bad token; invalid serialization' }],
+      ['over 8 KiB, refused before decoding', () => rawToken({ alg: 'HS256' }, { iss: 'key-HS256', pad: 'x'.repeat(8192) }, 'c2ln'), { message: 'Bad token; too large' }],
       ['header not base64', () => `!!!.${b64url({ iss: 'key-HS256' })}.sig`, { message: 'Bad token; invalid JSON' }],
       ['payload not JSON', () => `${b64url({ alg: 'HS256' })}.${b64url('{"iss": nope')}.c2ln`, { message: 'Bad token; invalid JSON' }],
       ['payload a JSON array', () => rawToken({ alg: 'HS256' }, ['key-HS256'], 'c2ln'), { message: 'Bad token; invalid JSON' }],
