@@ -60,6 +60,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
   #swallow = false;
   #finished = false;
   #error: ErrorCode | undefined;
+  /** the failure of the attempt a retry follows */
+  #lastFailure: ErrorCode | undefined;
   #stopWriteWatch: (() => void) | null = null;
 
   constructor(init: ExchangeInit) {
@@ -100,7 +102,9 @@ export class Exchange implements Dispatcher.DispatchHandler {
   start(): void {
     const member = pickMember(this.#plan.pool, this.#tried, Date.now(), this.#hash);
     if (member === undefined) {
-      this.#fail(this.#attempts === 0 && this.#plan.pool.members.length === 0 ? 'MG_UPSTREAM_UNAVAILABLE' : 'MG_NO_PEER');
+      // every member tried: the answer is the last attempt's failure (nginx's, e.g. 502), not "no peer"
+      if (this.#lastFailure !== undefined) this.#fail(this.#lastFailure);
+      else this.#fail(this.#plan.pool.members.length === 0 ? 'MG_UPSTREAM_UNAVAILABLE' : 'MG_NO_PEER');
       return;
     }
     this.#member = member;
@@ -175,6 +179,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
       return;
     }
     if (this.#canRetry(code) && this.#plan.pool.budget.tryWithdraw(Date.now())) {
+      this.#lastFailure = code;
       (this.#tried ??= new Set()).add(this.#member!);
       this.#plan.onRetry?.();
       this.start();
