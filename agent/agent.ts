@@ -74,7 +74,7 @@ export async function runAgent(file: string, loaded: LoadedConfig, overrides: Ag
     edge = await startEdge({
       ...(certificates ? { tls: { listen: overrides.listenTls ?? cfg.edge.listen_tls ?? DEFAULT_LISTEN_TLS, certificates } } : {}),
       listen: listenAt, kong: cfg.edge.kong, clusterSize: () => clusterSize(), admin: adminRoutes,
-      ...(cfg.edge.limits ? { limits: cfg.edge.limits } : {}),
+      ...(cfg.edge.limits ? { limits: cfg.edge.limits } : {}), ...(cfg.edge.http2 ? { http2: cfg.edge.http2 } : {}),
       ...(cfg.consul?.pool_guard ? { poolGuard: poolGuardPolicy(cfg.consul.pool_guard)! } : {}),
       viaSidecars: cfg.edge.via_sidecars ?? true, trustedProxies: cfg.edge.trusted_proxies ?? [], consul, ...(cfg.edge.http ? { http: cfg.edge.http } : {}),
       log: log.child({ component: 'edge' }), accessLog, metrics, mesh: meshTls ? { tls: meshTls, identity } : undefined, requestId,

@@ -6,6 +6,7 @@ import http from 'node:http';
 import https from 'node:https';
 import net, { type AddressInfo, type Socket } from 'node:net';
 import { mirrorListener } from './listen-mirrors.js';
+import { H2C_PREFACE, type EdgeHttp2 } from './edge/h2/h2-server.js';
 
 export interface Listener {
   readonly server: http.Server | https.Server;
@@ -45,6 +46,8 @@ export async function listen(
   limits: ListenerLimitsMs = DEFAULT_LIMITS,
   /** more node:http server options (the edge answers a missing Host itself, in JSON) */
   extra: Pick<http.ServerOptions, 'requireHostHeader'> = {},
+  /** HTTP/2 beside HTTP/1.1: after ALPN h2 on TLS, after the h2c preface on plain */
+  h2?: EdgeHttp2,
 ): Promise<Listener> {
   let draining = false;
   /** set once the listener is closed: from then on every answer closes its connection */
@@ -78,6 +81,9 @@ export async function listen(
   } else {
     server = http.createServer(serverOptions, onRequest);
   }
+  /** sockets served by HTTP/2: their sessions close themselves on a drain (GOAWAY, then the streams finish) */
+  const h2Sockets = new WeakSet<Socket>();
+  if (h2) handOffHttp2(server, tls !== undefined, h2, h2Sockets, limits.headerTimeoutMs);
   server.maxConnections = limits.maxConnections;
   // one entry per connection (not per request): what a drain needs to close idle ones safely
   server.on(tls ? 'secureConnection' : 'connection', (sock: Socket) => {
@@ -97,6 +103,7 @@ export async function listen(
       server.off('error', reject);
       // synchronously in the listening callback: no connection has been accepted yet
       handler = handlerFor((server.address() as AddressInfo).port);
+      h2?.serve(handler as never);
       resolve();
     });
   });
@@ -119,13 +126,14 @@ export async function listen(
       for (const m of mirrors) m.close();
       // 3. every answer now closes its connection; connections idle for a while are closed
       closing = true;
+      h2?.drain();
       const closedAt = Date.now();
       for (const c of conns.values()) c.lastActive = closedAt;
       return new Promise<boolean>((resolve) => {
         const sweep = setInterval(() => {
           const now = Date.now();
           for (const [s, c] of conns) {
-            if (!socketBusy(s) && c.busy <= 0 && now - c.lastActive >= DRAIN_IDLE_CLOSE_MS) s.destroy();
+            if (!h2Sockets.has(s) && !socketBusy(s) && c.busy <= 0 && now - c.lastActive >= DRAIN_IDLE_CLOSE_MS) s.destroy();
           }
           if (conns.size === 0) { clearInterval(sweep); resolve(true); return; }
           if (now - started >= timeoutMs) { clearInterval(sweep); for (const s of conns.keys()) s.destroy(); resolve(false); }
@@ -133,6 +141,35 @@ export async function listen(
       });
     },
   };
+}
+
+/**
+ * Puts a dispatcher in place of the server's own HTTP/1.1 connection listener (the first one,
+ * added by its constructor): TLS sockets that negotiated ALPN h2, and plain sockets whose first
+ * bytes are the h2c preface, go to HTTP/2; every other socket to HTTP/1.1 as before.
+ */
+function handOffHttp2(server: http.Server | https.Server, secure: boolean, h2: EdgeHttp2, h2Sockets: WeakSet<Socket>, firstBytesTimeoutMs: number): void {
+  const event = secure ? 'secureConnection' : 'connection';
+  const http1 = server.listeners(event)[0] as (s: Socket) => void;
+  server.removeListener(event, http1);
+  const toHttp2 = (sock: Socket) => { h2Sockets.add(sock); h2.accept(sock); };
+  if (secure) {
+    server.prependListener(event, (sock: Socket) => { if ((sock as import('node:tls').TLSSocket).alpnProtocol === 'h2') toHttp2(sock); else http1.call(server, sock); });
+    return;
+  }
+  // prior-knowledge h2c: the first bytes decide; a client that sends nothing is cut off as HTTP/1.1's header timeout would
+  server.on(event, (sock: Socket) => {
+    const timer = setTimeout(() => sock.destroy(), firstBytesTimeoutMs);
+    sock.once('close', () => clearTimeout(timer));
+    sock.once('readable', () => {
+      clearTimeout(timer);
+      const chunk = sock.read() as Buffer | null;
+      if (chunk === null) { sock.destroy(); return; }
+      sock.unshift(chunk);
+      const n = Math.min(chunk.length, H2C_PREFACE.length);
+      if (chunk.subarray(0, n).equals(H2C_PREFACE.subarray(0, n))) toHttp2(sock); else http1.call(server, sock);
+    });
+  });
 }
 
 /** A socket with an answer in progress (Node attaches the current ServerResponse to it). */

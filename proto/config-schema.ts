@@ -6,9 +6,9 @@ import {
   KONG_TARGET_WEIGHT, KONG_UPSTREAM_SLOTS, PASSIVE_HEALTH_DEFAULTS,
 } from './defaults.js';
 import { BALANCER_NAMES } from './balancer-names.js';
-import { EdgeHttp, EdgeTls, KongCertificate, KongSni, ListenerLimits, SniName } from './listener-schema.js';
+import { EdgeHttp, EdgeHttp2, EdgeTls, KongCertificate, KongSni, ListenerLimits, SniName } from './listener-schema.js';
 
-export type { EdgeTls, KongCertificate, ListenerLimits } from './listener-schema.js';
+export type { EdgeHttp2, EdgeTls, KongCertificate, ListenerLimits } from './listener-schema.js';
 
 /** `rule` is the sentence printed when a `pattern` fails; Ajv's own text is about regexes. */
 const Str = (pattern: string, rule: string, extra: object = {}) => Type.String({ pattern, rule, ...extra });
@@ -250,6 +250,7 @@ export const EdgeSection = Type.Object({
   listen: Type.Optional(HostPort),
   listen_tls: Type.Optional(HostPort),
   tls: Type.Optional(EdgeTls),
+  http2: Type.Optional(EdgeHttp2),
   limits: Type.Optional(ListenerLimits),
   http: Type.Optional(EdgeHttp),
   trusted_proxies: Type.Optional(Type.Array(Cidr)),

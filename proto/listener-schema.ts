@@ -65,3 +65,16 @@ export const EdgeTls = Type.Object({
 export type KongCertificate = Static<typeof KongCertificate>;
 export type EdgeTls = Static<typeof EdgeTls>;
 export type ListenerLimits = Static<typeof ListenerLimits>;
+
+/** HTTP/2 to clients: ALPN h2 on the TLS listener, prior-knowledge h2c on the plain one. */
+export const EdgeHttp2 = Type.Object({
+  enabled: Type.Optional(Type.Boolean({ default: true, description: 'offer h2 by ALPN on the TLS listener (HTTP/1.1 stays available on the same port)' })),
+  h2c: Type.Optional(Type.Boolean({ default: false, description: 'accept prior-knowledge HTTP/2 (h2c) on the plain listener beside HTTP/1.1' })),
+  max_concurrent_streams: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000, default: 128 })),
+  max_header_list_size: Type.Optional(Type.Integer({ minimum: 1024, maximum: 1048576, default: 32768, description: 'bytes of decoded request headers per stream (also bounds CONTINUATION frames)' })),
+  initial_window_size: Type.Optional(Type.Integer({ minimum: 65535, maximum: 2147483647, default: 1048576, description: 'per-stream flow-control window, bytes' })),
+  rapid_reset_max: Type.Optional(Type.Integer({ minimum: 1, default: 200, description: 'client-cancelled streams per connection within rapid_reset_window before GOAWAY ENHANCE_YOUR_CALM (CVE-2023-44487)' })),
+  rapid_reset_window: Type.Optional(Duration),
+}, { ...Strict, description: 'defaults: enabled true, h2c false, max_concurrent_streams 128, max_header_list_size 32768, initial_window_size 1048576, rapid_reset_max 200, rapid_reset_window 10s' });
+
+export type EdgeHttp2 = Static<typeof EdgeHttp2>;

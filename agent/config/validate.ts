@@ -159,6 +159,10 @@ function meshgateRules(cfg: Config, issues: ConfigIssue[]): void {
     kongRules(cfg.edge.kong, ['edge', 'kong'], issues);
     issues.push(...collectCertificates(cfg.edge.kong, cfg.edge.tls, ['edge', 'kong']).issues);
     const certificates = (cfg.edge.kong.certificates?.length ?? 0) + (cfg.edge.tls?.certificates?.length ?? 0);
+    const http2 = cfg.edge.http2;
+    if (http2 !== undefined && certificates === 0 && http2.h2c !== true) {
+      issues.push({ path: 'edge.http2', message: 'applies to the TLS listener (it needs a certificate) or, with h2c: true, to the plain one' });
+    }
     if (cfg.edge.listen_tls !== undefined && certificates === 0) {
       issues.push({ path: 'edge.listen_tls', message: 'needs a certificate (edge.tls.certificates or edge.kong.certificates)' });
     }

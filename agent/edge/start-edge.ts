@@ -16,6 +16,8 @@ import { createEdgeRole } from './edge-role.js';
 import { compileRequestRules, PASS_THROUGH } from './strict-request.js';
 import { EdgeRuntime, type MeshClient } from './edge-runtime.js';
 import type { EdgeCertificates } from './tls/edge-certificates.js';
+import type { EdgeHttp2 as EdgeHttp2Config } from '../../proto/config-schema.js';
+import { createEdgeHttp2, HTTP2_DEFAULTS, type Http2Limits } from './h2/h2-server.js';
 
 export interface StartedEdge {
   readonly runtime: EdgeRuntime;
@@ -46,6 +48,18 @@ export interface EdgeParams {
   readonly poolGuard?: PoolGuardPolicy;
   /** HOST:PORT of the HTTPS listener, with the certificates it serves */
   readonly tls?: { readonly listen: string; readonly certificates: EdgeCertificates };
+  readonly http2?: EdgeHttp2Config;
+}
+
+function http2Limits(h: EdgeHttp2Config | undefined, l: ListenerLimitsMs): Http2Limits {
+  return {
+    maxConcurrentStreams: h?.max_concurrent_streams ?? HTTP2_DEFAULTS.maxConcurrentStreams,
+    maxHeaderListSize: h?.max_header_list_size ?? HTTP2_DEFAULTS.maxHeaderListSize,
+    initialWindowSize: h?.initial_window_size ?? HTTP2_DEFAULTS.initialWindowSize,
+    rapidResetMax: h?.rapid_reset_max ?? HTTP2_DEFAULTS.rapidResetMax,
+    rapidResetWindowMs: h?.rapid_reset_window ? parseDurationMs(h.rapid_reset_window) : HTTP2_DEFAULTS.rapidResetWindowMs,
+    idleTimeoutMs: l.keepAliveTimeoutMs,
+  };
 }
 
 function limitsMs(l: ListenerLimits | undefined): ListenerLimitsMs {
@@ -74,19 +88,23 @@ export async function startEdge(p: EdgeParams): Promise<StartedEdge> {
   const handlerFor = (proto: 'http' | 'https') => (localPort: number) => createPipeline(createEdgeRole({
     table: () => runtime.table, trusted, log: p.accessLog, events: p.log, requestId: p.requestId, localPort, proto, rules,
   }));
-  const listener = await listen(at.host, at.port, handlerFor('http'), undefined, limits, extra);
-  p.log.info({ listen: `${at.host}:${listener.port}`, routes: runtime.table.routes.length }, 'edge listening');
+  const h2Limits = http2Limits(p.http2, limits);
+  const h2Log = p.log.child({ component: 'edge-http2' });
+  const h2c = p.http2?.h2c === true ? createEdgeHttp2(h2Limits, h2Log, p.metrics) : undefined;
+  const listener = await listen(at.host, at.port, handlerFor('http'), undefined, limits, extra, h2c);
+  p.log.info({ listen: `${at.host}:${listener.port}`, h2c: h2c !== undefined, routes: runtime.table.routes.length }, 'edge listening');
   let tlsListener: Listener | undefined;
   if (p.tls) {
     const certs = p.tls.certificates;
     const tlsAt = parseHostPort(p.tls.listen);
+    const h2 = p.http2?.enabled === false ? undefined : createEdgeHttp2(h2Limits, h2Log, p.metrics);
     try {
-      tlsListener = await listen(tlsAt.host, tlsAt.port, handlerFor('https'), { options: certs.serverOptions(), prepare: (s) => certs.attach(s) }, limits, extra);
+      tlsListener = await listen(tlsAt.host, tlsAt.port, handlerFor('https'), { options: certs.serverOptions(h2 !== undefined), prepare: (s) => certs.attach(s) }, limits, extra, h2);
     } catch (err) {
       listener.server.close();
       throw err;
     }
-    p.log.info({ listen_tls: `${tlsAt.host}:${tlsListener.port}`, certificates: certs.sources.map((c) => c.name) }, 'edge listening for TLS');
+    p.log.info({ listen_tls: `${tlsAt.host}:${tlsListener.port}`, http2: h2 !== undefined, certificates: certs.sources.map((c) => c.name) }, 'edge listening for TLS');
   }
   return { runtime, listener, tlsListener };
 }

@@ -36,6 +36,10 @@ export class Metrics {
     name: 'meshgate_edge_certificate_reload_failures_total', help: 'Changed certificate files that were rejected (the running certificates kept serving)',
     registers: [this.registry],
   });
+  readonly edgeHttp2Goaway = new Counter({
+    name: 'meshgate_edge_http2_goaway_total', help: 'HTTP/2 client connections ended for misbehaviour (rapid_reset: GOAWAY ENHANCE_YOUR_CALM; frame_error, protocol_error)',
+    labelNames: ['reason'] as const, registers: [this.registry],
+  });
   readonly circuitState = new Gauge({
     name: 'meshgate_circuit_breaker_state', help: 'Circuit breaker state per service: 0 closed, 1 half-open, 2 open',
     labelNames: ['service'] as const, registers: [this.registry],

@@ -41,12 +41,14 @@ export function canLinger(req: InboundRequest): boolean {
 }
 
 export function lingerOnUnreadBody(req: InboundRequest): void {
-  const socket = req.socket;
+  // HTTP/2: a stream ends alone (its reset costs the connection's other streams nothing), and its
+  // socket is the session's, which the http2 compatibility layer does not let a request touch
+  const close = req.httpVersion === '2.0' ? () => req.destroy() : () => req.socket.destroy();
   req.removeAllListeners('data'); // a partial read's buffering listener: the body is refused
   let seen = 0;
-  const timer = setTimeout(() => socket.destroy(), LINGER_MS);
+  const timer = setTimeout(close, LINGER_MS);
   timer.unref();
-  req.on('data', (c: Buffer) => { seen += c.length; if (seen > LINGER_BYTES) { clearTimeout(timer); socket.destroy(); } });
+  req.on('data', (c: Buffer) => { seen += c.length; if (seen > LINGER_BYTES) { clearTimeout(timer); close(); } });
   // drained in time: the connection stays usable (closing it now, unannounced, would race the
   // client's next request on it)
   req.once('end', () => clearTimeout(timer));

@@ -41,8 +41,10 @@ if (mode === 'demo-hosts' || mode === 'chaos') {
   if (process.getuid?.() !== 0) { process.stderr.write(`meshgate: ${mode} creates network namespaces and needs root (sudo npm run ...)\n`); process.exit(1); }
 }
 if (mode.startsWith('bench')) {
-  step('bench tools', 'bash', [path.join(root, 'deploy/setup/install-packages.sh'), 'nginx:nginx-light', 'haproxy:haproxy', 'wrk:wrk']);
+  step('bench tools', 'bash', [path.join(root, 'deploy/setup/install-packages.sh'), 'nginx:nginx-light', 'haproxy:haproxy', 'wrk:wrk', 'h2load:nghttp2-client']);
 }
+// the HTTP/2 integration tests drive the edge with nghttp (and curl --http2)
+if (mode === 'test') step('http2 client', 'bash', [path.join(root, 'deploy/setup/install-packages.sh'), 'nghttp:nghttp2-client']);
 
 const commands = {
   demo: [process.execPath, [path.join(root, 'bin/meshgate.js'), 'demo', ...extra]],
@@ -52,6 +54,7 @@ const commands = {
   'demo-hosts': [process.execPath, [path.join(root, 'dist/test/multihost/demo-hosts.js'), ...extra]],
   chaos: [process.execPath, [path.join(root, 'dist/test/chaos/run-chaos.js'), ...extra]],
   'bench-slow': [process.execPath, [path.join(root, 'test/bench/slow-clients.mjs'), ...extra]],
+  'bench-tls': [process.execPath, [path.join(root, 'test/bench/tls.mjs'), ...extra]],
 };
 const [cmd, args] = commands[mode] ?? (() => { process.stderr.write(`unknown mode ${mode}\n`); process.exit(64); })();
 const child = spawn(cmd, args, { cwd: root, stdio: 'inherit', env });

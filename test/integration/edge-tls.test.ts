@@ -89,11 +89,13 @@ describe('edge TLS: certificates, SNI, https-only routes', function () {
     for (const [sni, cn] of cases) assert.equal(await servedCn(tlsPort, sni), cn, `SNI ${sni}`);
   });
 
-  it('refuses TLS 1.1 and offers ALPN http/1.1', async function () {
+  it('refuses TLS 1.1 and offers ALPN h2, then http/1.1', async function () {
     await assert.rejects(run('openssl', ['s_client', '-connect', `127.0.0.1:${tlsPort}`, '-servername', 'a.test', '-tls1_1'], { timeout: 10_000 }));
-    const child = run('openssl', ['s_client', '-connect', `127.0.0.1:${tlsPort}`, '-servername', 'a.test', '-alpn', 'h2,http/1.1'], { timeout: 10_000 });
-    child.child.stdin?.end();
-    assert.match((await child).stdout, /ALPN protocol: http\/1\.1/);
+    for (const [offer, want] of [['h2,http/1.1', /ALPN protocol: h2/], ['http/1.1', /ALPN protocol: http\/1\.1/]] as const) {
+      const child = run('openssl', ['s_client', '-connect', `127.0.0.1:${tlsPort}`, '-servername', 'a.test', '-alpn', offer], { timeout: 10_000 });
+      child.child.stdin?.end();
+      assert.match((await child).stdout, want);
+    }
   });
 
   it('proxies over HTTPS with X-Forwarded-Proto: https (curl)', async function () {

@@ -87,11 +87,11 @@ export class EdgeCertificates {
     this.#expiryTimer = setInterval(() => this.#reportExpiry(), 60_000).unref();
   }
 
-  /** Options for https.createServer: the default certificate plus SNI selection. */
-  serverOptions(): https.ServerOptions {
+  /** Options for https.createServer: the default certificate plus SNI selection; ALPN offers h2 first when served. */
+  serverOptions(h2: boolean): https.ServerOptions {
     const d = this.#set.defaultSource;
     return {
-      ...CONTEXT_OPTIONS, cert: [...d.certs], key: [...d.keys], ALPNProtocols: ['http/1.1'],
+      ...CONTEXT_OPTIONS, cert: [...d.certs], key: [...d.keys], ALPNProtocols: h2 ? ['h2', 'http/1.1'] : ['http/1.1'],
       SNICallback: (name, cb) => cb(null, this.#set.index.lookup(name)),
     };
   }

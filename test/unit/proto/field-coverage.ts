@@ -53,6 +53,13 @@ export const FIELD_TESTS: Readonly<Record<string, string>> = {
   'edge.kong.snis[].certificate.id': 'a top-level sni naming no certificate',
   'edge.http.headers_with_underscores': 'refuses them with 400 MG_BAD_HEADER when headers_with_underscores: reject',
   'edge.http.allow_headers': 'forwards the ones named in allow_headers, and only those',
+  'edge.http2.enabled': 'refuses TLS 1.1 and offers ALPN h2, then http/1.1',
+  'edge.http2.h2c': 'accepts prior-knowledge h2c on the plain listener beside HTTP/1.1',
+  'edge.http2.max_concurrent_streams': 'advertises the stream, header and window limits in SETTINGS, and multiplexes streams (nghttp)',
+  'edge.http2.max_header_list_size': 'advertises the stream, header and window limits in SETTINGS, and multiplexes streams (nghttp)',
+  'edge.http2.initial_window_size': 'advertises the stream, header and window limits in SETTINGS, and multiplexes streams (nghttp)',
+  'edge.http2.rapid_reset_max': 'rapid reset: a connection cancelling streams past the limit gets GOAWAY ENHANCE_YOUR_CALM; another client is unaffected',
+  'edge.http2.rapid_reset_window': 'rapid reset: a connection cancelling streams past the limit gets GOAWAY ENHANCE_YOUR_CALM; another client is unaffected',
   'mesh.min_tls_version': 'refuses bad client certificates and TLS 1.2 (under the 1.3 default) at the handshake; the service receives 0 bytes',
 };
 

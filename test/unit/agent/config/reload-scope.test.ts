@@ -26,6 +26,6 @@ describe('sectionsNeedingRestart', () => {
 
 describe('RESTART_SECTIONS', () => {
   it('is every section of the schema but the three a reload swaps in place', () => {
-    assert.deepEqual(RESTART_SECTIONS, ['consul', 'agent', 'mesh', 'sidecar', 'edge.listen', 'edge.listen_tls', 'edge.limits', 'edge.http', 'edge.trusted_proxies']);
+    assert.deepEqual(RESTART_SECTIONS, ['consul', 'agent', 'mesh', 'sidecar', 'edge.listen', 'edge.listen_tls', 'edge.http2', 'edge.limits', 'edge.http', 'edge.trusted_proxies']);
   });
 });

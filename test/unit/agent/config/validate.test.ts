@@ -9,6 +9,13 @@ describe('validateMeshgateConfig', () => {
     assert.equal(r.config, doc);
   });
 
+  it('refuses edge.http2 on an edge with no certificate unless h2c is on', () => {
+    const kong = { _format_version: '3.0' as const };
+    assert.deepEqual(validateMeshgateConfig({ edge: { kong, http2: { max_concurrent_streams: 10 } } }).issues,
+      [{ path: 'edge.http2', message: 'applies to the TLS listener (it needs a certificate) or, with h2c: true, to the plain one' }]);
+    assert.deepEqual(validateMeshgateConfig({ edge: { kong, http2: { h2c: true, max_concurrent_streams: 10 } } }).issues, []);
+  });
+
   it('returns no config when the schema fails', () => {
     const r = validateMeshgateConfig({ sidecar: { listen: 'x' } });
     assert.equal(r.config, undefined);

@@ -1,0 +1,94 @@
+// HTTP/2 on the edge's public port: one node:http2 server that sockets are handed to (a TLS socket
+// that negotiated ALPN h2, or a plain one that opened with the h2c preface); its requests enter the
+// same request pipeline as HTTP/1.1 through the compatibility classes in h2-compat.ts.
+// Protection per connection:
+// - SETTINGS: max concurrent streams, max header list size (also what bounds a CONTINUATION flood:
+//   nghttp2 ends a session that keeps sending CONTINUATION frames), initial window size;
+// - rapid reset (CVE-2023-44487): streams the client cancels are counted per connection over a
+//   window; past the limit the connection gets GOAWAY ENHANCE_YOUR_CALM and is closed;
+// - idle sessions are closed after the keep-alive timeout; a drain sends GOAWAY to every session.
+import http2 from 'node:http2';
+import type { Duplex } from 'node:stream';
+import type { Logger } from 'pino';
+import type { Metrics } from '../../observe/metrics.js';
+import type { RequestEntry } from '../../pipeline/transport.js';
+import { H2Request, H2Response } from './h2-compat.js';
+
+const { NGHTTP2_CANCEL, NGHTTP2_ENHANCE_YOUR_CALM } = http2.constants;
+
+export interface Http2Limits {
+  readonly maxConcurrentStreams: number;
+  readonly maxHeaderListSize: number;
+  readonly initialWindowSize: number;
+  /** cancelled streams per connection within rapidResetWindowMs before GOAWAY */
+  readonly rapidResetMax: number;
+  readonly rapidResetWindowMs: number;
+  readonly idleTimeoutMs: number;
+}
+
+export const HTTP2_DEFAULTS: Http2Limits = {
+  maxConcurrentStreams: 128, maxHeaderListSize: 32 * 1024, initialWindowSize: 1024 * 1024,
+  rapidResetMax: 200, rapidResetWindowMs: 10_000, idleTimeoutMs: 60_000,
+};
+
+/** the HTTP/2 connection preface a prior-knowledge h2c client opens with (RFC 9113 §3.4) */
+export const H2C_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
+
+export interface EdgeHttp2 {
+  /** The pipeline entry its requests go to (set once the listener knows its port). */
+  serve(entry: RequestEntry): void;
+  /** Serves HTTP/2 on a connected socket (TLS after ALPN h2, or plain after the preface). */
+  accept(socket: Duplex): void;
+  /** GOAWAY to every session: streams in flight finish, no new ones start. */
+  drain(): void;
+  readonly sessionCount: () => number;
+}
+
+export function createEdgeHttp2(limits: Http2Limits, log: Logger, metrics: Metrics): EdgeHttp2 {
+  const server = http2.createServer({
+    Http2ServerRequest: H2Request, Http2ServerResponse: H2Response,
+    settings: {
+      maxConcurrentStreams: limits.maxConcurrentStreams, maxHeaderListSize: limits.maxHeaderListSize,
+      initialWindowSize: limits.initialWindowSize, enablePush: false,
+    },
+    maxSessionInvalidFrames: 100, maxSessionRejectedStreams: 100,
+  });
+  const sessions = new Set<http2.ServerHttp2Session>();
+  let draining = false;
+
+  server.on('session', (session) => {
+    sessions.add(session);
+    session.once('close', () => sessions.delete(session));
+    session.on('error', () => { /* the socket closes; nothing else is affected */ });
+    session.setTimeout(limits.idleTimeoutMs, () => session.close());
+    if (draining) session.close();
+    let windowStart = performance.now();
+    let cancelled = 0;
+    session.on('stream', (stream) => {
+      stream.once('close', () => {
+        if (stream.rstCode !== NGHTTP2_CANCEL) return;
+        const now = performance.now();
+        if (now - windowStart > limits.rapidResetWindowMs) { windowStart = now; cancelled = 0; }
+        if (++cancelled <= limits.rapidResetMax || session.destroyed) return;
+        metrics.edgeHttp2Goaway.labels('rapid_reset').inc();
+        log.warn({ client_ip: session.socket?.remoteAddress, cancelled, window_ms: limits.rapidResetWindowMs }, 'HTTP/2 rapid reset: connection closed with GOAWAY ENHANCE_YOUR_CALM');
+        session.goaway(NGHTTP2_ENHANCE_YOUR_CALM);
+        session.destroy();
+      });
+    });
+    session.on('goaway', () => { /* the client's; the session closes by itself */ });
+    session.on('frameError', () => metrics.edgeHttp2Goaway.labels('frame_error').inc());
+  });
+  // errors the http2 core reports on the server rather than a session (a malformed preface)
+  server.on('sessionError', () => metrics.edgeHttp2Goaway.labels('protocol_error').inc());
+
+  return {
+    serve(entry) { server.on('request', entry as never); },
+    accept(socket) { server.emit('connection', socket); },
+    drain() {
+      draining = true;
+      for (const s of sessions) s.close();
+    },
+    sessionCount: () => sessions.size,
+  };
+}
