@@ -16,7 +16,7 @@ import { consulTokens, reportPermissionDenied } from './discovery/consul-acl.js'
 import { poolGuardPolicy, startEdge, type StartedEdge } from './edge/start-edge.js';
 import { EdgePeers } from './edge/edge-peers.js';
 import { createLoggers } from './observe/log.js';
-import { hasNodeFlags, NODE_FLAGS } from '../proto/node-flags.js';
+import { hasNodeFlags, NODE_FLAGS } from './node-flags.js';
 import { Metrics } from './observe/metrics.js';
 import { createRequestIdSource } from './proxy/request-id.js';
 import { startSidecar, type StartedSidecar } from './sidecar/start-sidecar.js';

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startConsulDev, type ConsulDevAgent } from './consul-dev-agent.js';
 import { freePorts } from './free-port.js';
-import { NODE_FLAGS } from '../../proto/node-flags.js';
+import { NODE_FLAGS } from '../node-flags.js';
 import { demoEdgeConfig, demoSidecarConfig } from './demo-configs.js';
 
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));

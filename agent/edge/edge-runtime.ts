@@ -102,6 +102,15 @@ export class EdgeRuntime {
     this.registry.retain(keys, dispatchers);
   }
 
+  /** A watcher's change, run from a coalescing timer: a rebuild that throws keeps the last good table (logged) instead of escaping as an uncaught exception. */
+  readonly #onPoolsChanged = (): void => {
+    try {
+      this.rebuild();
+    } catch (err) {
+      this.#log.error({ err: (err as Error).message }, 'route table rebuild failed; the last good table keeps serving');
+    }
+  };
+
   async waitForPools(timeoutMs: number): Promise<void> {
     await this.#discovery?.firstResults(timeoutMs);
   }
@@ -140,7 +149,7 @@ export class EdgeRuntime {
     const keys = this.#consulKeys();
     if (keys.length && !this.#discovery) {
       const policy = this.#poolGuard;
-      this.#discovery = new ServiceDiscovery(this.#consul, this.#log.child({ part: 'discovery' }), () => this.rebuild(), undefined, policy === undefined ? null : {
+      this.#discovery = new ServiceDiscovery(this.#consul, this.#log.child({ part: 'discovery' }), this.#onPoolsChanged, undefined, policy === undefined ? null : {
         policy,
         failingLocally: (key) => !this.registry.state(key).isAvailable(Date.now()),
         onHeld: (watch, kept) => this.#metrics.poolGuardHeld.labels(watch).set(kept),

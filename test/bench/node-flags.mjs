@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The young-generation A/B behind proto/node-flags.ts: two plain meshgate edges on one nginx
+// The young-generation A/B behind agent/node-flags.ts: two plain meshgate edges on one nginx
 // upstream, A started with V8's defaults (or FLAGS_A), B with meshgate's flags (or FLAGS_B),
 // measured in alternating wrk runs with a pause before each (every contestant of the other
 // benchmarks idles while the others run). Prints each round and the paired median B/A.
@@ -8,7 +8,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { NODE_FLAGS } from '../../dist/proto/node-flags.js';
+import { NODE_FLAGS } from '../../dist/agent/node-flags.js';
 import { deckConf, nginxUpstreamConf } from './lib/configs.mjs';
 import { freePorts, sleep, waitForStatus } from './lib/net.mjs';
 import { installCleanupHandlers, isStopping, makeTempDir, runBench, startChild } from './lib/proc.mjs';

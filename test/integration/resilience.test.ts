@@ -37,7 +37,7 @@ describe('resilience', function () {
   const up = async (name: string) => { const u = new TestUpstream(name); upstreams.push(u); return { u, port: await u.start() }; };
   after(async () => { await Promise.all(upstreams.map((u) => u.close())); });
 
-  it('agents run with meshgate\'s Node flags (proto/node-flags.ts): no "without meshgate\'s V8 flags" line', async () => {
+  it('agents run with meshgate\'s Node flags (agent/node-flags.ts): no "without meshgate\'s V8 flags" line', async () => {
     const h = harness();
     const ok = await up('flags');
     const edge = await h.startDeck('flags', {

@@ -7,7 +7,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { NODE_FLAGS } from '../../proto/node-flags.js';
+import { NODE_FLAGS } from '../../agent/node-flags.js';
 import { findConsul } from '../../agent/demo/consul-dev-agent.js';
 import { consulAgentConfig } from './consul-config.js';
 import { multihostEdgeConfig, multihostSidecarConfig, type InstanceSpec } from './agent-configs.js';

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { stringify } from 'yaml';
 import { startConsulDev, type ConsulDevAgent } from '../../agent/demo/consul-dev-agent.js';
 import { freePort } from '../../agent/demo/free-port.js';
-import { NODE_FLAGS } from '../../proto/node-flags.js';
+import { NODE_FLAGS } from '../../agent/node-flags.js';
 import { HttpClient, type Echo, type HttpResult } from './http.js';
 import { ChildHandle, OutputBuffer, track, untrack, type Tracked } from './proc.js';
 import { MESHGATE_BIN, REPO, SAMPLE_SERVICE } from './repo.js';

@@ -5,10 +5,10 @@ import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { NODE_FLAGS } from '../../../dist/proto/node-flags.js';
+import { NODE_FLAGS } from '../../../dist/agent/node-flags.js';
 
 /**
- * `node` plus the V8 flags every Node proxy under test runs with - meshgate's own (proto/node-flags.ts)
+ * `node` plus the V8 flags every Node proxy under test runs with - meshgate's own (agent/node-flags.ts)
  * for meshgate and the reference forwarders alike, so that ratios compare code, not heap settings.
  * BENCH_NODE_FLAGS overrides them (BENCH_NODE_FLAGS= runs with V8's defaults).
  */

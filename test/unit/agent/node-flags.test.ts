@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { hasNodeFlags, NODE_FLAGS } from '../../../proto/node-flags.js';
+import { hasNodeFlags, NODE_FLAGS } from '../../../agent/node-flags.js';
 
 const REPO = fileURLToPath(new URL('../../../../', import.meta.url));
 
