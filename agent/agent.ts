@@ -133,6 +133,7 @@ export async function runAgent(file: string, loaded: LoadedConfig, overrides: Ag
         const swapCertificates = certificates?.prepare(nextCerts);
         edge.runtime.applyConfig(next.config.edge.kong, next.config.edge.via_sidecars ?? true);
         swapCertificates?.();
+        edge.applyPolicy(next.config.edge.trusted_proxies ?? [], next.config.edge.http);
       }
       metrics.configReloadSuccess.set(1);
       log.info({ routes: edge?.runtime.table.routes.length ?? 0 }, 'config reloaded');

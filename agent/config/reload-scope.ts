@@ -2,8 +2,11 @@
 // and a metric rather than silently kept at their old values.
 import { EdgeSection, MeshgateConfig } from '../../proto/config-schema.js';
 
-/** Sections a reload swaps in place (the route table, how pools are reached, the edge's certificates). */
-export const RELOADED_SECTIONS: readonly string[] = ['edge.kong', 'edge.via_sidecars', 'edge.tls'];
+/**
+ * Sections a reload swaps in place: the route table, how pools are reached, the edge's certificates,
+ * whom it trusts for X-Forwarded-*, and its strict-request rules.
+ */
+export const RELOADED_SECTIONS: readonly string[] = ['edge.kong', 'edge.via_sidecars', 'edge.tls', 'edge.trusted_proxies', 'edge.http'];
 
 /**
  * Every other section takes effect only at start; a change to one needs a restart. Derived from

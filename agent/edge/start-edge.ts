@@ -13,7 +13,7 @@ import type { AdminRoutes } from '../admin/admin-routes.js';
 import { TrustedProxies } from '../proxy/trusted-proxies.js';
 import { createPipeline } from '../pipeline/request-pipeline.js';
 import { createEdgeRole } from './edge-role.js';
-import { compileRequestRules, PASS_THROUGH } from './strict-request.js';
+import { PASS_THROUGH, SwappableRules } from './strict-request.js';
 import { EdgeRuntime, type MeshClient } from './edge-runtime.js';
 import type { EdgeCertificates } from './tls/edge-certificates.js';
 import type { EdgeHttp2 as EdgeHttp2Config } from '../../proto/config-schema.js';
@@ -24,6 +24,8 @@ export interface StartedEdge {
   readonly listener: Listener;
   /** the HTTPS listener, when the config has certificates */
   readonly tlsListener: Listener | undefined;
+  /** a reload's edge.trusted_proxies and edge.http, for new requests from now on */
+  applyPolicy(trustedProxies: readonly string[], http: EdgeSection['http']): void;
 }
 
 export interface EdgeParams {
@@ -83,7 +85,8 @@ export async function startEdge(p: EdgeParams): Promise<StartedEdge> {
   const trusted = new TrustedProxies(p.trustedProxies);
   const limits = limitsMs(p.limits);
   const strict = p.strict ?? true;
-  const rules = strict ? compileRequestRules(p.http) : PASS_THROUGH;
+  const swappable = strict ? new SwappableRules(p.http) : undefined;
+  const rules = swappable ?? PASS_THROUGH;
   const extra = strict ? { requireHostHeader: false } : {};
   const handlerFor = (proto: 'http' | 'https') => (localPort: number) => createPipeline(createEdgeRole({
     table: () => runtime.table, trusted, log: p.accessLog, events: p.log, requestId: p.requestId, localPort, proto, rules,
@@ -106,7 +109,13 @@ export async function startEdge(p: EdgeParams): Promise<StartedEdge> {
     }
     p.log.info({ listen_tls: `${tlsAt.host}:${tlsListener.port}`, http2: h2 !== undefined, certificates: certs.sources.map((c) => c.name) }, 'edge listening for TLS');
   }
-  return { runtime, listener, tlsListener };
+  return {
+    runtime, listener, tlsListener,
+    applyPolicy(trustedProxies, http) {
+      trusted.replace(trustedProxies);
+      swappable?.replace(http);
+    },
+  };
 }
 
 /** The decK document of a local upstream: everything on the port goes to `service`. */

@@ -108,3 +108,21 @@ export function absoluteTarget(url: string): RequestTarget | null {
   const rest = url.slice(end);
   return { host, url: rest === '' ? '/' : rest[0] === '?' ? `/${rest}` : rest };
 }
+
+/** The edge's rules behind one reference that a reload swaps whole (the role holds this object). */
+export class SwappableRules implements RequestRules {
+  #current: RequestRules;
+  readonly filter: HeaderFilter = { drops: (lower) => this.#current.filter?.drops(lower) ?? false };
+
+  constructor(http: EdgeSection['http']) {
+    this.#current = compileRequestRules(http);
+  }
+
+  check(req: InboundRequest, res: OutboundResponse): ErrorCode | RequestTarget | null {
+    return this.#current.check(req, res);
+  }
+
+  replace(http: EdgeSection['http']): void {
+    this.#current = compileRequestRules(http);
+  }
+}

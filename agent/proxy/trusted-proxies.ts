@@ -4,24 +4,32 @@ const MEMO_LIMIT = 4096;
 
 /** Which peers may tell us, through X-Forwarded-*, who the client is. */
 export class TrustedProxies {
-  readonly #list = new BlockList();
-  readonly empty: boolean;
+  #list = new BlockList();
+  #empty = true;
 
   constructor(cidrs: readonly string[]) {
-    this.empty = cidrs.length === 0;
+    this.replace(cidrs);
+  }
+
+  /** A reload's new list: built whole, then swapped in with a fresh memo (one synchronous step). */
+  replace(cidrs: readonly string[]): void {
+    const list = new BlockList();
     for (const c of cidrs) {
       const [addr, bits] = c.split('/') as [string, string | undefined];
       const type = isIPv6(addr) ? 'ipv6' : 'ipv4';
-      if (bits === undefined) this.#list.addAddress(addr, type);
-      else this.#list.addSubnet(addr, Number(bits), type);
+      if (bits === undefined) list.addAddress(addr, type);
+      else list.addSubnet(addr, Number(bits), type);
     }
+    this.#list = list;
+    this.#empty = cidrs.length === 0;
+    this.#known = new Map();
   }
 
   /** answers by address: BlockList.check builds a SocketAddress per call (microseconds) */
   #known = new Map<string, boolean>();
 
   trusts(ip: string | undefined): boolean {
-    if (this.empty || !ip) return false;
+    if (this.#empty || !ip) return false;
     let t = this.#known.get(ip);
     if (t === undefined) {
       t = this.#check(ip);

@@ -35,9 +35,18 @@ describe('TrustedProxies.trusts', () => {
     });
   }
 
-  it('knows whether the list is empty', () => {
-    assert.equal(new TrustedProxies([]).empty, true);
-    assert.equal(new TrustedProxies(['10.0.0.0/8']).empty, false);
+  it('trusts no one with an empty list', () => {
+    assert.equal(new TrustedProxies([]).trusts('10.1.2.3'), false);
+  });
+
+  it('replace swaps the whole list and forgets remembered answers', () => {
+    const t = new TrustedProxies(['10.0.0.0/8']);
+    assert.equal(t.trusts('10.1.2.3'), true);
+    t.replace(['192.168.0.0/16']);
+    assert.equal(t.trusts('10.1.2.3'), false);
+    assert.equal(t.trusts('192.168.1.1'), true);
+    t.replace([]);
+    assert.equal(t.trusts('192.168.1.1'), false);
   });
 });
 
