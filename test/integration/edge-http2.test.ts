@@ -4,6 +4,7 @@
 // with GOAWAY while another client is unaffected, malformed frames leave the process serving.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { makeRoot, signLeaf, type Pem } from '../support/pki.js';
@@ -69,6 +70,15 @@ describe('edge HTTP/2: ALPN h2 and h2c through the one pipeline, limits, flood p
     const h1 = await curlTls(['--http1.1'], '/web/y');
     assert.equal(h1.version, '1.1');
     assert.equal(h1.status, 200);
+  });
+
+  it('streams a 4 MiB HTTP/2 request body upstream as HTTP/1.1 (curl --http2 POST)', async function () {
+    const file = path.join(harness().tmp, 'body.bin');
+    writeFileSync(file, Buffer.alloc(4 << 20, 7));
+    const posted = await curlTls(['--http2', '--data-binary', `@${file}`, '-H', 'content-type: application/octet-stream'], '/web/upload');
+    assert.equal(posted.version, '2');
+    const echo = JSON.parse(posted.body) as { method: string; bodyBytes: number };
+    assert.deepEqual([echo.method, echo.bodyBytes], ['POST', 4 << 20]);
   });
 
   it('over HTTP/2, plugins run and errors are the JSON of the error table; one access-log line each', async function () {
