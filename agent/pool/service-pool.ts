@@ -38,16 +38,26 @@ export interface ServicePool {
 
 /** Picks a usable member not yet tried by this request (`hash`: its hashed key); undefined when there is none. */
 export function pickMember(pool: ServicePool, tried: ReadonlySet<PoolMember> | null, now: number, hash = 0): PoolMember | undefined {
-  const m = pool.balancer.pick(pool.members, now, tried, hash);
-  if (m !== undefined) return m;
-  // panic mode (Envoy): when too few endpoints are available, ejections are ignored — with the
-  // default policy when none is; with outlier detection below healthchecks.threshold
+  // panic mode (Envoy): below healthchecks.threshold percent of available members (outlier
+  // detection), ejections are ignored and every member takes traffic; with the default policy, or
+  // a threshold of 0, only when none is available
+  const panicPercent = pool.health.kind === 'outlier' ? pool.health.panicThresholdPercent : 0;
   const n = pool.members.length;
   if (n === 0) return undefined;
-  const available = pool.members.filter((x) => x.state.isAvailable(now)).length;
-  const panicPercent = pool.health.kind === 'outlier' ? pool.health.panicThresholdPercent : 0;
-  if (available > 0 && (available * 100) / n >= panicPercent) return undefined;
+  if (panicPercent > 0 && (availableCount(pool, now) * 100) / n < panicPercent) {
+    return pool.balancer.pick(pool.members, Number.POSITIVE_INFINITY, tried, hash);
+  }
+  const m = pool.balancer.pick(pool.members, now, tried, hash);
+  if (m !== undefined) return m;
+  // nothing picked: every available member was tried (no retry into ejected ones), or none is available
+  if (availableCount(pool, now) > 0) return undefined;
   return pool.balancer.pick(pool.members, Number.POSITIVE_INFINITY, tried, hash);
+}
+
+function availableCount(pool: ServicePool, now: number): number {
+  let available = 0;
+  for (const m of pool.members) if (m.state.isAvailable(now)) available++;
+  return available;
 }
 
 /** Feeds one attempt's outcome to the pool's passive-health policy; true when it ejected the member. */

@@ -60,6 +60,7 @@ export const FIELD_TESTS: Readonly<Record<string, string>> = {
   'edge.http2.initial_window_size': 'advertises the stream, header and window limits in SETTINGS, and multiplexes streams (nghttp)',
   'edge.http2.rapid_reset_max': 'rapid reset: a connection cancelling streams past the limit gets GOAWAY ENHANCE_YOUR_CALM; another client is unaffected',
   'edge.http2.rapid_reset_window': 'rapid reset: a connection cancelling streams past the limit gets GOAWAY ENHANCE_YOUR_CALM; another client is unaffected',
+  'edge.kong.upstreams[].healthchecks.threshold': 'outlier, 25 % available, threshold 50 %: panic, all of them',
   'mesh.min_tls_version': 'refuses bad client certificates and TLS 1.2 (under the 1.3 default) at the handshake; the service receives 0 bytes',
 };
 
@@ -147,7 +148,6 @@ export const NOT_YET_MAPPED: readonly string[] = [
   'edge.kong.upstreams[].healthchecks.passive.unhealthy.http_statuses',
   'edge.kong.upstreams[].healthchecks.passive.unhealthy.tcp_failures',
   'edge.kong.upstreams[].healthchecks.passive.unhealthy.timeouts',
-  'edge.kong.upstreams[].healthchecks.threshold',
   'edge.kong.upstreams[].name',
   'edge.kong.upstreams[].tags',
   'edge.kong.upstreams[].targets[].tags',
