@@ -31,6 +31,9 @@ function certificateConfig(edge: NonNullable<MeshgateConfig['edge']>, deckOnly: 
 }
 
 const DEFAULT_LISTEN_TLS = '0.0.0.0:8443';
+import { tracingFromAgent } from './observe/trace/tracing-settings.js';
+import { registerExplain } from './admin/explain-route.js';
+import { MESHGATE_VERSION } from './version.js';
 
 export interface AgentOverrides {
   readonly listen?: string;
@@ -63,6 +66,7 @@ export async function runAgent(file: string, loaded: LoadedConfig, overrides: Ag
   const identity = outboundIdentity(cfg);
 
   const adminRoutes = new AdminRoutes();
+  const tracing = cfg.agent?.tracing ? tracingFromAgent(cfg.agent.tracing, parseDurationMs) : null;
   let edge: StartedEdge | undefined;
   let certificates: EdgeCertificates | undefined;
   let peers: EdgePeers | undefined;
@@ -78,6 +82,14 @@ export async function runAgent(file: string, loaded: LoadedConfig, overrides: Ag
       ...(cfg.consul?.pool_guard ? { poolGuard: poolGuardPolicy(cfg.consul.pool_guard)! } : {}),
       viaSidecars: cfg.edge.via_sidecars ?? true, trustedProxies: cfg.edge.trusted_proxies ?? [], consul, ...(cfg.edge.http ? { http: cfg.edge.http } : {}),
       log: log.child({ component: 'edge' }), accessLog, metrics, mesh: meshTls ? { tls: meshTls, identity } : undefined, requestId,
+      tracing, kongMetrics: true, ...(cfg.agent?.request_debug_token ? { requestDebugToken: cfg.agent.request_debug_token } : {}),
+    });
+    const runtime = edge.runtime;
+    registerExplain(adminRoutes, () => runtime.table);
+    metrics.registerKong({
+      pools: () => runtime.table.pools.values(), nodeId: node, version: MESHGATE_VERSION,
+      // blocking queries answer at least every 5 min; an older last answer means Consul is not reachable
+      consulReachable: () => (runtime.discovery?.status() ?? []).every((w) => Number.isFinite(w.ageMs) && w.ageMs < 330_000),
     });
     // a plain decK file is Kong-style and may run without Consul: no self-registration
     if (!loaded.deckOnly) {
@@ -109,6 +121,7 @@ export async function runAgent(file: string, loaded: LoadedConfig, overrides: Ag
       log: log.child({ component: 'sidecar' }), accessLog, metrics, meshTls, identity, authorize: cfg.mesh?.authorize ?? true, requestId,
       ...(cfg.consul?.pool_guard ? { poolGuard: poolGuardPolicy(cfg.consul.pool_guard)! } : {}),
       ...(cfg.mesh?.default_intention_policy ? { defaultIntentionPolicy: cfg.mesh.default_intention_policy } : {}),
+      tracing,
     });
   }
 
@@ -165,7 +178,7 @@ export async function runAgent(file: string, loaded: LoadedConfig, overrides: Ag
       await Promise.all([edge?.listener.drain(drainMs), edge?.tlsListener?.drain(drainMs), sidecar?.listener.drain(drainMs), ...(sidecar?.upstreams.map((u) => u.listener.drain(drainMs)) ?? [])]);
       await Promise.all([sidecar?.registrar.deregister(), peers?.registrar.deregister(), peers?.stop()]);
       await Promise.allSettled([
-        ...runtimes().map((rt) => rt?.stop()), sidecar?.registry.close(), sidecar?.authorizer?.stop(), meshTls?.stop(),
+        ...runtimes().map((rt) => rt?.stop()), sidecar?.registry.close(), sidecar?.tracer?.shutdown(), sidecar?.authorizer?.stop(), meshTls?.stop(),
       ]);
       await consul.close();
       admin.close();

@@ -1,4 +1,5 @@
 // The meshgate command line.
+import { MESHGATE_VERSION } from './version.js';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigError } from './config/config-error.js';
@@ -28,8 +29,7 @@ an invalid file is rejected and the running config keeps serving.
 export const EXIT_INVALID_CONFIG = 2;
 
 function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
+  return MESHGATE_VERSION;
 }
 
 function configFailure(err: unknown): number {

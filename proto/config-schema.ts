@@ -9,20 +9,17 @@ import { BALANCER_NAMES } from './balancer-names.js';
 import { EdgeHttp, EdgeHttp2, EdgeTls, KongCertificate, KongSni, ListenerLimits, SniName } from './listener-schema.js';
 
 export type { EdgeHttp2, EdgeTls, KongCertificate, ListenerLimits } from './listener-schema.js';
+import { Duration, HttpUrl, Str, Strict } from './schema-primitives.js';
+import { TracingSection } from './tracing-schema.js';
 
-/** `rule` is the sentence printed when a `pattern` fails; Ajv's own text is about regexes. */
-const Str = (pattern: string, rule: string, extra: object = {}) => Type.String({ pattern, rule, ...extra });
-const Strict = { additionalProperties: false } as const;
 
 /** 0–65535: port 0 lets the kernel pick (tests, ephemeral listeners) */
 const PORT_RE = '([0-9]{1,4}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])';
 const HostPort = Str(`^(\\[[0-9a-fA-F:.]+\\]|[A-Za-z0-9_.-]+):${PORT_RE}$`, 'must be HOST:PORT with a port from 0 to 65535', { description: 'HOST:PORT' });
-const Duration = Str('^[0-9]+(ms|s|m|h)$', 'must be a duration like 500ms, 10s, 1m or 2h');
 const Name = Str('^[A-Za-z0-9][A-Za-z0-9._~-]*$', 'must be letters, digits, ".", "_", "~" or "-"');
 const Port = Type.Integer({ minimum: 1, maximum: 65535 });
 const Millis = Type.Integer({ minimum: 1, maximum: 2 ** 31 - 2 });
 const Tags = Type.Array(Type.String());
-const HttpUrl = Str('^https?://[^\\s/]+(/.*)?$', 'must be an http:// or https:// URL');
 const Cidr = Str('^[0-9a-fA-F:.]+(/[0-9]{1,3})?$', 'must be an IP address or CIDR like 10.0.0.0/8');
 
 export const ConsulSection = Type.Object({
@@ -42,6 +39,8 @@ export const AgentSection = Type.Object({
   log_level: Type.Optional(Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)))),
   drain_timeout: Type.Optional(Duration),
   identity: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._~-]*$', rule: 'must be a service name', description: 'the mesh identity (Consul service name) this agent presents when it calls other agents; default "edge" for an edge, else the first local service' })),
+  tracing: Type.Optional(TracingSection),
+  request_debug_token: Type.Optional(Type.String({ minLength: 16, description: 'a request carrying X-Kong-Request-Debug: 1 and X-Kong-Request-Debug-Token with this value gets the explain report in X-Kong-Request-Debug-Output; use ${ENV_VAR}. Never logged.' })),
 }, { ...Strict, description: `defaults: ${JSON.stringify(AGENT_DEFAULTS)}` });
 
 export const MeshSection = Type.Object({

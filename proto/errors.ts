@@ -21,6 +21,7 @@ export const ERRORS = {
   MG_BAD_FRAMING: { status: 400, message: 'Bad request: invalid message framing', retryable: false, idempotentRetry: false },
   MG_DUPLICATE_HEADER: { status: 400, message: 'Bad request: duplicate header', retryable: false, idempotentRetry: false },
   MG_BAD_HEADER: { status: 400, message: 'Bad request: invalid header name', retryable: false, idempotentRetry: false },
+  MG_BAD_REQUEST: { status: 400, message: 'Bad request', retryable: false, idempotentRetry: false },
   MG_NO_PEER: { status: 503, message: 'failure to get a peer from the ring-balancer', retryable: false, idempotentRetry: false },
   MG_UPSTREAM_UNAVAILABLE: { status: 503, message: 'The upstream server is currently unavailable', retryable: false, idempotentRetry: false },
   MG_CONNECT_FAILED: { status: 502, message: 'An invalid response was received from the upstream server', retryable: true, idempotentRetry: false },

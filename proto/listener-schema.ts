@@ -1,12 +1,9 @@
 // The edge listeners' part of the configuration contract: limits, Kong's certificates and snis,
 // and meshgate's certificates on disk (edge.tls). Imported by config-schema.ts.
 import { Type, type Static } from '@sinclair/typebox';
+import { Duration, Str, Strict } from './schema-primitives.js';
 
-/** `rule` is the sentence printed when a `pattern` fails; Ajv's own text is about regexes. */
-const Str = (pattern: string, rule: string, extra: object = {}) => Type.String({ pattern, rule, ...extra });
-const Strict = { additionalProperties: false } as const;
 const Tags = Type.Array(Type.String());
-const Duration = Str('^[0-9]+(ms|s|m|h)$', 'must be a duration like 500ms, 10s, 1m or 2h');
 
 /** Protection of the public listener against slow or greedy clients. */
 export const ListenerLimits = Type.Object({

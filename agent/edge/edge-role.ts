@@ -1,8 +1,12 @@
 // The edge's part of the request pipeline (pipeline/request-pipeline.ts). Route phase: read the
 // table snapshot → normalize the path → match a route → upstream path and headers. For a route
 // with plugins, the access phase runs its chain (maybe a short-circuit, maybe a body read), the
-// response phase is the chain's header/body hooks, the log phase the chain's log handlers.
+// response phase is the chain's header/body hooks, the log phase the chain's log handlers and
+// the plugin decisions that are counted and traced (rate-limit refusals, cache outcomes). A request
+// with the request-debug header and the admin token gets its explain report first (request-debug.ts).
 import type { Logger } from 'pino';
+import type { Metrics } from '../observe/metrics.js';
+import type { MeshTracer } from '../observe/trace/tracer.js';
 import { RequestContext } from '../plugins/context.js';
 import { collectTaps, runAccess, runLog, runResponseHeaders, runTransformBody } from '../plugins/pipeline.js';
 import type { ShortCircuit } from '../plugins/plugin.js';
@@ -10,7 +14,7 @@ import type { ResponseHooks } from '../proxy/forward-plan.js';
 import { canLinger, lingerOnUnreadBody, sendJson } from '../proxy/local-answers.js';
 import { buildUpstreamHeaders } from '../proxy/request-headers.js';
 import type { TrustedProxies } from '../proxy/trusted-proxies.js';
-import { NO_PHASES, type Role, type RoutePhases } from '../pipeline/request-pipeline.js';
+import { NO_PHASES, type Hop, type Role, type RoutePhases } from '../pipeline/request-pipeline.js';
 import type { AccessLog } from '../observe/access-log.js';
 import type { InboundRequest, OutboundResponse } from '../pipeline/transport.js';
 import { normalizePath } from '../table/normalize-path.js';
@@ -19,6 +23,7 @@ import { upstreamPath, type Arrival } from '../table/router.js';
 import type { TLSSocket } from 'node:tls';
 import { httpsRequiredPhases } from './https-redirect.js';
 import type { RequestRules } from './strict-request.js';
+import { requestDebugReport, type RequestDebug } from './request-debug.js';
 
 export interface EdgeRoleOptions {
   readonly table: () => RouteTable;
@@ -31,6 +36,12 @@ export interface EdgeRoleOptions {
   readonly proto: 'http' | 'https';
   /** refusals before routing and client headers never forwarded (strict-request.ts) */
   readonly rules: RequestRules;
+  /** the current tracer; null when tracing is off (then no trace code runs per request) */
+  readonly tracer?: () => MeshTracer | null;
+  /** plugin decisions that are counted per route (rate-limit refusals, cache outcomes) */
+  readonly metrics?: Metrics;
+  /** X-Kong-Request-Debug with the admin token; null when no token is configured */
+  readonly requestDebug?: RequestDebug | null;
 }
 
 const PLAIN: Arrival = Object.freeze({ scheme: 'http', sni: undefined });
@@ -72,8 +83,22 @@ function sendShortCircuit(res: OutboundResponse, sc: ShortCircuit, ctx: RequestC
   sendJson(res, sc.status, text as string, extra, hooks);
 }
 
+/** Plugin decisions: counted and, when traced, span events. */
+function recordDecisions(hop: Hop, ctx: RequestContext, status: number, metrics: Metrics | undefined): void {
+  const route = hop.routeName;
+  if (ctx.answeredBy !== null) {
+    if (ctx.answeredBy === 'rate-limiting' && status !== 500) metrics?.rateLimitRejections.labels(route).inc();
+    hop.trace?.event(`plugin.${ctx.answeredBy}.answered`, { 'http.response.status_code': status, 'meshgate.plugin': ctx.answeredBy });
+  }
+  if (ctx.cacheStatus !== null) {
+    metrics?.cacheLookups.labels(route, ctx.cacheStatus).inc();
+    hop.trace?.event('proxy-cache', { 'meshgate.cache.status': ctx.cacheStatus });
+  }
+  if (hop.consumer !== undefined) hop.trace?.event('consumer.authenticated', { 'meshgate.consumer': hop.consumer });
+}
+
 /** The phases of every route with plugins (the chain itself is the route's, compiled per config). */
-function pluginPhases(events: Logger): RoutePhases {
+function pluginPhases(events: Logger, metrics: Metrics | undefined): RoutePhases {
   return {
     response: (hop) => pluginHooks(hop.state as RequestContext),
     access: (hop, next) => {
@@ -104,6 +129,20 @@ function pluginPhases(events: Logger): RoutePhases {
       const ctx = hop.state as RequestContext;
       runLog(ctx, status);
       hop.consumer = ctx.consumer?.username ?? ctx.consumer?.id;
+      recordDecisions(hop, ctx, status, metrics);
+    },
+  };
+}
+
+/** The route's phases with the request-debug report made first (a rare, token-holding request). */
+function withDebugReport(phases: RoutePhases, debug: RequestDebug, table: RouteTable): RoutePhases {
+  return {
+    ...phases,
+    access: (hop, next) => {
+      requestDebugReport(debug, table, hop.req, hop.res).finally(() => {
+        if (phases.access === null) next(null);
+        else phases.access(hop, next);
+      });
     },
   };
 }
@@ -111,14 +150,17 @@ function pluginPhases(events: Logger): RoutePhases {
 export function createEdgeRole(opts: EdgeRoleOptions): Role {
   const { trusted, requestId: nextId, localPort, proto, rules } = opts;
   const filter = rules.filter;
-  const withPlugins = pluginPhases(opts.events);
+  const withPlugins = pluginPhases(opts.events, opts.metrics);
   const httpsRequired = httpsRequiredPhases(trusted);
   /** how the request came in: this listener's scheme, or https from a trusted proxy's X-Forwarded-Proto */
   const arrivalOf = proto === 'https'
     ? (req: InboundRequest): Arrival => ({ scheme: 'https', sni: (req.socket as TLSSocket).servername || undefined })
     : (req: InboundRequest): Arrival => req.headers['x-forwarded-proto'] === 'https' && trusted.trusts(req.socket.remoteAddress) ? FORWARDED_HTTPS : PLAIN;
+  const tracer = opts.tracer;
+  const requestDebug = opts.requestDebug ?? null;
   return {
     log: opts.log,
+    tracing: tracer === undefined ? null : { current: tracer, trustsPeer: (req) => trusted.trusts(req.socket.remoteAddress ?? '') },
     requestId: () => nextId(),
     route(hop) {
       const req = hop.req;
@@ -130,13 +172,15 @@ export function createEdgeRole(opts: EdgeRoleOptions): Role {
       const path = normalizePath(q < 0 ? url : url.slice(0, q));
       if (path === null) return 'MG_BAD_PATH';
       const arrival = arrivalOf(req);
-      const match = opts.table().match(req.method ?? 'GET', host.toLowerCase(), path, req.headers, arrival);
+      const table = opts.table();
+      const match = table.match(req.method ?? 'GET', host.toLowerCase(), path, req.headers, arrival);
       if (match === undefined) return 'MG_NO_ROUTE';
       const route = match.rule;
       hop.route = route;
       hop.routeName = route.name;
       hop.serviceName = route.service.name;
       if (route.httpsRedirectStatus !== null && arrival.scheme === 'http') return httpsRequired(route.httpsRedirectStatus);
+      hop.httpRoute = match.prefix;
       const target = upstreamPath(route.service.path, match.prefix, path, route.stripPath);
       const up = buildUpstreamHeaders(req, {
         hostHeader: route.hostHeader, requestId: hop.requestId, proto, localPort, trusted, filter, ...(checked === null ? {} : { authority: checked.host }),
@@ -147,12 +191,15 @@ export function createEdgeRole(opts: EdgeRoleOptions): Role {
       hop.path = path;
       if (q >= 0) hop.query = url.slice(q + 1);
       if (match.captures !== undefined) hop.captures = match.captures;
-      if (route.plugins === null) return NO_PHASES;
-      hop.state = new RequestContext({
-        req, requestId: hop.requestId, clientIp: up.clientIp, route: { name: route.name, service: route.service.name }, path,
-        query: hop.query, captures: hop.captures, upstreamPath: target, upstreamHeaders: up.headers,
-      });
-      return withPlugins;
+      let phases = NO_PHASES;
+      if (route.plugins !== null) {
+        hop.state = new RequestContext({
+          req, requestId: hop.requestId, clientIp: up.clientIp, route: { name: route.name, service: route.service.name }, path,
+          query: hop.query, captures: hop.captures, upstreamPath: target, upstreamHeaders: up.headers,
+        });
+        phases = withPlugins;
+      }
+      return requestDebug !== null && requestDebug.wanted(req) ? withDebugReport(phases, requestDebug, table) : phases;
     },
   };
 }

@@ -14,6 +14,10 @@ import type { ConnectionOptions } from '../pool/endpoint-registry.js';
 import type { PoolGuardPolicy } from '../discovery/pool-guard.js';
 import { AdminRoutes } from '../admin/admin-routes.js';
 import { ActiveProber } from '../pool/active-prober.js';
+import { MeshTracer } from '../observe/trace/tracer.js';
+import { sameSettings, type TracingSettings } from '../observe/trace/tracing-settings.js';
+import { tracingFromKong, type OpenTelemetryConfig } from '../plugins/opentelemetry/opentelemetry.js';
+import type { PrometheusConfig } from '../plugins/prometheus/prometheus.js';
 
 /** How this agent calls sidecars: mTLS under `identity`, or plain HTTP when mesh TLS is disabled. */
 export interface MeshClient {
@@ -34,6 +38,10 @@ export interface EdgeRuntimeOptions {
   readonly admin?: AdminRoutes;
   /** consul.pool_guard; absent: Consul's answers apply as they come */
   readonly poolGuard?: PoolGuardPolicy;
+  /** agent.tracing; the decK file's opentelemetry plugin replaces it for this edge */
+  readonly tracing?: TracingSettings | null;
+  /** Kong's metric names follow the decK file's prometheus plugin (local upstream ports: false) */
+  readonly kongMetrics?: boolean;
 }
 
 function closeInstances(bp: EdgeBlueprint): void {
@@ -57,6 +65,9 @@ export class EdgeRuntime {
   #probersFor: EdgeBlueprint | undefined;
   #blueprint: EdgeBlueprint;
   #table: RouteTable;
+  readonly #agentTracing: TracingSettings | null;
+  readonly #kongMetrics: boolean;
+  #tracer: MeshTracer | null = null;
 
   constructor(o: EdgeRuntimeOptions) {
     this.#log = o.log;
@@ -66,7 +77,10 @@ export class EdgeRuntime {
     this.#clusterSize = o.clusterSize ?? (() => 1);
     this.#admin = o.admin ?? new AdminRoutes();
     this.#poolGuard = o.poolGuard;
+    this.#agentTracing = o.tracing ?? null;
+    this.#kongMetrics = o.kongMetrics ?? false;
     this.#blueprint = compileEdgeBlueprint(o.kong, o.viaSidecars, this.#chainEnv());
+    this.#applyAgentWide();
     this.#table = this.#bind();
     this.#syncProbers();
     this.#watch();
@@ -75,11 +89,33 @@ export class EdgeRuntime {
   /** The current table; a request reads it once. */
   get table(): RouteTable { return this.#table; }
   get discovery(): ServiceDiscovery | undefined { return this.#discovery; }
+  /** the current tracer (null: tracing off); a request reads it once */
+  get tracer(): MeshTracer | null { return this.#tracer; }
+
+  /** The opentelemetry and prometheus plugins configure the agent, not routes. */
+  #applyAgentWide(): void {
+    const otel = this.#blueprint.agentWide.get('opentelemetry') as OpenTelemetryConfig | undefined;
+    const wanted = otel !== undefined ? tracingFromKong(otel) : this.#agentTracing;
+    if (!sameSettings(this.#tracer?.settings ?? null, wanted)) {
+      const old = this.#tracer;
+      this.#tracer = wanted === null ? null : new MeshTracer('edge', wanted, this.#log.child({ part: 'tracing' }), {
+        inc: (reason, n) => this.#metrics.traceSpansDropped.labels(reason).inc(n),
+      });
+      void old?.shutdown();
+    }
+    if (!this.#kongMetrics) return;
+    const prom = this.#blueprint.agentWide.get('prometheus') as PrometheusConfig | undefined;
+    this.#metrics.kong.switches = prom === undefined ? null : {
+      perConsumer: prom.per_consumer, statusCodes: prom.status_code_metrics, latency: prom.latency_metrics,
+      bandwidth: prom.bandwidth_metrics, upstreamHealth: prom.upstream_health_metrics,
+    };
+  }
 
   /** Swaps in a new config. Compilation errors throw before anything changes. */
   applyConfig(kong: KongDeclarative, viaSidecars: boolean): void {
     const previous = this.#blueprint;
     this.#blueprint = compileEdgeBlueprint(kong, viaSidecars, this.#chainEnv());
+    this.#applyAgentWide();
     this.#watch();
     this.rebuild();
     closeInstances(previous);
@@ -117,6 +153,7 @@ export class EdgeRuntime {
 
   async stop(): Promise<void> {
     closeInstances(this.#blueprint);
+    await this.#tracer?.shutdown();
     for (const p of this.#probers.values()) p.stop();
     this.#probers.clear();
     await this.#discovery?.stop();
@@ -185,7 +222,7 @@ export class EdgeRuntime {
     }
     return bindRouteTable(bp, pools, {
       metrics: this.#metrics,
-      onRetry: (service) => this.#metrics.retries.labels(service).inc(),
+      onRetry: (service, reason) => this.#metrics.retries.labels(service, reason).inc(),
       onEject: (service, endpoint) => {
         this.#metrics.ejections.labels(service, endpoint).inc();
         this.#log.warn({ service, endpoint }, 'endpoint ejected by passive health');

@@ -18,6 +18,8 @@ import { EdgeRuntime, type MeshClient } from './edge-runtime.js';
 import type { EdgeCertificates } from './tls/edge-certificates.js';
 import type { EdgeHttp2 as EdgeHttp2Config } from '../../proto/config-schema.js';
 import { createEdgeHttp2, HTTP2_DEFAULTS, type Http2Limits } from './h2/h2-server.js';
+import type { TracingSettings } from '../observe/trace/tracing-settings.js';
+import { RequestDebug } from './request-debug.js';
 
 export interface StartedEdge {
   readonly runtime: EdgeRuntime;
@@ -51,6 +53,10 @@ export interface EdgeParams {
   /** HOST:PORT of the HTTPS listener, with the certificates it serves */
   readonly tls?: { readonly listen: string; readonly certificates: EdgeCertificates };
   readonly http2?: EdgeHttp2Config;
+  readonly tracing?: TracingSettings | null;
+  /** the public edge (not a local upstream port): Kong's metric names follow its prometheus plugin */
+  readonly kongMetrics?: boolean;
+  readonly requestDebugToken?: string;
 }
 
 function http2Limits(h: EdgeHttp2Config | undefined, l: ListenerLimitsMs): Http2Limits {
@@ -80,7 +86,9 @@ export async function startEdge(p: EdgeParams): Promise<StartedEdge> {
     kong: p.kong, viaSidecars: p.viaSidecars, consul: p.consul, log: p.log, metrics: p.metrics, mesh: p.mesh,
     ...(p.clusterSize ? { clusterSize: p.clusterSize } : {}), ...(p.admin ? { admin: p.admin } : {}),
     ...(p.poolGuard ? { poolGuard: p.poolGuard } : {}),
+    tracing: p.tracing ?? null, kongMetrics: p.kongMetrics ?? false,
   });
+  const requestDebug = p.requestDebugToken !== undefined ? new RequestDebug(p.requestDebugToken) : null;
   const at = parseHostPort(p.listen);
   const trusted = new TrustedProxies(p.trustedProxies);
   const limits = limitsMs(p.limits);
@@ -90,6 +98,7 @@ export async function startEdge(p: EdgeParams): Promise<StartedEdge> {
   const extra = strict ? { requireHostHeader: false } : {};
   const handlerFor = (proto: 'http' | 'https') => (localPort: number) => createPipeline(createEdgeRole({
     table: () => runtime.table, trusted, log: p.accessLog, events: p.log, requestId: p.requestId, localPort, proto, rules,
+    tracer: () => runtime.tracer, metrics: p.metrics, requestDebug,
   }));
   const h2Limits = http2Limits(p.http2, limits);
   const h2Log = p.log.child({ component: 'edge-http2' });

@@ -23,6 +23,8 @@ export interface AccessLogEntry {
   readonly source?: string;
   /** the authenticated consumer (edge plugins) */
   readonly consumer?: string;
+  /** the W3C trace id when tracing is on */
+  readonly trace_id?: string;
 }
 
 export interface AccessLog {
@@ -77,6 +79,7 @@ class JsonAccessLog implements AccessLog {
     if (e.error !== undefined) { w.ascii(',"error":'); w.jsonString(e.error); }
     if (e.source !== undefined) { w.ascii(',"source":'); w.jsonString(e.source); }
     if (e.consumer !== undefined) { w.ascii(',"consumer":'); w.jsonString(e.consumer); }
+    if (e.trace_id !== undefined) { w.ascii(',"trace_id":'); w.ascii('"'); w.ascii(e.trace_id); w.ascii('"'); }
     w.ascii(',"msg":"request"}');
     w.endLine();
   }

@@ -2,6 +2,7 @@
 // the rest are prom-client gauges and counters that change rarely.
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { RequestStats, type RequestRecorder } from './request-stats.js';
+import { KongStats, type KongSources } from './kong-metrics.js';
 
 export type { RequestRecorder };
 
@@ -20,9 +21,22 @@ export class Metrics {
     name: 'meshgate_endpoint_ejections_total', help: 'Passive-health ejections',
     labelNames: ['service', 'endpoint'] as const, registers: [this.registry],
   });
+  readonly kong = new KongStats();
   readonly retries = new Counter({
-    name: 'meshgate_upstream_retries_total', help: 'Requests retried on another endpoint',
-    labelNames: ['service'] as const, registers: [this.registry],
+    name: 'meshgate_upstream_retries_total', help: 'Requests retried on another endpoint, by the error that caused the retry',
+    labelNames: ['service', 'reason'] as const, registers: [this.registry],
+  });
+  readonly cacheLookups = new Counter({
+    name: 'meshgate_cache_lookups_total', help: 'proxy-cache outcomes by route: Hit, Miss, Refresh, Bypass',
+    labelNames: ['route', 'status'] as const, registers: [this.registry],
+  });
+  readonly rateLimitRejections = new Counter({
+    name: 'meshgate_rate_limit_rejections_total', help: 'Requests refused with 429 by rate-limiting, by route',
+    labelNames: ['route'] as const, registers: [this.registry],
+  });
+  readonly traceSpansDropped = new Counter({
+    name: 'meshgate_trace_spans_dropped_total', help: 'Trace spans not delivered to the collector: queue_full or export_failed',
+    labelNames: ['reason'] as const, registers: [this.registry],
   });
   readonly leafExpiry = new Gauge({
     name: 'meshgate_mesh_certificate_expiry_seconds', help: 'Seconds until the mesh leaf certificate of an identity expires',
@@ -63,8 +77,14 @@ export class Metrics {
   });
 
   constructor() {
-    collectDefaultMetrics({ register: this.registry, prefix: 'meshgate_process_' });
+    // prom-client's names already start with process_ / nodejs_; the prefix only adds ours
+    collectDefaultMetrics({ register: this.registry, prefix: 'meshgate_' });
     this.requests.register(this.registry);
+  }
+
+  /** Kong's names (with the prometheus plugin); sources are the edge's pools and Consul. */
+  registerKong(src: KongSources): void {
+    this.kong.register(this.registry, src);
   }
 
   /** The recorder of one route (kept across table swaps). */

@@ -16,8 +16,10 @@
 //   HTTP/2 adapter passes the http2 compatibility req/res. A WebSocket `upgrade` enters as its own
 //   entry beside this one: it runs the same route and access phases, then hands the socket to a
 //   tunnel instead of forward/response (add an `upgrade` member to RolePhases' result).
-// - Tracing: a hop's span starts where Hop is constructed and ends in Hop.#log (one per request);
-//   an attempt's span starts in Exchange.start() and ends in its onComplete/onError.
+// - Tracing (hop-trace.ts): a hop's server span starts where Hop is constructed and ends in
+//   Hop.#log (one per request); an attempt's client span starts in Exchange.start() and ends at
+//   its response head or error; phases add span events for their decisions (hop.trace?.event).
+//   With tracing off Hop.trace is null and none of it runs.
 // - Per-request authorization with method/path/headers (sidecar L7 intentions) is an access phase:
 //   sidecar-role.ts composes it; the hop gives method, url, headers and the peer identity.
 // - Balancers: the forward phase hashes the request's key with the pool's compiled key function
@@ -28,16 +30,21 @@ import { ERRORS, type ErrorCode } from '../../proto/errors.js';
 import type { HashSource } from '../balance/hash-key.js';
 import { hashString } from '../balance/hash-ring.js';
 import { loggablePath, writeAccessLog, type AccessLog } from '../observe/access-log.js';
+import type { KongRouteRecorder, ResponseSource } from '../observe/kong-metrics.js';
 import type { RequestRecorder } from '../observe/metrics.js';
+import type { HopTrace } from '../observe/trace/tracer.js';
 import type { ExchangeOutcome, ForwardPlan, ResponseHooks } from '../proxy/forward-plan.js';
 import { sendError } from '../proxy/local-answers.js';
 import { Exchange } from '../proxy/upstream-exchange.js';
+import { startHopTrace, type HopTracing } from './hop-trace.js';
 import type { InboundRequest, OutboundResponse, RequestEntry } from './transport.js';
 
 /** What the route phase resolves a request to (an edge route, a sidecar's local instance). */
 export interface PipelineRoute {
   readonly plan: ForwardPlan;
   readonly recorder: RequestRecorder;
+  /** Kong's metric names (the edge's prometheus plugin); null where they do not apply (sidecar) */
+  readonly kong: KongRouteRecorder | null;
 }
 
 /** The access phase's answer: null lets the request through. */
@@ -58,6 +65,8 @@ export const DROP = Symbol('drop');
 
 export interface Role {
   readonly log: AccessLog;
+  /** null: this role never traces */
+  readonly tracing: HopTracing | null;
   /** the edge makes a request id; the sidecar keeps its caller's */
   requestId(req: InboundRequest): string;
   /**
@@ -81,6 +90,8 @@ export class Hop implements HashSource {
   /** for the access log: the route's and service's names as the role reports them */
   routeName = '';
   serviceName = '';
+  /** the matched route's path template (OTel http.route), when the role has one */
+  httpRoute = '';
   clientIp: string;
   /** path and query sent upstream */
   upstreamPath = '';
@@ -101,6 +112,10 @@ export class Hop implements HashSource {
   setCookie: string | null = null;
   /** per-request state of the role's phases (the edge's plugin RequestContext) */
   state: unknown = null;
+  /** this hop's trace (server span); null when not traced */
+  readonly trace: HopTrace | null;
+  /** who answered, for Kong's `source` label: the upstream, or a phase itself (exit) */
+  #answeredHere = false;
   #phases: RoutePhases = NO_PHASES;
   /** the route's response hooks for this request (made before the access phase runs) */
   hooks: ResponseHooks | null = null;
@@ -111,12 +126,14 @@ export class Hop implements HashSource {
     this.#role = role;
     this.requestId = role.requestId(req);
     this.clientIp = req.socket.remoteAddress ?? '';
+    this.trace = role.tracing === null ? null : startHopTrace(role.tracing, req, res);
   }
 
   run(): void {
     const phases = this.#role.route(this);
-    if (phases === DROP) return;
+    if (phases === DROP) { this.trace?.finish(0, 'MG_CLIENT_CLOSED'); return; }
     if (typeof phases === 'string') return this.#refuse(phases);
+    if (this.trace !== null) this.trace.routed(this.routeName, this.serviceName, this.httpRoute);
     this.#phases = phases;
     if (phases.response !== null) this.hooks = phases.response(this);
     if (phases.access === null) return this.#forward();
@@ -127,6 +144,7 @@ export class Hop implements HashSource {
     if (this.res.destroyed) return this.#log(outcome(499, 'MG_CLIENT_CLOSED'));
     if (verdict === null) return this.#forward();
     if ('refuse' in verdict) return this.#refuse(verdict.refuse);
+    this.#answeredHere = true;
     this.#log(outcome(verdict.answered));
   }
 
@@ -137,7 +155,7 @@ export class Hop implements HashSource {
     if (this.setCookie !== null) this.hooks = withCookie(this.hooks, this.setCookie);
     new Exchange({
       req: this.req, res: this.res, plan, path: this.upstreamPath, headers: this.upstreamHeaders, hash,
-      requestId: this.requestId, body: this.upstreamBody, hooks: this.hooks, done: this.#log,
+      requestId: this.requestId, body: this.upstreamBody, hooks: this.hooks, trace: this.trace, done: this.#log,
     }).start();
   }
 
@@ -149,14 +167,31 @@ export class Hop implements HashSource {
   readonly #log = (o: ExchangeOutcome): void => {
     const totalMs = performance.now() - this.started;
     if (this.#phases.log !== null) this.#phases.log(this, o.status);
-    this.route?.recorder.record(o.status, totalMs, o.upstreamMs);
+    const route = this.route;
+    if (route !== null) {
+      route.recorder.record(o.status, totalMs, o.upstreamMs);
+      if (route.kong !== null) route.kong.record(o.status, this.#source(o), this.consumer, totalMs, o.upstreamMs, bodyBytesIn(this.req), o.bytes);
+    }
+    const trace = this.trace;
+    if (trace !== null) trace.finish(o.status, o.error, this.consumer);
     writeAccessLog(this.#role.log, {
       method: this.req.method ?? '', path: loggablePath(this.req.url ?? ''), route: this.routeName, service: this.serviceName,
       endpoint: o.endpoint, status: o.status, bytes: o.bytes, upstream_ms: o.upstreamMs, total_ms: totalMs,
       request_id: this.requestId, client_ip: this.clientIp, attempts: o.attempts, ...(o.error ? { error: o.error } : {}),
       ...(this.consumer ? { consumer: this.consumer } : {}), ...(this.source ? { source: this.source } : {}),
+      ...(trace !== null ? { trace_id: trace.traceId } : {}),
     });
   };
+
+  #source(o: ExchangeOutcome): ResponseSource {
+    if (o.error !== undefined) return 'error';
+    return this.#answeredHere ? 'exit' : 'service';
+  }
+}
+
+function bodyBytesIn(req: InboundRequest): number {
+  const cl = req.headers['content-length'];
+  return cl === undefined ? 0 : Number(cl) || 0;
 }
 
 /** The route's hooks plus a Set-Cookie on every answer (upstream's or meshgate's own). */

@@ -12,10 +12,11 @@ export type InboundRequest = Pick<IncomingMessage, 'method' | 'url' | 'headers' 
 
 /**
  * The answer to the client: write the head, stream the body, end (with trailers), and the
- * close signal (`close` before the end means the client went away).
+ * close signal (`close` before the end means the client went away). `setHeader` is for headers
+ * decided before the answer is known (the trace id, the request-debug report); writeHead merges them.
  */
 export type OutboundResponse = Pick<ServerResponse,
-  'writeHead' | 'write' | 'end' | 'addTrailers' | 'destroy' | 'destroyed' | 'headersSent' | 'on' | 'once'>;
+  'writeHead' | 'write' | 'end' | 'addTrailers' | 'destroy' | 'destroyed' | 'headersSent' | 'on' | 'once' | 'setHeader'>;
 
 /** A transport's entry into the pipeline (HTTP/1.1: the `request` event's arguments as they are). */
 export type RequestEntry = (req: InboundRequest, res: OutboundResponse) => void;

@@ -37,6 +37,10 @@ export class RequestContext {
   readonly shared = new Map<string, unknown>();
   /** the chain in effect (the consumer's, once one is authenticated); set by the pipeline */
   plugins: readonly PluginInstance[] = [];
+  /** the plugin whose access phase answered instead of proxying (for metrics and trace events) */
+  answeredBy: string | null = null;
+  /** proxy-cache's outcome (Hit, Miss, Refresh, Bypass), for metrics and trace events */
+  cacheStatus: string | null = null;
   #query: string;
   #params: URLSearchParams | null = null;
   #body: Promise<Buffer> | null = null;

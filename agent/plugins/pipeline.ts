@@ -38,13 +38,13 @@ export function runAccess(ctx: RequestContext, chain: PluginChain, done: AccessD
       try { r = p.access(ctx); } catch (err) { done(null, err); return; }
       if (isPromise<ShortCircuit | void>(r)) {
         r.then((res) => {
-          if (res) { done(res); return; }
+          if (res) { ctx.answeredBy = p.name; done(res); return; }
           switchToConsumer(p);
           step();
         }, (err: unknown) => done(null, err));
         return;
       }
-      if (r) { done(r); return; }
+      if (r) { ctx.answeredBy = p.name; done(r); return; }
       switchToConsumer(p);
     }
     done(null);

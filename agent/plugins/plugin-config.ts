@@ -84,6 +84,13 @@ export function resolvePlugins(kong: KongDeclarative, prefix: (string | number)[
     if (scope.service !== undefined && !serviceNames.has(scope.service)) issues.push({ path: formatPath([...at, 'service']), message: `no service named "${scope.service}"` });
     if (scope.route !== undefined && !routeNames.has(scope.route)) issues.push({ path: formatPath([...at, 'route']), message: `no route named "${scope.route}"` });
     if (scope.consumer !== undefined && !consumerNames.has(scope.consumer)) issues.push({ path: formatPath([...at, 'consumer']), message: `no consumer "${scope.consumer}"` });
+    if (factory.agentWide === true) {
+      const scoped = (['service', 'route', 'consumer'] as const).find((k) => scope[k] !== undefined);
+      if (scoped !== undefined) {
+        issues.push({ path: entry[scoped] !== undefined ? formatPath([...at, scoped]) : path, message: `the ${factory.name} plugin applies to the whole agent in meshgate: only a global entry (top-level plugins, no service/route/consumer) is supported` });
+        continue;
+      }
+    }
     const config = structuredClone(entry.config ?? {}) as Record<string, unknown>;
     const validate = validatorFor(factory);
     if (!validate(config)) {

@@ -41,6 +41,12 @@ export interface PluginInstance {
    * filling itself). Return null to skip this response.
    */
   tapBody?(ctx: RequestContext, status: number, headers: ResponseHeaderList): BodyTap | null;
+  /**
+   * What this instance would decide for the request, without side effects (no counting, no
+   * fetching): for /debug/explain and the request-debug header. Plugins without it are reported
+   * from a dry run of their access phase on a throwaway context when `pureAccess` says that is safe.
+   */
+  explain?(ctx: RequestContext): Record<string, unknown> | Promise<Record<string, unknown>>;
   /** After the response was sent (or failed); never throws into the request. */
   log?(ctx: RequestContext, status: number): void;
   /** When the instance is replaced by a reload (close timers, connections). */
@@ -77,6 +83,11 @@ export interface PluginFactory<C = Record<string, unknown>> {
   readonly name: string;
   /** Kong's PRIORITY: higher runs first */
   readonly priority: number;
+  /**
+   * The plugin configures the whole agent (tracing, metrics) instead of running per request:
+   * only a global entry is accepted, and it is kept out of the route chains.
+   */
+  readonly agentWide?: true;
   /** JSON Schema of `config`, with Kong's defaults (`default`) and strict keys */
   readonly configSchema: TSchema;
   /** Extra rules beyond the schema; return messages keyed by config sub-path ("" for the whole config). */

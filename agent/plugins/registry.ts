@@ -7,6 +7,8 @@ import { corsPlugin } from './cors/cors.js';
 import { ipRestrictionPlugin } from './ip-restriction/ip-restriction.js';
 import { jwtPlugin } from './jwt/jwt.js';
 import { keyAuthPlugin } from './key-auth/key-auth.js';
+import { openTelemetryPlugin } from './opentelemetry/opentelemetry.js';
+import { prometheusPlugin } from './prometheus/prometheus.js';
 import { proxyCachePlugin } from './proxy-cache/proxy-cache.js';
 import { rateLimitingPlugin } from './rate-limiting/rate-limiting.js';
 import { requestSizeLimitingPlugin } from './request-size-limiting/request-size-limiting.js';
@@ -16,6 +18,7 @@ import { responseTransformerPlugin } from './response-transformer/response-trans
 const ALL: readonly PluginFactory<any>[] = [
   correlationIdPlugin, corsPlugin, jwtPlugin, keyAuthPlugin, ipRestrictionPlugin, requestSizeLimitingPlugin,
   aclPlugin, rateLimitingPlugin, circuitBreakerPlugin, requestTransformerPlugin, responseTransformerPlugin, proxyCachePlugin,
+  openTelemetryPlugin, prometheusPlugin,
 ];
 
 export const PLUGINS: ReadonlyMap<string, PluginFactory<any>> = new Map(ALL.map((p) => [p.name, p]));

@@ -16,7 +16,8 @@ export interface ForwardPlan {
   readonly writeTimeoutMs?: number;
   /** bound on waiting for response headers per attempt (retried for idempotent requests); 0 = read timeout */
   readonly perTryTimeoutMs?: number;
-  readonly onRetry?: () => void;
+  /** `reason`: the error code that made the attempt fail */
+  readonly onRetry?: (reason: ErrorCode) => void;
   readonly onEject?: (member: PoolMember) => void;
 }
 

@@ -6,11 +6,12 @@ import type { Dispatcher } from 'undici';
 import { ERRORS, MeshgateError, type ErrorCode } from '../../proto/errors.js';
 import { MESH_DESTINATION, MESH_ERROR } from '../../proto/headers.js';
 import { recordLatency } from '../balance/latency.js';
+import type { HopTrace } from '../observe/trace/tracer.js';
 import type { Observation } from '../pool/endpoint-state.js';
 import type { PoolMember } from '../pool/service-pool.js';
 import { observeMember, pickMember } from '../pool/service-pool.js';
 import type { InboundRequest, OutboundResponse } from '../pipeline/transport.js';
-import { setContentLength } from './flat-headers.js';
+import { removeHeader, setContentLength } from './flat-headers.js';
 import type { ExchangeOutcome, ForwardPlan, ResponseHooks } from './forward-plan.js';
 import { sendError } from './local-answers.js';
 import { ResponseRelay } from './response-relay.js';
@@ -32,6 +33,8 @@ export interface ExchangeInit {
   /** a replacement body (plugins that read or rewrote it); otherwise the client's streams */
   readonly body?: Buffer | null;
   readonly hooks?: ResponseHooks | null;
+  /** the hop's trace: a client span per attempt, its traceparent sent upstream; null when off */
+  readonly trace?: HopTrace | null;
   readonly done: (outcome: ExchangeOutcome) => void;
 }
 
@@ -41,6 +44,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
   readonly #plan: ForwardPlan;
   readonly #opts: Dispatcher.DispatchOptions & { headers: string[] };
   readonly #destinationSlot: number;
+  readonly #trace: HopTrace | null;
+  readonly #traceSlot: number;
   readonly #requestId: string;
   readonly #hooks: ResponseHooks | null;
   readonly #relay: ResponseRelay;
@@ -83,6 +88,19 @@ export class Exchange implements Dispatcher.DispatchHandler {
     }
     this.#hasBody = body !== null;
     this.#bodyReplayable = init.body != null;
+    this.#trace = init.trace ?? null;
+    if (this.#trace !== null) {
+      // the caller's trace headers are replaced by ours (the trace continues through our spans);
+      // removal compacts the array, so it comes before any slot is taken
+      removeHeader(headers, 'traceparent');
+      removeHeader(headers, 'tracestate');
+      headers.push('traceparent', '');
+      this.#traceSlot = headers.length - 1;
+      const ts = this.#trace.traceState;
+      if (ts !== undefined) headers.push('tracestate', ts);
+    } else {
+      this.#traceSlot = -1;
+    }
     if (plan.meshHop === true) {
       headers.push(MESH_DESTINATION, '');
       this.#destinationSlot = headers.length - 1;
@@ -112,6 +130,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     member.state.inflight++;
     this.#holding = true;
     if (this.#destinationSlot >= 0) this.#opts.headers[this.#destinationSlot] = member.instanceId;
+    if (this.#trace !== null) this.#opts.headers[this.#traceSlot] = this.#trace.attemptStart(this.#attempts, member.key, this.#opts.method);
     this.#dispatchedAt = performance.now();
     member.dispatcher.dispatch(this.#opts, this);
     const wt = this.#plan.writeTimeoutMs ?? 0;
@@ -139,9 +158,11 @@ export class Exchange implements Dispatcher.DispatchHandler {
         // (onComplete turns it into a connect failure, which is observed and retried there)
         this.#swallow = true;
         this.#responseStarted = false;
+        this.#trace?.attemptEnd(statusCode, code);
         return true;
       }
     }
+    this.#trace?.attemptEnd(statusCode);
     const h = this.#plan.pool.health;
     this.#observe((h.kind === 'outlier' ? h.unhealthyStatuses.has(statusCode) : statusCode >= 500) ? 'http_failure' : 'success');
     return this.#relay.head(statusCode, rawHeaders, resume);
@@ -169,6 +190,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.#release();
     if (this.#finished) return;
     const code = classifyUpstreamError(err);
+    this.#trace?.attemptEnd(0, code);
     this.#observe(code === 'MG_CONNECT_TIMEOUT' || code === 'MG_UPSTREAM_TIMEOUT' ? 'timeout' : 'tcp_failure');
     if (this.#responseStarted) {
       this.#error = code;
@@ -181,7 +203,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     if (this.#canRetry(code) && this.#plan.pool.budget.tryWithdraw(Date.now())) {
       this.#lastFailure = code;
       (this.#tried ??= new Set()).add(this.#member!);
-      this.#plan.onRetry?.();
+      this.#plan.onRetry?.(code);
       this.start();
       return;
     }

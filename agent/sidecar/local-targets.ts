@@ -19,7 +19,7 @@ export function compileLocalTargets(services: readonly LocalService[], registry:
       loaded: true, connection: { connectTimeoutMs: 5_000 },
     }, registry);
     targets.set(id, {
-      id, name: s.name, recorder: metrics.recorderFor('sidecar', 'inbound', s.name),
+      id, name: s.name, recorder: metrics.recorderFor('sidecar', 'inbound', s.name), kong: null,
       plan: { pool, retries: 0, readTimeoutMs: KONG_SERVICE_DEFAULTS.read_timeout, writeTimeoutMs: KONG_SERVICE_DEFAULTS.write_timeout },
     });
   }

@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import { MESH_DESTINATION, REQUEST_ID } from '../../proto/headers.js';
 import type { AccessLog } from '../observe/access-log.js';
 import type { RequestRecorder } from '../observe/metrics.js';
+import type { MeshTracer } from '../observe/trace/tracer.js';
 import { DROP, NO_PHASES, type Role, type RoutePhases } from '../pipeline/request-pipeline.js';
 import type { ForwardPlan } from '../proxy/forward-plan.js';
 import { buildUpstreamHeaders } from '../proxy/request-headers.js';
@@ -18,6 +19,7 @@ export interface LocalTarget {
   readonly name: string;
   readonly plan: ForwardPlan;
   readonly recorder: RequestRecorder;
+  readonly kong: null;
 }
 
 export interface SidecarRoleOptions {
@@ -32,6 +34,8 @@ export interface SidecarRoleOptions {
   readonly mtls: boolean;
   /** decides each request locally (L4 and L7 intentions); undefined: mesh.authorize off */
   readonly authorizer: NativeIntentions | undefined;
+  /** null: tracing off */
+  readonly tracer?: MeshTracer | null;
 }
 
 /**
@@ -46,6 +50,7 @@ function intentionPhases(authorizer: NativeIntentions, events: Logger): RoutePha
     access: (hop, next) => {
       const d = authorizer.decide((hop.state as PeerIdentity).identity.service, hop.serviceName, hop.req);
       if (d.allowed) return next(null);
+      hop.trace?.event(d.unavailable ? 'intention.unavailable' : 'intention.denied', { 'meshgate.source': hop.source });
       if (!d.unavailable) events.warn({ event: 'intention_deny', source: hop.source, target: hop.serviceName, reason: d.reason }, 'intention_deny');
       next({ refuse: d.unavailable ? 'MG_AUTHZ_UNAVAILABLE' : 'MG_INTENTION_DENIED' });
     },
@@ -56,8 +61,11 @@ export function createSidecarRole(opts: SidecarRoleOptions): Role {
   const only = opts.targets.size === 1 ? [...opts.targets.values()][0]! : undefined;
   const { trusted, localPort, authorizer } = opts;
   const authorized = authorizer === undefined ? NO_PHASES : intentionPhases(authorizer, opts.events);
+  const tracer = opts.tracer ?? null;
   return {
     log: opts.log,
+    // the caller is a verified mesh agent (or loopback without mTLS): its sampling decision stands
+    tracing: tracer === null ? null : { current: () => tracer, trustsPeer: () => true },
     requestId(req) {
       const incoming = req.headers[REQUEST_ID];
       return typeof incoming === 'string' && incoming.length > 0 && incoming.length <= 128 ? incoming : opts.requestId();

@@ -18,6 +18,8 @@ import { Registrar, sidecarRegistrations } from '../../registrar/registrar.js';
 import { compileLocalTargets } from './local-targets.js';
 import { createPipeline } from '../pipeline/request-pipeline.js';
 import { createSidecarRole } from './sidecar-role.js';
+import { MeshTracer } from '../observe/trace/tracer.js';
+import type { TracingSettings } from '../observe/trace/tracing-settings.js';
 
 export interface StartedSidecar {
   readonly listener: Listener;
@@ -25,6 +27,7 @@ export interface StartedSidecar {
   readonly registry: EndpointRegistry;
   readonly upstreams: readonly StartedEdge[];
   readonly authorizer: NativeIntentions | undefined;
+  readonly tracer: MeshTracer | null;
 }
 
 export interface SidecarParams {
@@ -42,6 +45,7 @@ export interface SidecarParams {
   readonly requestId: () => string;
   /** consul.pool_guard, for the local upstreams' pools */
   readonly poolGuard?: PoolGuardPolicy;
+  readonly tracing?: TracingSettings | null;
 }
 
 const EVERYONE = ['0.0.0.0/0', '::/0'];
@@ -63,6 +67,9 @@ export async function startSidecar(p: SidecarParams): Promise<StartedSidecar> {
       prepare: (server: import('node:https').Server) => { guardMeshServer(server, meshTls, log); meshTls.attachServer(server, serviceNames[0]!); },
     };
   }
+  const tracer = p.tracing ? new MeshTracer('sidecar', p.tracing, log.child({ part: 'tracing' }), {
+    inc: (reason, n) => p.metrics.traceSpansDropped.labels(reason).inc(n),
+  }) : null;
   const authorizer = meshTls && p.authorize
     ? new NativeIntentions(p.consul, log.child({ part: 'intentions' }), p.defaultIntentionPolicy ? { defaultPolicy: p.defaultIntentionPolicy } : {})
     : undefined;
@@ -70,7 +77,7 @@ export async function startSidecar(p: SidecarParams): Promise<StartedSidecar> {
   const listener = await listen(at.host, at.port, (localPort) => createPipeline(createSidecarRole({
     targets, log: p.accessLog, events: log, requestId: p.requestId, localPort,
     // mTLS peers are authenticated agents: their X-Forwarded-* can be believed
-    trusted: new TrustedProxies(meshTls ? EVERYONE : LOOPBACK_CIDRS), mtls: meshTls !== undefined, authorizer,
+    trusted: new TrustedProxies(meshTls ? EVERYONE : LOOPBACK_CIDRS), mtls: meshTls !== undefined, authorizer, tracer,
   })), tlsOptions);
   log.info({ listen: `${at.host}:${listener.port}`, services: [...targets.keys()], mtls: meshTls !== undefined }, 'sidecar listening');
 
@@ -79,7 +86,7 @@ export async function startSidecar(p: SidecarParams): Promise<StartedSidecar> {
     upstreams.push(await startEdge({
       listen: u.listen, kong: upstreamDeclarative(u.service), viaSidecars: true, trustedProxies: LOOPBACK_CIDRS,
       consul: p.consul, log: log.child({ upstream: u.service }), accessLog: p.accessLog.child({ upstream: u.service }), metrics: p.metrics,
-      mesh: meshTls ? { tls: meshTls, identity: p.identity } : undefined, requestId: p.requestId, strict: false,
+      mesh: meshTls ? { tls: meshTls, identity: p.identity } : undefined, requestId: p.requestId, strict: false, tracing: p.tracing ?? null,
       ...(p.poolGuard ? { poolGuard: p.poolGuard } : {}),
     }));
   }
@@ -90,5 +97,5 @@ export async function startSidecar(p: SidecarParams): Promise<StartedSidecar> {
     (sidecar.upstreams ?? []).map((u, i) => ({ service: u.service, address: parseHostPort(u.listen).host, port: upstreams[i]!.listener.port })),
   ));
   registrar.start();
-  return { listener, registrar, registry, upstreams, authorizer };
+  return { listener, registrar, registry, upstreams, authorizer, tracer };
 }

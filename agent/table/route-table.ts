@@ -3,6 +3,7 @@
 // A request reads the table once and uses that snapshot to its end.
 import type { KongDeclarative, KongRoute } from '../../proto/config-schema.js';
 import type { Metrics, RequestRecorder } from '../observe/metrics.js';
+import type { KongRouteRecorder } from '../observe/kong-metrics.js';
 import type { ForwardPlan } from '../proxy/forward-plan.js';
 import type { PoolMember, ServicePool } from '../pool/service-pool.js';
 import { compileRouteEntries, matchRoute, ruleFor, type Arrival, type RouteEntry, type RouteMatch, type RouteRule } from './router.js';
@@ -23,12 +24,16 @@ export interface EdgeBlueprint {
   readonly chains: ReadonlyMap<string, PluginChain | null>;
   /** every plugin instance created for this config (closed when it is replaced) */
   readonly instances: readonly PluginInstance[];
+  /** configs of agent-wide plugins (opentelemetry, prometheus) by name; not in any chain */
+  readonly agentWide: ReadonlyMap<string, Record<string, unknown>>;
 }
 
 export interface EdgeRoute extends RouteRule {
   readonly service: ServiceSpec;
   readonly plan: ForwardPlan;
   readonly recorder: RequestRecorder;
+  /** Kong's metric names (prometheus plugin); records nothing while the plugin is absent */
+  readonly kong: KongRouteRecorder;
   /** Host header for the upstream; null keeps the client's (preserve_host) */
   readonly hostHeader: string | null;
   readonly meshHop: boolean;
@@ -61,16 +66,18 @@ export function compileEdgeBlueprint(kong: KongDeclarative, viaSidecars: boolean
     if (!services.has(s.name)) continue;
     (s.routes ?? []).forEach((route, i) => routes.push({ route, rule: ruleFor(route, s.name, i) }));
   }
-  const resolved = resolvePlugins(kong, [], { allowUnknown: true }).plugins;
+  const all = resolvePlugins(kong, [], { allowUnknown: true }).plugins;
+  const resolved = all.filter((p) => p.factory.agentWide !== true);
+  const agentWide = new Map(all.filter((p) => p.factory.agentWide === true).map((p) => [p.factory.name, p.config]));
   const compiler = new ChainCompiler(resolved, { ...env, consumers: ConsumerIndex.compile(kong) });
   const chains = new Map<string, PluginChain | null>();
   for (const { rule } of routes) chains.set(rule.name, compiler.chainFor({ name: rule.name, service: rule.serviceName }));
-  return { services, pools, routes, viaSidecars, formatVersion: kong._format_version, chains, instances: compiler.created };
+  return { services, pools, routes, viaSidecars, formatVersion: kong._format_version, chains, instances: compiler.created, agentWide };
 }
 
 export interface BindHooks {
   readonly metrics: Metrics;
-  readonly onRetry: (service: string) => void;
+  readonly onRetry: (service: string, reason: string) => void;
   readonly onEject: (service: string, endpoint: string) => void;
 }
 
@@ -86,9 +93,10 @@ export function bindRouteTable(bp: EdgeBlueprint, pools: ReadonlyMap<string, Ser
       meshHop: pool.source === 'consul-mesh',
       plugins: bp.chains.get(rule.name) ?? null,
       recorder: hooks.metrics.recorderFor('edge', rule.name, service.name),
+      kong: hooks.metrics.kong.recorderFor(rule.name, service.name),
       plan: Object.freeze({
         pool, meshHop: pool.source === 'consul-mesh', retries: service.retries, readTimeoutMs: service.readTimeoutMs, writeTimeoutMs: service.writeTimeoutMs, perTryTimeoutMs: service.perTryTimeoutMs,
-        onRetry: () => hooks.onRetry(service.name),
+        onRetry: (reason: string) => hooks.onRetry(service.name, reason),
         onEject: (m: PoolMember) => hooks.onEject(service.name, m.key),
       }),
     }));

@@ -78,7 +78,7 @@ function compileHeaderRules(headers: Readonly<Record<string, readonly string[]>>
   }));
 }
 
-function headersMatch(rules: readonly HeaderRule[], headers: IncomingHttpHeaders): boolean {
+export function headersMatch(rules: readonly HeaderRule[], headers: IncomingHttpHeaders): boolean {
   for (const r of rules) {
     const raw = headers[r.name];
     if (raw === undefined) return false;
@@ -103,7 +103,7 @@ function compileHosts(hosts: readonly string[] | undefined): HostMatcher | null 
   return { exact, wildcards };
 }
 
-function hostMatches(m: HostMatcher, host: string): boolean {
+export function hostMatches(m: HostMatcher, host: string): boolean {
   if (m.exact.has(host)) return true;
   const colon = host.startsWith('[') ? host.indexOf(']:') + 1 : host.lastIndexOf(':');
   const bare = colon > 0 ? host.slice(0, colon) : host;

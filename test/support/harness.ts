@@ -68,6 +68,8 @@ export interface SidecarOptions {
   readonly id?: string;
   readonly drainTimeout?: string;
   readonly checkInterval?: string;
+  /** more agent: settings (tracing …) */
+  readonly agent?: Record<string, unknown>;
 }
 
 export interface EdgeOptions {
@@ -76,6 +78,8 @@ export interface EdgeOptions {
   readonly name?: string;
   /** consul.pool_guard for the edge */
   readonly poolGuard?: { readonly max_shrink_fraction: number; readonly hold: string };
+  /** more agent: settings (tracing …) */
+  readonly agent?: Record<string, unknown>;
 }
 
 /** A decK/edge service + route for a Consul service reached through its sidecars. */
@@ -231,7 +235,7 @@ export class Harness {
     const svc = opts.service;
     const file = this.writeYaml(`sidecar-${id}-${++this.#seq}.yaml`, {
       consul: { address: this.consul.httpAddress },
-      agent: { node: id, admin: `127.0.0.1:${adminPort}`, drain_timeout: opts.drainTimeout ?? '10s', log_level: 'info' },
+      agent: { node: id, admin: `127.0.0.1:${adminPort}`, drain_timeout: opts.drainTimeout ?? '10s', log_level: 'info', ...opts.agent },
       sidecar: {
         listen: `127.0.0.1:${meshPort}`,
         services: [{
@@ -248,7 +252,7 @@ export class Harness {
     const name = opts.name ?? 'edge';
     const file = this.writeYaml(`${name}-${++this.#seq}.yaml`, {
       consul: { address: this.consul.httpAddress, ...(opts.poolGuard ? { pool_guard: opts.poolGuard } : {}) },
-      agent: { node: name, admin: `127.0.0.1:${adminPort}`, log_level: 'info' },
+      agent: { node: name, admin: `127.0.0.1:${adminPort}`, log_level: 'info', ...opts.agent },
       edge: {
         listen: `127.0.0.1:${port}`,
         ...(opts.trustedProxies ? { trusted_proxies: opts.trustedProxies } : {}),

@@ -104,6 +104,20 @@ export class ProxyCacheInstance implements PluginInstance {
     return this.#lookup(ctx, req, baseKey(s, keyRequest(ctx)), 'first', invalidate);
   }
 
+  /** The cache key of this request and whether a stored answer would serve it (no side effects). */
+  async explain(ctx: RequestContext): Promise<Record<string, unknown>> {
+    const s = this.settings;
+    if (!s.requestMethods.has(ctx.method)) return { decision: 'bypass', reason: `method ${ctx.method} not in request_method` };
+    const base = baseKey(s, keyRequest(ctx));
+    const spec = await this.store.getVary(base);
+    const key = spec !== undefined ? variantKey(base, spec, (h) => ctx.header(h)) : null;
+    const entry = key !== null ? await this.store.getResponse(key) : undefined;
+    const auth = ctx.header('authorization') !== undefined;
+    const req = s.cacheControl ? requestDirectives(ctx.header('cache-control'), ctx.header('pragma')) : null;
+    const use = entry === undefined ? 'unusable' : auth && !entry.sharedWithAuth ? 'unusable' : usability(entry, this.#now(), req, key !== null && this.#failures.has(key));
+    return { decision: use === 'unusable' ? 'miss' : 'hit', base_key: base, cache_key: key ?? base, would_hit: use !== 'unusable', ...(use !== 'unusable' ? { usable_as: use } : {}) };
+  }
+
   responseHeaders(ctx: RequestContext, status: number, headers: HeaderList): void {
     const st = this.#states.get(ctx);
     if (st === undefined || st === ANSWERED) return;
@@ -112,10 +126,11 @@ export class ProxyCacheInstance implements PluginInstance {
       st.invalidate = null;
       this.store.delete(base).catch((err: unknown) => this.#warn(err, 'invalidate'));
     }
-    if (st.base === null) return cacheHeaders(this.settings, headers, 'Bypass', null);
+    if (st.base === null) { ctx.cacheStatus = 'Bypass'; return cacheHeaders(this.settings, headers, 'Bypass', null); }
     const d = decideStore(this.settings, status, headers, st.auth, this.#now());
     if (!d.store) {
       this.#endFill(st, false);
+      ctx.cacheStatus = 'Bypass';
       return cacheHeaders(this.settings, headers, 'Bypass', null);
     }
     // the upstream's Vary decides the variant; an unchanged list keeps the other variants reachable
@@ -123,6 +138,7 @@ export class ProxyCacheInstance implements PluginInstance {
     st.key = variantKey(st.base, st.spec, (h) => ctx.header(h));
     if (ctx.method === 'HEAD') this.#endFill(st, false); // a body-less answer never fills GET's entry
     else st.plan = d.plan;
+    ctx.cacheStatus = st.status;
     cacheHeaders(this.settings, headers, st.status, st.key);
   }
 
@@ -193,6 +209,7 @@ export class ProxyCacheInstance implements PluginInstance {
       if (use !== 'unusable') {
         if (use === 'stale-while-revalidate' || use === 'stale-if-error') this.#refresher?.refresh(ctx, key);
         this.#states.set(ctx, ANSWERED);
+        ctx.cacheStatus = 'Hit';
         return replay(this.settings, entry, key, now);
       }
     }

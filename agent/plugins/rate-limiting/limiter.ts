@@ -54,6 +54,20 @@ export class RateLimiter implements PluginInstance {
     return this.#viaRedis(this.#redis, ctx, plan, nowMs);
   }
 
+  /** The counter keys of this request and what is left in each window (counts nothing). */
+  explain(ctx: RequestContext): Record<string, unknown> {
+    const nowMs = this.#now();
+    const identifier = identifierFor(this.settings, ctx);
+    const plan = planHit(this.settings.limits, this.#prefix, identifier, nowMs, this.settings.sliding, this.#keys);
+    const windows = this.settings.limits.map((l, i) => {
+      const key = plan.request.keys[i]!;
+      const count = this.#redis === null ? this.#local.count(key, nowMs) : null;
+      return { period: l.period, limit: plan.request.limits[i], key, ...(count === null ? { remaining: null, note: 'counted in Redis' } : { remaining: Math.max(0, plan.request.limits[i]! - count) }) };
+    });
+    const refused = windows.some((w) => w.remaining === 0);
+    return { decision: refused ? `refuse ${this.settings.errorCode}` : 'allow', identifier, windows };
+  }
+
   async #viaRedis(redis: SharedRedis, ctx: RequestContext, plan: HitPlan, nowMs: number): Promise<AccessResult> {
     let res: CounterResult;
     try {
