@@ -3,6 +3,7 @@
 // traceparent parented by the sidecar's client span, a retry visible as two client spans, a dead
 // collector costing no request, and an untrusted client's sampled flag not forcing sampling.
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import { useHarness, waitFor, type AgentHandle, type ServiceHandle } from '../support/harness.js';
 import { OtlpReceiver, type ReceivedSpan } from '../support/otlp-receiver.js';
 
@@ -25,11 +26,16 @@ describe('tracing: OpenTelemetry spans across edge and sidecar', function () {
   let edgeTrustedNone: AgentHandle;
   let deadCollectorEdge: AgentHandle;
   let deadPort: number;
+  let agentTracedEdge: AgentHandle;
+  let hungCollectorEdge: AgentHandle;
+  // a collector that accepts connections and never answers
+  const hungSockets = new Set<net.Socket>();
+  const hungCollector = net.createServer((s) => { hungSockets.add(s); s.on('close', () => hungSockets.delete(s)); });
 
   const kong = (plugins: unknown[]) => ({
     _format_version: '3.0',
     services: [
-      { name: 'users', url: 'http://users', routes: [{ name: 'users', paths: ['/users'], strip_path: false }] },
+      { name: 'users', url: 'http://users', routes: [{ name: 'users', paths: ['/users'], strip_path: false }, { name: 'limited', paths: ['/limited'] }] },
       { name: 'flaky', url: 'http://flaky-lb', routes: [{ name: 'flaky', paths: ['/flaky'], strip_path: true }] },
     ],
     upstreams: [{ name: 'flaky-lb', targets: [{ target: `127.0.0.1:${deadPort}` }, { target: `127.0.0.1:${web.port}` }] }],
@@ -49,10 +55,30 @@ describe('tracing: OpenTelemetry spans across edge and sidecar', function () {
       h.startEdge({ name: 'edge-trusted', trustedProxies: ['127.0.0.1/32'], kong: kong([otel(receiver.url, { sampling_rate: 0 })]) }),
       h.startEdge({ name: 'edge-dead-collector', kong: kong([otel(deadCollector, { sampling_rate: 1 })]) }),
     ]);
-    for (const e of [edge, edgeSampleNone, edgeTrustedNone, deadCollectorEdge]) await h.waitForPool(e, 'consul:users', ['users-1']);
+    await new Promise<void>((resolve) => hungCollector.listen(0, '127.0.0.1', resolve));
+    const hungUrl = `http://127.0.0.1:${(hungCollector.address() as net.AddressInfo).port}/v1/traces`;
+    [agentTracedEdge, hungCollectorEdge] = await Promise.all([
+      h.startEdge({
+        name: 'edge-agent-tracing', kong: kong([{ name: 'rate-limiting', route: 'limited', config: { minute: 1, policy: 'local' } }]),
+        agent: { tracing: {
+          endpoint: receiver.url, sampling_ratio: 1, trust_client_sampling: 'always', headers: { 'x-collector-token': 'c0llect' },
+          resource_attributes: { 'deployment.environment': 'it' }, response_header: 'X-Agent-Trace', extract_b3: true,
+          queue: { delay: '100ms', max_batch_size: 50, max_entries: 1000 }, send_timeout: '2s',
+        } },
+      }),
+      h.startEdge({
+        name: 'edge-hung-collector', kong: kong([]),
+        agent: { tracing: { endpoint: hungUrl, send_timeout: '300ms', queue: { max_entries: 4, max_batch_size: 2, delay: '50ms' } } },
+      }),
+    ]);
+    for (const e of [edge, edgeSampleNone, edgeTrustedNone, deadCollectorEdge, agentTracedEdge, hungCollectorEdge]) await h.waitForPool(e, 'consul:users', ['users-1']);
   });
 
-  after(async function () { await receiver.stop(); });
+  after(async function () {
+    await receiver.stop();
+    for (const s of hungSockets) s.destroy();
+    await new Promise<void>((resolve) => hungCollector.close(() => resolve()));
+  });
 
   const spansOf = (traceId: string, want: (s: ReceivedSpan[]) => boolean, what: string) =>
     waitFor(() => { const s = receiver.trace(traceId); return want(s) ? s : undefined; }, { timeoutMs: 15_000, intervalMs: 100, what });
@@ -138,5 +164,42 @@ describe('tracing: OpenTelemetry spans across edge and sidecar', function () {
     }
     await waitFor(async () => /meshgate_trace_spans_dropped_total\{reason="export_failed"\} [1-9]/.test(await deadCollectorEdge.metrics()), { timeoutMs: 15_000, intervalMs: 200, what: 'dropped spans counted' });
     await waitFor(() => deadCollectorEdge.child.output.lines.some((l) => l.text.includes('trace spans dropped')), { timeoutMs: 15_000, intervalMs: 200, what: 'the drop logged' });
+  });
+
+  it('agent.tracing: extract_b3 continues a B3 trace, trust_client_sampling always follows its sampled flag over sampling_ratio, response_header carries the trace id', async function () {
+    const h = harness();
+    const b3Trace = 'b3'.repeat(16);
+    const { res, echo } = await h.echo(`${agentTracedEdge.url}/users/5`, { headers: { b3: `${b3Trace}-00f067aa0ba902b7-0` } });
+    assert.equal(res.status, 200, res.text);
+    assert.equal(res.headers['x-agent-trace'], b3Trace, 'response_header');
+    const tp = TP.exec(echo!.headers.traceparent ?? '')!;
+    assert.equal(tp[1], b3Trace, 'the B3 trace id is continued as W3C');
+    assert.equal(tp[3], '0', "sampling_ratio 1, but the client's flag (0) decides under trust_client_sampling: always");
+  });
+
+  it('agent.tracing: endpoint, headers, resource_attributes, queue; a plugin decision is a span event', async function () {
+    const h = harness();
+    assert.equal((await h.http.get(`${agentTracedEdge.url}/limited/a`)).status, 200);
+    const refused = await h.http.get(`${agentTracedEdge.url}/limited/b`);
+    assert.equal(refused.status, 429, refused.text);
+    const traceId = String(refused.headers['x-agent-trace']);
+    const spans = await spansOf(traceId, (s) => s.some((x) => x.kind === SERVER), 'the refused request at the receiver');
+    const server = spans.find((x) => x.kind === SERVER)!;
+    assert.equal(server.attributes['http.response.status_code'], 429);
+    assert.ok(server.events.some((e) => e.name === 'plugin.rate-limiting.answered'), JSON.stringify(server.events));
+    assert.equal(server.resource['deployment.environment'], 'it', 'resource_attributes');
+    assert.ok(receiver.requestHeaders.some((hd) => hd['x-collector-token'] === 'c0llect'), 'headers sent to the collector');
+    assert.ok(!spans.some((x) => x.kind === CLIENT), 'a refused request makes no upstream attempt');
+  });
+
+  it('agent.tracing: a hung collector (send_timeout, queue.max_entries) costs no request; full-queue and failed-export drops are counted', async function () {
+    const h = harness();
+    for (let i = 0; i < 20; i++) {
+      const res = await h.http.get(`${hungCollectorEdge.url}/users/${i}`);
+      assert.equal(res.status, 200, res.text);
+    }
+    const counted = (reason: string) => async () => new RegExp(`meshgate_trace_spans_dropped_total\\{reason="${reason}"\\} [1-9]`).test(await hungCollectorEdge.metrics());
+    await waitFor(counted('queue_full'), { timeoutMs: 15_000, intervalMs: 200, what: 'queue_full drops counted' });
+    await waitFor(counted('export_failed'), { timeoutMs: 15_000, intervalMs: 200, what: 'export_failed drops counted (send_timeout)' });
   });
 });

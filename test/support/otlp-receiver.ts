@@ -5,6 +5,8 @@ import type { AddressInfo } from 'node:net';
 
 export interface ReceivedSpan {
   readonly service: string;
+  /** the resource's attributes (service.name and any configured ones) */
+  readonly resource: Record<string, string | number | boolean>;
   readonly traceId: string;
   readonly spanId: string;
   readonly parentSpanId: string;
@@ -36,6 +38,8 @@ function hexId(v: string | undefined, bytes: number): string {
 export class OtlpReceiver {
   readonly spans: ReceivedSpan[] = [];
   readonly contentTypes = new Set<string>();
+  /** the headers of every export request */
+  readonly requestHeaders: http.IncomingHttpHeaders[] = [];
   requests = 0;
   #server: http.Server | null = null;
   port = 0;
@@ -47,6 +51,7 @@ export class OtlpReceiver {
       req.on('end', () => {
         this.requests++;
         this.contentTypes.add(String(req.headers['content-type']));
+        this.requestHeaders.push(req.headers);
         if (req.url !== '/v1/traces' || !String(req.headers['content-type']).startsWith('application/json')) {
           res.writeHead(415).end();
           return;
@@ -63,11 +68,12 @@ export class OtlpReceiver {
 
   #decode(body: { resourceSpans?: { resource?: { attributes?: KeyValue[] }; scopeSpans?: { spans?: Record<string, unknown>[] }[] }[] }): void {
     for (const rs of body.resourceSpans ?? []) {
-      const service = String(attrs(rs.resource?.attributes)['service.name'] ?? '');
+      const resource = attrs(rs.resource?.attributes);
+      const service = String(resource['service.name'] ?? '');
       for (const ss of rs.scopeSpans ?? []) {
         for (const s of ss.spans ?? []) {
           this.spans.push({
-            service, traceId: hexId(s.traceId as string, 16), spanId: hexId(s.spanId as string, 8), parentSpanId: hexId(s.parentSpanId as string | undefined, 8),
+            service, resource, traceId: hexId(s.traceId as string, 16), spanId: hexId(s.spanId as string, 8), parentSpanId: hexId(s.parentSpanId as string | undefined, 8),
             name: String(s.name), kind: Number(s.kind), attributes: attrs(s.attributes as KeyValue[]),
             events: ((s.events as { name: string; attributes?: KeyValue[] }[] | undefined) ?? []).map((e) => ({ name: e.name, attributes: attrs(e.attributes) })),
           });

@@ -62,6 +62,18 @@ export const FIELD_TESTS: Readonly<Record<string, string>> = {
   'edge.http2.rapid_reset_window': 'rapid reset: a connection cancelling streams past the limit gets GOAWAY ENHANCE_YOUR_CALM; another client is unaffected',
   'edge.kong.upstreams[].healthchecks.threshold': 'outlier, 25 % available, threshold 50 %: panic, all of them',
   'mesh.min_tls_version': 'refuses bad client certificates and TLS 1.2 (under the 1.3 default) at the handshake; the service receives 0 bytes',
+  'agent.tracing.endpoint': 'agent.tracing: endpoint, headers, resource_attributes, queue; a plugin decision is a span event',
+  'agent.tracing.sampling_ratio': 'agent.tracing: extract_b3 continues a B3 trace, trust_client_sampling always follows its sampled flag over sampling_ratio, response_header carries the trace id',
+  'agent.tracing.trust_client_sampling': 'agent.tracing: extract_b3 continues a B3 trace, trust_client_sampling always follows its sampled flag over sampling_ratio, response_header carries the trace id',
+  'agent.tracing.headers': 'agent.tracing: endpoint, headers, resource_attributes, queue; a plugin decision is a span event',
+  'agent.tracing.resource_attributes': 'agent.tracing: endpoint, headers, resource_attributes, queue; a plugin decision is a span event',
+  'agent.tracing.response_header': 'agent.tracing: extract_b3 continues a B3 trace, trust_client_sampling always follows its sampled flag over sampling_ratio, response_header carries the trace id',
+  'agent.tracing.extract_b3': 'agent.tracing: extract_b3 continues a B3 trace, trust_client_sampling always follows its sampled flag over sampling_ratio, response_header carries the trace id',
+  'agent.tracing.queue.max_entries': 'agent.tracing: a hung collector (send_timeout, queue.max_entries) costs no request; full-queue and failed-export drops are counted',
+  'agent.tracing.queue.max_batch_size': 'agent.tracing: a hung collector (send_timeout, queue.max_entries) costs no request; full-queue and failed-export drops are counted',
+  'agent.tracing.queue.delay': 'agent.tracing: endpoint, headers, resource_attributes, queue; a plugin decision is a span event',
+  'agent.tracing.send_timeout': 'agent.tracing: a hung collector (send_timeout, queue.max_entries) costs no request; full-queue and failed-export drops are counted',
+  'agent.request_debug_token': 'request_debug_token: a real request with X-Kong-Request-Debug and the token gets its report in a header; without it, none; the token is never logged',
 };
 
 /** fields another engineer's work implements; kept as they are until that work lands with its tests */
