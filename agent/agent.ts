@@ -55,6 +55,7 @@ export async function runAgent(file: string, loaded: LoadedConfig, overrides: Ag
     ...(cfg.consul?.datacenter ? { datacenter: cfg.consul.datacenter } : {}),
     onPermissionDenied: reportPermissionDenied(log.child({ component: 'consul' }), metrics),
   });
+  metrics.consulStats = consul.stats;
   const requestId = createRequestIdSource();
   const drainMs = parseDurationMs(cfg.agent?.drain_timeout ?? AGENT_DEFAULTS.drain_timeout);
   const started = Date.now();

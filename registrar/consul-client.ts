@@ -42,8 +42,12 @@ export class ConsulClient {
   readonly tokens: TokenSource;
   readonly #datacenter: string | undefined;
   readonly #dispatcher: Dispatcher;
+  /** blocking queries each hold a connection while they wait: no cap, or they would queue behind each other */
+  readonly #blockingDispatcher: Dispatcher;
   readonly #onDenied: ((err: ConsulPermissionError) => void) | undefined;
   #headers: Record<string, string> = {};
+  /** requests sent to Consul since start, and blocking calls waiting now (metrics, the convergence bench) */
+  readonly stats = { requests: 0, blocking: 0 };
 
   constructor(opts: ConsulClientOptions) {
     this.address = opts.address.replace(/\/+$/, '');
@@ -53,6 +57,7 @@ export class ConsulClient {
     this.#onDenied = opts.onPermissionDenied;
     this.#datacenter = opts.datacenter;
     this.#dispatcher = new Agent({ connections: 16, keepAliveTimeout: 30_000, connect: { timeout: 5_000 } });
+    this.#blockingDispatcher = new Agent({ keepAliveTimeout: 30_000, connect: { timeout: 5_000 } });
   }
 
   #setHeaders(): void {
@@ -80,11 +85,18 @@ export class ConsulClient {
       timeout = block.waitMs + block.waitMs / 16 + 10_000;
     }
     const qs = params.toString();
-    const res = await request(`${this.address}/v1${path}${qs ? `?${qs}` : ''}`, {
-      method: 'GET', headers: this.#headers, dispatcher: this.#dispatcher,
-      headersTimeout: timeout, bodyTimeout: timeout, signal: block?.signal,
-    });
-    const text = await res.body.text();
+    this.stats.requests++;
+    if (block) this.stats.blocking++;
+    let res, text;
+    try {
+      res = await request(`${this.address}/v1${path}${qs ? `?${qs}` : ''}`, {
+        method: 'GET', headers: this.#headers, dispatcher: block ? this.#blockingDispatcher : this.#dispatcher,
+        headersTimeout: timeout, bodyTimeout: timeout, signal: block?.signal,
+      });
+      text = await res.body.text();
+    } finally {
+      if (block) this.stats.blocking--;
+    }
     if (res.statusCode >= 400) this.#fail(res.statusCode, path, text);
     return { status: res.statusCode, body: (text ? JSON.parse(text) : null) as T, index: parseIndexHeader(res.headers['x-consul-index']) };
   }
@@ -95,6 +107,7 @@ export class ConsulClient {
 
   async send<T = unknown>(method: 'PUT' | 'POST' | 'DELETE', path: string, body?: unknown, query: Record<string, string> = {}): Promise<T> {
     const qs = new URLSearchParams(query).toString();
+    this.stats.requests++;
     const res = await request(`${this.address}/v1${path}${qs ? `?${qs}` : ''}`, {
       method, headers: { ...this.#headers, 'content-type': 'application/json' },
       body: body === undefined ? undefined : JSON.stringify(body), dispatcher: this.#dispatcher,
@@ -107,6 +120,6 @@ export class ConsulClient {
 
   async close(): Promise<void> {
     this.tokens.close();
-    await this.#dispatcher.destroy();
+    await Promise.all([this.#dispatcher.destroy(), this.#blockingDispatcher.destroy()]);
   }
 }

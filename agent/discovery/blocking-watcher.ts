@@ -25,6 +25,11 @@ export interface BlockingWatcherOptions {
   readonly onError?: (err: unknown, attempt: number) => void;
   /** the shortest time between two calls (a token-bucket-like floor that stops hot loops) */
   readonly minIntervalMs?: number;
+  /**
+   * 'index': a new X-Consul-Index is a change even when the body is the same (/v1/catalog/services
+   * lists names and tags only, yet its index moves on every registration). Default 'body'.
+   */
+  readonly changeOn?: 'body' | 'index';
 }
 
 /** longest pause between attempts while Consul does not answer */
@@ -99,7 +104,7 @@ export class BlockingWatcher {
         const afterError = this.#failing;
         this.#failing = false;
         attempt = 0;
-        const text = JSON.stringify(res.body);
+        const text = this.#opts.changeOn === 'index' ? String(this.#index) : JSON.stringify(res.body);
         // a return is not proof of a change: compare
         if (text !== this.#lastBody) {
           this.#lastBody = text;

@@ -1,10 +1,16 @@
-// Keeps one blocking watcher per Consul service that the current config references, stores the
-// latest translated endpoints, and signals (coalesced) when any of them changed.
+// Watches every Consul service that the current config references, stores the latest translated
+// endpoints, and signals (coalesced) when any of them changed. Up to DIRECT_WATCH_LIMIT services
+// get a blocking query each; more share two blocking queries (shared-health-watch.ts), so an edge
+// routing to 1,000 services keeps 2 queries open at Consul rather than 1,000.
 import type { Logger } from 'pino';
 import type { ConsulClient } from '../../registrar/consul-client.js';
 import { BlockingWatcher, type WatchStatus } from './blocking-watcher.js';
 import { catalogToEndpoints, type ConsulHealthEntry, type EndpointSpec } from './catalog-to-endpoints.js';
 import { PoolGuard, type PoolGuardPolicy } from './pool-guard.js';
+import { SharedHealthWatch, type SharedMember } from './shared-health-watch.js';
+
+/** more watched services than this share two blocking queries */
+export const DIRECT_WATCH_LIMIT = 8;
 
 /** The pool guard's wiring: its policy, local health, and where held counts go (a metric). */
 export interface PoolGuardSetup {
@@ -24,7 +30,8 @@ export interface WatchKey {
 }
 
 interface Watched {
-  readonly watcher: BlockingWatcher;
+  readonly watcher: BlockingWatcher | SharedMember;
+  readonly shared: boolean;
   endpoints: readonly EndpointSpec[];
   /** an empty answer held back after an outage, applied only if it is still empty later */
   held: NodeJS.Timeout | undefined;
@@ -52,6 +59,7 @@ export class ServiceDiscovery {
   readonly #watched = new Map<string, Watched>();
   readonly #waitMs: number;
   readonly #guard: PoolGuardSetup | null;
+  #shared: SharedHealthWatch | undefined;
   #scheduled = false;
 
   constructor(client: ConsulClient, log: Logger, onChange: () => void, waitMs = 300_000, guard: PoolGuardSetup | null = null) {
@@ -65,54 +73,71 @@ export class ServiceDiscovery {
   /** Starts watchers for new keys and stops those no longer wanted. */
   setWanted(keys: readonly WatchKey[]): void {
     const wanted = new Map(keys.map((k) => [watchName(k), k]));
+    const shared = wanted.size > DIRECT_WATCH_LIMIT;
+    if (shared) this.#shared ??= new SharedHealthWatch(this.#client, this.#log, this.#waitMs);
+    const carried = new Map<string, Watched>();
     for (const [name, w] of this.#watched) {
-      if (!wanted.has(name)) { clearTimeout(w.held); clearTimeout(w.recheck); void w.watcher.stop(); this.#watched.delete(name); }
+      if (wanted.has(name) && w.shared === shared) continue;
+      // a key that changes mode keeps its pool until its new watch answers
+      if (wanted.has(name)) carried.set(name, w);
+      clearTimeout(w.held); clearTimeout(w.recheck); void w.watcher.stop(); this.#watched.delete(name);
     }
     for (const [name, k] of wanted) {
       if (this.#watched.has(name)) continue;
-      let recoveredAt = 0;
-      const apply = (endpoints: readonly EndpointSpec[]) => {
-        clearTimeout(entry.held);
-        entry.held = undefined;
-        entry.answer = endpoints;
-        this.#guarded(name, entry);
-      };
-      const entry: Watched = {
-        endpoints: [],
-        held: undefined,
-        guard: this.#guard === null ? null : new PoolGuard<EndpointSpec>(this.#guard.policy),
-        answer: [],
-        recheck: undefined,
-        watcher: new BlockingWatcher(this.#client, {
-          name, path: `/health/${k.mesh ? 'connect' : 'service'}/${encodeURIComponent(k.service)}`,
-          query: { passing: '1' }, waitMs: this.#waitMs,
-          onChange: (body, afterError) => {
-            const t = catalogToEndpoints((body ?? []) as ConsulHealthEntry[]);
-            for (const s of t.skipped) this.#log.warn({ watch: name, skipped: s }, 'catalog entry skipped');
-            if (afterError) recoveredAt = Date.now();
-            const sinceRecovery = Date.now() - recoveredAt;
-            if (t.endpoints.length === 0 && entry.endpoints.length > 0 && sinceRecovery < EMPTY_AFTER_OUTAGE_GRACE_MS) {
-              this.#log.warn({ watch: name }, 'consul came back with no instances; keeping the last pool for a while');
-              clearTimeout(entry.held);
-              entry.held = setTimeout(() => apply(t.endpoints), EMPTY_AFTER_OUTAGE_GRACE_MS - sinceRecovery);
-              entry.held.unref();
-              return;
-            }
-            apply(t.endpoints);
-          },
-          onError: (err, attempt) => {
-            if (attempt === 1 || attempt % 10 === 0) this.#log.warn({ watch: name, attempt, err: (err as Error).message }, 'consul watch failed; serving last known pool');
-          },
-        }),
-      };
+      const entry = this.#watch(name, k, shared);
+      const old = carried.get(name);
+      if (old) { entry.endpoints = old.endpoints; entry.answer = old.answer; }
       this.#watched.set(name, entry);
       entry.watcher.start();
     }
+    if (!shared && this.#shared) { void this.#shared.stop(); this.#shared = undefined; }
+  }
+
+  #watch(name: string, k: WatchKey, shared: boolean): Watched {
+    let recoveredAt = 0;
+    const apply = (endpoints: readonly EndpointSpec[]) => {
+      clearTimeout(entry.held);
+      entry.held = undefined;
+      entry.answer = endpoints;
+      this.#guarded(name, entry);
+    };
+    const onChange = (body: unknown, afterError: boolean) => {
+      const t = catalogToEndpoints((body ?? []) as ConsulHealthEntry[]);
+      for (const s of t.skipped) this.#log.warn({ watch: name, skipped: s }, 'catalog entry skipped');
+      if (afterError) recoveredAt = Date.now();
+      const sinceRecovery = Date.now() - recoveredAt;
+      if (t.endpoints.length === 0 && entry.endpoints.length > 0 && sinceRecovery < EMPTY_AFTER_OUTAGE_GRACE_MS) {
+        this.#log.warn({ watch: name }, 'consul came back with no instances; keeping the last pool for a while');
+        clearTimeout(entry.held);
+        entry.held = setTimeout(() => apply(t.endpoints), EMPTY_AFTER_OUTAGE_GRACE_MS - sinceRecovery);
+        entry.held.unref();
+        return;
+      }
+      apply(t.endpoints);
+    };
+    const onError = (err: unknown, attempt: number) => {
+      if (attempt === 1 || attempt % 10 === 0) this.#log.warn({ watch: name, attempt, err: (err as Error).message }, 'consul watch failed; serving last known pool');
+    };
+    const entry: Watched = {
+      endpoints: [],
+      held: undefined,
+      guard: this.#guard === null ? null : new PoolGuard<EndpointSpec>(this.#guard.policy),
+      answer: [],
+      recheck: undefined,
+      shared,
+      watcher: shared
+        ? this.#shared!.add(name, k, onChange, onError)
+        : new BlockingWatcher(this.#client, {
+          name, path: `/health/${k.mesh ? 'connect' : 'service'}/${encodeURIComponent(k.service)}`,
+          query: { passing: '1' }, waitMs: this.#waitMs, onChange, onError,
+        }),
+    };
+    return entry;
   }
 
   endpoints(k: WatchKey): { endpoints: readonly EndpointSpec[]; loaded: boolean } {
     const w = this.#watched.get(watchName(k));
-    return w ? { endpoints: w.endpoints, loaded: w.watcher.hasResult } : { endpoints: [], loaded: false };
+    return w ? { endpoints: w.endpoints, loaded: w.watcher.hasResult || w.endpoints.length > 0 } : { endpoints: [], loaded: false };
   }
 
   /** Resolves when every watcher has had a first answer, or after timeoutMs. */
@@ -130,6 +155,8 @@ export class ServiceDiscovery {
     for (const w of this.#watched.values()) { clearTimeout(w.held); clearTimeout(w.recheck); }
     await Promise.all([...this.#watched.values()].map((w) => w.watcher.stop()));
     this.#watched.clear();
+    await this.#shared?.stop();
+    this.#shared = undefined;
   }
 
   /**

@@ -62,6 +62,16 @@ export class Metrics {
     name: 'meshgate_consul_permission_denied_total', help: 'Consul requests refused (HTTP 403) for lack of an ACL permission',
     labelNames: ['permission'] as const, registers: [this.registry],
   });
+  /** the Consul client's own counts, read at scrape time (set by the agent) */
+  consulStats: { readonly requests: number; readonly blocking: number } = { requests: 0, blocking: 0 };
+  readonly consulRequests = new Counter({
+    name: 'meshgate_consul_requests_total', help: 'HTTP requests sent to Consul', registers: [this.registry],
+    collect: (() => { const m = this; let seen = 0; return function (this: Counter) { this.inc(m.consulStats.requests - seen); seen = m.consulStats.requests; }; })(),
+  });
+  readonly consulBlocking = new Gauge({
+    name: 'meshgate_consul_blocking_queries', help: 'blocking queries waiting at Consul now', registers: [this.registry],
+    collect: (() => { const m = this; return function (this: Gauge) { this.set(m.consulStats.blocking); }; })(),
+  });
   readonly configReloadSuccess = new Gauge({
     name: 'meshgate_config_last_reload_success', help: '1 if the last config load succeeded', registers: [this.registry],
   });

@@ -53,6 +53,7 @@ const commands = {
   'bench-policies': [process.execPath, [path.join(root, 'test/bench/policies.mjs'), ...extra]],
   'demo-hosts': [process.execPath, [path.join(root, 'dist/test/multihost/demo-hosts.js'), ...extra]],
   chaos: [process.execPath, [path.join(root, 'dist/test/chaos/run-chaos.js'), ...extra]],
+  convergence: [process.execPath, [path.join(root, 'test/bench/convergence.mjs'), ...extra]],
   'bench-slow': [process.execPath, [path.join(root, 'test/bench/slow-clients.mjs'), ...extra]],
   'bench-tls': [process.execPath, [path.join(root, 'test/bench/tls.mjs'), ...extra]],
 };
