@@ -3,29 +3,11 @@
 // Consul lists services and sidecars passing, and stopping users-1 drains with no failed request.
 import { execFileSync, spawn } from 'node:child_process';
 import assert from 'node:assert/strict';
+import { json, sleep, until } from './http-checks.mjs';
 
 const ip = process.env.NS_IP;
 const edge = `http://${ip}:8080`;
 const consul = `http://${ip}:8500`;
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-async function json(url) {
-  const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
-  const text = await res.text();
-  // Anything on the default route answers with 404 `server: keryx`: only our JSON counts.
-  assert.notEqual(res.headers.get('server'), 'keryx', `${url} reached something outside the engine`);
-  return { status: res.status, body: text.startsWith('{') || text.startsWith('[') ? JSON.parse(text) : text };
-}
-
-async function until(what, fn, tries = 90) {
-  let last;
-  for (let i = 0; i < tries; i++) {
-    try { const v = await fn(); if (v) return v; } catch (err) { last = err; }
-    await sleep(1000);
-  }
-  throw new Error(`timed out waiting for ${what}: ${last?.message ?? 'condition false'}`);
-}
-
 async function passing(service, n) {
   const { body } = await json(`${consul}/v1/health/checks/${service}`);
   const ids = new Set(body.filter((c) => c.Status === 'passing').map((c) => c.ServiceID));

@@ -4,6 +4,7 @@
 // sidecar sharing its network namespace, and an edge; requests go through the edge's mapped port.
 // The images are the ones the compose step built (meshgate:local, meshgate-consul:local).
 import assert from 'node:assert/strict';
+import { json, until } from './http-checks.mjs';
 import { GenericContainer, Network, Wait } from 'testcontainers';
 
 const BIND = ['-bind={{ GetInterfaceIP "eth0" }}'];
@@ -28,25 +29,6 @@ sidecar:
   services:
     - { name: users, id: users-tc, address: 127.0.0.1, port: 7001, check: { http: "http://127.0.0.1:7001/health", interval: 1s } }
 `;
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-async function json(url) {
-  const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
-  const text = await res.text();
-  // Anything on the machine's default route answers with 404 `server: keryx`: only our JSON counts.
-  assert.notEqual(res.headers.get('server'), 'keryx', `${url} reached something outside the engine`);
-  return { status: res.status, body: text.startsWith('{') || text.startsWith('[') ? JSON.parse(text) : text };
-}
-
-async function until(what, fn, tries = 60) {
-  let last;
-  for (let i = 0; i < tries; i++) {
-    try { const v = await fn(); if (v) return v; } catch (err) { last = err; }
-    await sleep(1000);
-  }
-  throw new Error(`timed out waiting for ${what}: ${last?.message ?? 'condition false'}`);
-}
-
 describe('testcontainers: Consul, a service with its sidecar, and an edge on one network', function () {
   this.timeout(180_000);
   const started = [];
