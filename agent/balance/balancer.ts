@@ -30,3 +30,19 @@ export function firstEligibleFrom(
   }
   return undefined;
 }
+
+/**
+ * Power of two choices: two eligible members drawn at random, the lower `cost` wins (Envoy's
+ * least-request, Kong's latency). O(1) per pick; many agents do not herd onto one member.
+ */
+export function pickOfTwo(
+  members: readonly PoolMember[], now: number, tried: ReadonlySet<PoolMember> | null, random: () => number, cost: (m: PoolMember, now: number) => number,
+): PoolMember | undefined {
+  const n = members.length;
+  if (n === 0) return undefined;
+  const a = firstEligibleFrom(members, Math.floor(random() * n), now, tried, null);
+  if (a === undefined) return undefined;
+  const b = firstEligibleFrom(members, Math.floor(random() * n), now, tried, a);
+  if (b === undefined) return a;
+  return cost(b, now) < cost(a, now) ? b : a;
+}

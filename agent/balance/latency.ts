@@ -1,4 +1,4 @@
-import { firstEligibleFrom, type Balancer } from './balancer.js';
+import { pickOfTwo, type Balancer } from './balancer.js';
 import type { EndpointState } from '../pool/endpoint-state.js';
 import type { PoolMember } from '../pool/service-pool.js';
 
@@ -36,13 +36,7 @@ export class LatencyBalancer implements Balancer {
   }
 
   pick(members: readonly PoolMember[], now: number, tried: ReadonlySet<PoolMember> | null): PoolMember | undefined {
-    const n = members.length;
-    if (n === 0) return undefined;
-    const a = firstEligibleFrom(members, Math.floor(this.#random() * n), now, tried, null);
-    if (a === undefined) return undefined;
-    const b = firstEligibleFrom(members, Math.floor(this.#random() * n), now, tried, a);
-    if (b === undefined) return a;
-    return score(b, now) < score(a, now) ? b : a;
+    return pickOfTwo(members, now, tried, this.#random, score);
   }
 }
 

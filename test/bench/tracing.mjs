@@ -14,7 +14,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
-import { nginxUpstreamConf } from './lib/configs.mjs';
+import { deckConf, nginxUpstreamConf } from './lib/configs.mjs';
 import { freePorts, waitForStatus } from './lib/net.mjs';
 import { PROXY_NODE, installCleanupHandlers, isStopping, makeTempDir, runBench, startChild, tailLog, writeResults } from './lib/proc.mjs';
 import { pairedRatio } from './lib/stats.mjs';
@@ -57,16 +57,7 @@ function deck(dir, key, upstreamPort, rate, otlp) {
       sampling_rate: ${rate}
       http_response_header_for_traceid: x-trace-id
 `;
-  const file = path.join(dir, `edge-${key}.yml`);
-  fs.writeFileSync(file, `_format_version: "3.0"
-services:
-  - name: bench
-    url: http://127.0.0.1:${upstreamPort}
-    routes:
-      - name: bench
-        paths: ["/"]
-${plugin}`);
-  return file;
+  return deckConf(dir, { upstreamPort, name: `edge-${key}`, extra: plugin });
 }
 
 /** A real OTLP/HTTP endpoint that takes every export (drained, counted, not decoded). */

@@ -139,8 +139,8 @@ backend be
   return file;
 }
 
-/** Plain Kong declarative (decK) file for the single-hop meshgate edge. */
-export function deckConf(dir, { upstreamPort, name = 'edge-deck' }) {
+/** Plain Kong declarative (decK) file for the single-hop meshgate edge; `extra`: more top-level YAML (plugins). */
+export function deckConf(dir, { upstreamPort, name = 'edge-deck', extra = '' }) {
   const conf = `_format_version: "3.0"
 services:
   - name: bench
@@ -148,7 +148,7 @@ services:
     routes:
       - name: bench
         paths: ["/"]
-`;
+${extra}`;
   const file = path.join(dir, `${name}.yml`);
   fs.writeFileSync(file, conf);
   return file;
