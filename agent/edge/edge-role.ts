@@ -198,6 +198,9 @@ export function createEdgeRole(opts: EdgeRoleOptions): Role {
           query: hop.query, captures: hop.captures, upstreamPath: target, upstreamHeaders: up.headers,
         });
         phases = withPlugins;
+        // the plugins' config stays open until this request's log phase has run (a reload retires it)
+        hop.lease = table.inFlight;
+        table.inFlight.enter();
       }
       return requestDebug !== null && requestDebug.wanted(req) ? withDebugReport(phases, requestDebug, table) : phases;
     },

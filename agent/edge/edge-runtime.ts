@@ -118,7 +118,8 @@ export class EdgeRuntime {
     this.#applyAgentWide();
     this.#watch();
     this.rebuild();
-    closeInstances(previous);
+    // requests that started under the old config still use its plugins: close them after the last
+    previous.inFlight.retire(() => closeInstances(previous));
   }
 
   #chainEnv() {

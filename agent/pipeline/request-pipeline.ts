@@ -37,6 +37,7 @@ import type { ExchangeOutcome, ForwardPlan, ResponseHooks } from '../proxy/forwa
 import { sendError } from '../proxy/local-answers.js';
 import { Exchange } from '../proxy/upstream-exchange.js';
 import { startHopTrace, type HopTracing } from './hop-trace.js';
+import type { InFlight } from './in-flight.js';
 import type { InboundRequest, OutboundResponse, RequestEntry } from './transport.js';
 
 /** What the route phase resolves a request to (an edge route, a sidecar's local instance). */
@@ -112,6 +113,8 @@ export class Hop implements HashSource {
   setCookie: string | null = null;
   /** per-request state of the role's phases (the edge's plugin RequestContext) */
   state: unknown = null;
+  /** the compiled config this request uses, held until its log phase has run (null: it holds none) */
+  lease: InFlight | null = null;
   /** this hop's trace (server span); null when not traced */
   readonly trace: HopTrace | null;
   /** who answered, for Kong's `source` label: the upstream, or a phase itself (exit) */
@@ -167,6 +170,7 @@ export class Hop implements HashSource {
   readonly #log = (o: ExchangeOutcome): void => {
     const totalMs = performance.now() - this.started;
     if (this.#phases.log !== null) this.#phases.log(this, o.status);
+    if (this.lease !== null) { this.lease.leave(); this.lease = null; }
     const route = this.route;
     if (route !== null) {
       route.recorder.record(o.status, totalMs, o.upstreamMs);

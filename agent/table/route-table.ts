@@ -13,6 +13,7 @@ import { ChainCompiler, type ChainEnv, type PluginChain } from '../plugins/chain
 import { ConsumerIndex } from '../plugins/consumers.js';
 import type { PluginInstance } from '../plugins/plugin.js';
 import { resolvePlugins } from '../plugins/plugin-config.js';
+import { InFlight } from '../pipeline/in-flight.js';
 
 export interface EdgeBlueprint {
   readonly services: ReadonlyMap<string, ServiceSpec>;
@@ -24,6 +25,8 @@ export interface EdgeBlueprint {
   readonly chains: ReadonlyMap<string, PluginChain | null>;
   /** every plugin instance created for this config (closed when it is replaced) */
   readonly instances: readonly PluginInstance[];
+  /** requests on routes with plugins that started under this config; its instances close when it reaches 0 after a reload */
+  readonly inFlight: InFlight;
   /** configs of agent-wide plugins (opentelemetry, prometheus) by name; not in any chain */
   readonly agentWide: ReadonlyMap<string, Record<string, unknown>>;
 }
@@ -46,6 +49,8 @@ export class RouteTable {
     readonly entries: readonly RouteEntry<EdgeRoute>[],
     readonly pools: ReadonlyMap<string, ServicePool>,
     readonly routes: readonly EdgeRoute[],
+    /** the blueprint's in-flight count: a request using the routes' plugins holds it to its end */
+    readonly inFlight: InFlight,
   ) { Object.freeze(this); }
 
   match(method: string, host: string, path: string, headers?: IncomingHttpHeaders, arrival?: Arrival): RouteMatch<EdgeRoute> | undefined {
@@ -72,7 +77,7 @@ export function compileEdgeBlueprint(kong: KongDeclarative, viaSidecars: boolean
   const compiler = new ChainCompiler(resolved, { ...env, consumers: ConsumerIndex.compile(kong) });
   const chains = new Map<string, PluginChain | null>();
   for (const { rule } of routes) chains.set(rule.name, compiler.chainFor({ name: rule.name, service: rule.serviceName }));
-  return { services, pools, routes, viaSidecars, formatVersion: kong._format_version, chains, instances: compiler.created, agentWide };
+  return { services, pools, routes, viaSidecars, formatVersion: kong._format_version, chains, instances: compiler.created, inFlight: new InFlight(), agentWide };
 }
 
 export interface BindHooks {
@@ -102,5 +107,5 @@ export function bindRouteTable(bp: EdgeBlueprint, pools: ReadonlyMap<string, Ser
     }));
   }
   const entries = compileRouteEntries(bp.routes.map(({ route, rule }) => ({ route, rule: bound.get(rule)! })), bp.formatVersion);
-  return new RouteTable(entries, pools, [...bound.values()]);
+  return new RouteTable(entries, pools, [...bound.values()], bp.inFlight);
 }
