@@ -23,6 +23,13 @@ export const EdgeHttp = Type.Object({
   allow_headers: Type.Optional(Type.Array(Str('^[A-Za-z0-9-]+$', 'must be a header name'), {
     description: 'headers that rewrite a request at the back end (X-Original-URL, X-HTTP-Method-Override, X-Forwarded-Prefix, X-Envoy-*, …) to forward anyway; all others are dropped',
   })),
+  merge_slashes: Type.Optional(Type.Boolean({ default: true, description: 'merge "//" in request paths before routing and forwarding (Envoy merge_slashes)' })),
+  escaped_slashes: Type.Optional(Type.Union([Type.Literal('reject'), Type.Literal('keep'), Type.Literal('unescape')], {
+    default: 'reject', description: 'a path with %2F or %5C: refuse it with 400, route and forward it as it is, or decode it to "/" first (Envoy path_with_escaped_slashes_action)',
+  })),
+  path_parameters: Type.Optional(Type.Union([Type.Literal('keep'), Type.Literal('reject')], {
+    default: 'keep', description: '";" path parameters: keep them (a dot segment with parameters such as "..;" is refused either way), or refuse every path with ";"',
+  })),
 }, { ...Strict, description: 'what the edge refuses and drops from client requests (docs/http-strictness.md)' });
 
 

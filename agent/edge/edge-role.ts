@@ -17,10 +17,10 @@ import type { TrustedProxies } from '../proxy/trusted-proxies.js';
 import { NO_PHASES, type Hop, type Role, type RoutePhases } from '../pipeline/request-pipeline.js';
 import type { AccessLog } from '../observe/access-log.js';
 import type { InboundRequest, OutboundResponse } from '../pipeline/transport.js';
-import { normalizePath } from '../table/normalize-path.js';
 import type { EdgeRoute, RouteTable } from '../table/route-table.js';
 import { upstreamPath, type Arrival } from '../table/router.js';
 import type { TLSSocket } from 'node:tls';
+import { canonicalHost } from './canonical-host.js';
 import { httpsRequiredPhases } from './https-redirect.js';
 import type { RequestRules } from './strict-request.js';
 import { requestDebugReport, type RequestDebug } from './request-debug.js';
@@ -156,6 +156,7 @@ export function createEdgeRole(opts: EdgeRoleOptions): Role {
   const arrivalOf = proto === 'https'
     ? (req: InboundRequest): Arrival => ({ scheme: 'https', sni: (req.socket as TLSSocket).servername || undefined })
     : (req: InboundRequest): Arrival => req.headers['x-forwarded-proto'] === 'https' && trusted.trusts(req.socket.remoteAddress) ? FORWARDED_HTTPS : PLAIN;
+  const defaultPort = proto === 'https' ? '443' : '80';
   const tracer = opts.tracer;
   const requestDebug = opts.requestDebug ?? null;
   return {
@@ -167,13 +168,16 @@ export function createEdgeRole(opts: EdgeRoleOptions): Role {
       const checked = rules.check(req, hop.res);
       if (typeof checked === 'string') return checked;
       const url = checked === null ? req.url ?? '/' : checked.url;
-      const host = checked === null ? req.headers.host ?? '' : checked.host;
+      // one canonical path and host: what the router, the plugins and the upstream all see
+      const host = canonicalHost(checked === null ? req.headers.host ?? '' : checked.host, defaultPort);
       const q = url.indexOf('?');
-      const path = normalizePath(q < 0 ? url : url.slice(0, q));
+      // a fragment is never part of a request-target (RFC 9112 §3.2); a back end might cut the path there
+      if (url.includes('#')) return 'MG_BAD_PATH';
+      const path = rules.path(q < 0 ? url : url.slice(0, q));
       if (path === null) return 'MG_BAD_PATH';
       const arrival = arrivalOf(req);
       const table = opts.table();
-      const match = table.match(req.method ?? 'GET', host.toLowerCase(), path, req.headers, arrival);
+      const match = table.match(req.method ?? 'GET', host, path, req.headers, arrival);
       if (match === undefined) return 'MG_NO_ROUTE';
       const route = match.rule;
       hop.route = route;
@@ -183,7 +187,7 @@ export function createEdgeRole(opts: EdgeRoleOptions): Role {
       hop.httpRoute = match.prefix;
       const target = upstreamPath(route.service.path, match.prefix, path, route.stripPath);
       const up = buildUpstreamHeaders(req, {
-        hostHeader: route.hostHeader, requestId: hop.requestId, proto, localPort, trusted, filter, ...(checked === null ? {} : { authority: checked.host }),
+        hostHeader: route.hostHeader, requestId: hop.requestId, proto, localPort, trusted, filter, authority: host,
       });
       hop.clientIp = up.clientIp;
       hop.upstreamHeaders = up.headers;
@@ -194,7 +198,7 @@ export function createEdgeRole(opts: EdgeRoleOptions): Role {
       let phases = NO_PHASES;
       if (route.plugins !== null) {
         hop.state = new RequestContext({
-          req, requestId: hop.requestId, clientIp: up.clientIp, route: { name: route.name, service: route.service.name }, path,
+          req, requestId: hop.requestId, clientIp: up.clientIp, route: { name: route.name, service: route.service.name }, host, path,
           query: hop.query, captures: hop.captures, upstreamPath: target, upstreamHeaders: up.headers,
         });
         phases = withPlugins;

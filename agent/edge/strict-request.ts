@@ -15,6 +15,7 @@ import type { EdgeSection } from '../../proto/config-schema.js';
 import type { ErrorCode } from '../../proto/errors.js';
 import type { InboundRequest, OutboundResponse } from '../pipeline/transport.js';
 import type { HeaderFilter } from '../proxy/request-headers.js';
+import { compilePathNormalizer, EDGE_PATH_POLICY, LOCAL_PATH_POLICY, type PathNormalizer, type PathPolicy } from '../table/normalize-path.js';
 
 export type UnderscoreAction = 'allow' | 'drop' | 'reject';
 
@@ -40,6 +41,8 @@ export interface RequestRules {
   /** a refusal code, or the request's target; null: route `req.url` by `req.headers.host` */
   check(req: InboundRequest, res: OutboundResponse): ErrorCode | RequestTarget | null;
   readonly filter: HeaderFilter | null;
+  /** the request path's canonical form (edge.http path policy), or null: refuse with MG_BAD_PATH */
+  readonly path: PathNormalizer;
 }
 
 /** The refusals that leave the message's framing in doubt end the connection after the answer. */
@@ -49,7 +52,16 @@ function refuse(res: OutboundResponse, code: ErrorCode): ErrorCode {
 }
 
 /** For a sidecar's upstream ports: the local app's requests pass as they are. */
-export const PASS_THROUGH: RequestRules = Object.freeze({ check: () => null, filter: null });
+export const PASS_THROUGH: RequestRules = Object.freeze({ check: () => null, filter: null, path: compilePathNormalizer(LOCAL_PATH_POLICY) });
+
+/** edge.http's path fields → the policy; absent fields take Envoy's recommended edge settings */
+export function pathPolicy(http: EdgeSection['http']): PathPolicy {
+  return {
+    mergeSlashes: http?.merge_slashes ?? EDGE_PATH_POLICY.mergeSlashes,
+    escapedSlashes: http?.escaped_slashes ?? EDGE_PATH_POLICY.escapedSlashes,
+    rejectSemicolons: (http?.path_parameters ?? 'keep') === 'reject',
+  };
+}
 
 export function compileRequestRules(http: EdgeSection['http']): RequestRules {
   const underscores: UnderscoreAction = http?.headers_with_underscores ?? 'drop';
@@ -68,6 +80,7 @@ export function compileRequestRules(http: EdgeSection['http']): RequestRules {
   let lastGoodHost = '';
   return {
     filter,
+    path: compilePathNormalizer(pathPolicy(http)),
     check(req, res) {
       const raw = req.rawHeaders;
       let hosts = 0;
@@ -113,6 +126,7 @@ export function absoluteTarget(url: string): RequestTarget | null {
 export class SwappableRules implements RequestRules {
   #current: RequestRules;
   readonly filter: HeaderFilter = { drops: (lower) => this.#current.filter?.drops(lower) ?? false };
+  readonly path: PathNormalizer = (p) => this.#current.path(p);
 
   constructor(http: EdgeSection['http']) {
     this.#current = compileRequestRules(http);

@@ -18,6 +18,8 @@ export class RequestContext {
   readonly clientIp: string;
   readonly method: string;
   readonly route: RouteInfo;
+  /** canonical Host (what routing saw and what is forwarded: agent/edge/canonical-host.ts) */
+  readonly host: string;
   /** normalized request path (what routing saw) */
   readonly path: string;
   /** named captures of a regex route path (Kong's uri_captures) */
@@ -46,7 +48,7 @@ export class RequestContext {
   #body: Promise<Buffer> | null = null;
 
   constructor(init: {
-    req: InboundRequest; requestId: string; clientIp: string; route: RouteInfo; path: string; query: string;
+    req: InboundRequest; requestId: string; clientIp: string; route: RouteInfo; host?: string; path: string; query: string;
     captures: Readonly<Record<string, string>>; upstreamPath: string; upstreamHeaders: string[];
   }) {
     this.req = init.req;
@@ -54,6 +56,7 @@ export class RequestContext {
     this.clientIp = init.clientIp;
     this.method = init.req.method ?? 'GET';
     this.route = init.route;
+    this.host = init.host ?? (init.req.headers.host ?? '').toLowerCase();
     this.path = init.path;
     this.#query = init.query;
     this.captures = init.captures;

@@ -27,7 +27,7 @@ export interface KeyRequest {
 /** What the key is made of; the query is parsed here, since touching ctx.queryParams re-encodes what goes upstream. */
 export function keyRequest(ctx: RequestContext): KeyRequest {
   return {
-    route: ctx.route.routeId ?? ctx.route.name, consumer: ctx.consumer?.id, method: ctx.method, host: ctx.header('host') ?? '',
+    route: ctx.route.routeId ?? ctx.route.name, consumer: ctx.consumer?.id, method: ctx.method, host: ctx.host,
     path: ctx.path, upstreamPath: ctx.upstreamPath, query: new URLSearchParams(ctx.query), header: (h) => ctx.header(h),
   };
 }
