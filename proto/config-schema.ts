@@ -9,7 +9,7 @@ import { BALANCER_NAMES } from './balancer-names.js';
 import { EdgeHttp, EdgeHttp2, EdgeTls, KongCertificate, KongSni, ListenerLimits, SniName } from './listener-schema.js';
 
 export type { EdgeHttp2, EdgeTls, KongCertificate, ListenerLimits } from './listener-schema.js';
-import { Duration, HttpUrl, Str, Strict } from './schema-primitives.js';
+import { Duration, HttpUrl, KongId, KongTags, Str, Strict } from './schema-primitives.js';
 import { TracingSection } from './tracing-schema.js';
 
 
@@ -19,6 +19,7 @@ const HostPort = Str(`^(\\[[0-9a-fA-F:.]+\\]|[A-Za-z0-9_.-]+):${PORT_RE}$`, 'mus
 const Name = Str('^[A-Za-z0-9][A-Za-z0-9._~-]*$', 'must be letters, digits, ".", "_", "~" or "-"');
 const Port = Type.Integer({ minimum: 1, maximum: 65535 });
 const Millis = Type.Integer({ minimum: 1, maximum: 2 ** 31 - 2 });
+/** Consul service tags (any string); Kong entities use KongTags */
 const Tags = Type.Array(Type.String());
 const Cidr = Str('^[0-9a-fA-F:.]+(/[0-9]{1,3})?$', 'must be an IP address or CIDR like 10.0.0.0/8');
 
@@ -90,41 +91,41 @@ export const SidecarSection = Type.Object({
 /** A plugin entry. `config` is checked against the named plugin's own schema in a second pass. */
 export const KongPlugin = Type.Object({
   name: Str('^[a-z0-9][a-z0-9-]*$', 'must be a plugin name like "rate-limiting"'),
-  id: Type.Optional(Type.String()),
-  instance_name: Type.Optional(Type.String()),
+  id: Type.Optional(KongId),
+  instance_name: Type.Optional(Str('^([A-Za-z0-9._~-]|[^\\x00-\\x7f])+$', 'the only accepted ascii characters are alphanumerics or ., -, _, and ~')),
   enabled: Type.Optional(Type.Boolean({ default: true })),
   config: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
   protocols: Type.Optional(Type.Array(Type.String())),
-  tags: Type.Optional(Tags),
+  tags: Type.Optional(KongTags),
   /** top-level plugins may name their scope (decK style) */
-  service: Type.Optional(Type.Union([Type.String(), Type.Object({ name: Type.Optional(Type.String()), id: Type.Optional(Type.String()) }, Strict)])),
-  route: Type.Optional(Type.Union([Type.String(), Type.Object({ name: Type.Optional(Type.String()), id: Type.Optional(Type.String()) }, Strict)])),
-  consumer: Type.Optional(Type.Union([Type.String(), Type.Object({ username: Type.Optional(Type.String()), id: Type.Optional(Type.String()) }, Strict)])),
+  service: Type.Optional(Type.Union([Type.String(), Type.Object({ name: Type.Optional(Type.String()), id: Type.Optional(KongId) }, Strict)])),
+  route: Type.Optional(Type.Union([Type.String(), Type.Object({ name: Type.Optional(Type.String()), id: Type.Optional(KongId) }, Strict)])),
+  consumer: Type.Optional(Type.Union([Type.String(), Type.Object({ username: Type.Optional(Type.String()), id: Type.Optional(KongId) }, Strict)])),
 }, Strict);
 
 const KongConsumer = Type.Object({
   username: Type.Optional(Type.String({ minLength: 1 })),
   custom_id: Type.Optional(Type.String({ minLength: 1 })),
-  id: Type.Optional(Type.String()),
-  tags: Type.Optional(Tags),
+  id: Type.Optional(KongId),
+  tags: Type.Optional(KongTags),
   keyauth_credentials: Type.Optional(Type.Array(Type.Object({
-    key: Type.String({ minLength: 1 }), id: Type.Optional(Type.String()), tags: Type.Optional(Tags), ttl: Type.Optional(Type.Integer()),
+    key: Type.String({ minLength: 1 }), id: Type.Optional(KongId), tags: Type.Optional(KongTags), ttl: Type.Optional(Type.Integer()),
   }, Strict))),
   jwt_secrets: Type.Optional(Type.Array(Type.Object({
     key: Type.String({ minLength: 1 }),
     secret: Type.Optional(Type.String()),
     algorithm: Type.Optional(Type.Union(['HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'ES512', 'PS256', 'PS384', 'PS512', 'EdDSA'].map((a) => Type.Literal(a)), { default: 'HS256' })),
     rsa_public_key: Type.Optional(Type.String()),
-    id: Type.Optional(Type.String()),
-    tags: Type.Optional(Tags),
+    id: Type.Optional(KongId),
+    tags: Type.Optional(KongTags),
   }, Strict))),
-  acls: Type.Optional(Type.Array(Type.Object({ group: Type.String({ minLength: 1 }), id: Type.Optional(Type.String()), tags: Type.Optional(Tags) }, Strict))),
+  acls: Type.Optional(Type.Array(Type.Object({ group: Type.String({ minLength: 1 }), id: Type.Optional(KongId), tags: Type.Optional(KongTags) }, Strict))),
   plugins: Type.Optional(Type.Array(KongPlugin)),
 }, Strict);
 
 const KongRoute = Type.Object({
   name: Type.Optional(Name),
-  id: Type.Optional(Type.String()),
+  id: Type.Optional(KongId),
   paths: Type.Optional(Type.Array(Str('^[/~]', 'must start with "/" (or "~" for a regex)'))),
   methods: Type.Optional(Type.Array(Str('^[A-Z]+$', 'must be an upper-case HTTP method'))),
   hosts: Type.Optional(Type.Array(Str('^(\\*\\.)?[A-Za-z0-9.-]+(\\.\\*)?(:[0-9]+)?$', 'must be a host name, optionally with one leading or trailing "*" label'))),
@@ -138,13 +139,13 @@ const KongRoute = Type.Object({
   request_buffering: Type.Optional(Type.Boolean()),
   response_buffering: Type.Optional(Type.Boolean()),
   path_handling: Type.Optional(Type.Literal('v0')),
-  tags: Type.Optional(Tags),
+  tags: Type.Optional(KongTags),
   plugins: Type.Optional(Type.Array(KongPlugin)),
 }, Strict);
 
 const KongService = Type.Object({
   name: Name,
-  id: Type.Optional(Type.String()),
+  id: Type.Optional(KongId),
   url: Type.Optional(HttpUrl),
   protocol: Type.Optional(Type.Union([Type.Literal('http'), Type.Literal('https')])),
   host: Type.Optional(Str('^[A-Za-z0-9_.-]+$', 'must be a host name or address')),
@@ -156,7 +157,7 @@ const KongService = Type.Object({
   write_timeout: Type.Optional(Millis),
   per_try_timeout: Type.Optional(Type.Integer({ minimum: 1, maximum: 2 ** 31 - 2, description: 'meshgate: ms to wait for response headers per attempt; a timed-out idempotent request is retried on another endpoint' })),
   enabled: Type.Optional(Type.Boolean()),
-  tags: Type.Optional(Tags),
+  tags: Type.Optional(KongTags),
   routes: Type.Optional(Type.Array(KongRoute)),
   plugins: Type.Optional(Type.Array(KongPlugin)),
 }, Strict);
@@ -164,7 +165,7 @@ const KongService = Type.Object({
 const KongTarget = Type.Object({
   target: Str(`^[A-Za-z0-9_.-]+(:${PORT_RE})?$`, 'must be HOST or HOST:PORT'),
   weight: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535, default: KONG_TARGET_WEIGHT })),
-  tags: Type.Optional(Tags),
+  tags: Type.Optional(KongTags),
 }, Strict);
 
 const Statuses = Type.Array(Type.Integer({ minimum: 100, maximum: 999 }));
@@ -229,14 +230,16 @@ const KongUpstream = Type.Object({
     max_fails: Type.Optional(Type.Integer({ minimum: 0, default: PASSIVE_HEALTH_DEFAULTS.max_fails })),
     fail_timeout: Type.Optional(Duration),
   }, { ...Strict, description: 'meshgate extension: passive health (nginx max_fails/fail_timeout)' })),
-  tags: Type.Optional(Tags),
+  tags: Type.Optional(KongTags),
 }, Strict);
 
 /** Kong's DB-less declarative format (decK), the subset meshgate implements. */
 export const KongDeclarative = Type.Object({
   _format_version: Type.Union([Type.Literal('3.0'), Type.Literal('2.1'), Type.Literal('1.1')]),
   _transform: Type.Optional(Type.Boolean()),
-  _info: Type.Optional(Type.Object({}, { additionalProperties: true })),
+  _info: Type.Optional(Type.Object({
+    select_tags: Type.Optional(KongTags),
+  }, { additionalProperties: true, description: 'decK metadata: select_tags are tags (no runtime behaviour); other keys (defaults, …) are refused' })),
   services: Type.Optional(Type.Array(KongService)),
   upstreams: Type.Optional(Type.Array(KongUpstream)),
   consumers: Type.Optional(Type.Array(KongConsumer)),

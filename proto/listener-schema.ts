@@ -1,9 +1,8 @@
 // The edge listeners' part of the configuration contract: limits, Kong's certificates and snis,
 // and meshgate's certificates on disk (edge.tls). Imported by config-schema.ts.
 import { Type, type Static } from '@sinclair/typebox';
-import { Duration, Str, Strict } from './schema-primitives.js';
+import { Duration, KongId, KongTags, Str, Strict } from './schema-primitives.js';
 
-const Tags = Type.Array(Type.String());
 
 /** Protection of the public listener against slow or greedy clients. */
 export const ListenerLimits = Type.Object({
@@ -39,21 +38,21 @@ const Pem = Type.String({ minLength: 1, description: 'PEM text; use ${ENV_VAR} t
 
 /** Kong's certificate entity: a PEM pair, optionally an alternate pair of the other key type (RSA + ECDSA). */
 export const KongCertificate = Type.Object({
-  id: Type.Optional(Type.String()),
+  id: Type.Optional(KongId),
   cert: Pem,
   key: Pem,
   cert_alt: Type.Optional(Pem),
   key_alt: Type.Optional(Pem),
-  snis: Type.Optional(Type.Array(Type.Union([SniName, Type.Object({ name: SniName, id: Type.Optional(Type.String()), tags: Type.Optional(Tags) }, Strict)]))),
-  tags: Type.Optional(Tags),
+  snis: Type.Optional(Type.Array(Type.Union([SniName, Type.Object({ name: SniName, id: Type.Optional(KongId), tags: Type.Optional(KongTags) }, Strict)]))),
+  tags: Type.Optional(KongTags),
 }, Strict);
 
 /** Kong's top-level sni entity, naming its certificate by id. */
 export const KongSni = Type.Object({
   name: SniName,
-  id: Type.Optional(Type.String()),
-  certificate: Type.Object({ id: Type.String({ minLength: 1 }) }, Strict),
-  tags: Type.Optional(Tags),
+  id: Type.Optional(KongId),
+  certificate: Type.Object({ id: KongId }, Strict),
+  tags: Type.Optional(KongTags),
 }, Strict);
 
 /** Certificates kept on disk (cert-manager, certbot): re-read when a file changes. */

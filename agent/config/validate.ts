@@ -10,6 +10,7 @@ import { formatPath } from './config-error.js';
 import { pathRegex } from '../table/router.js';
 import { resolvePlugins } from '../plugins/plugin-config.js';
 import { unsupportedKongFields } from './unsupported-fields.js';
+import { kongIdentityRules } from './kong-identities.js';
 import { collectCertificates } from '../edge/tls/certificate-sources.js';
 
 const ajv = new Ajv({ allErrors: true, strict: true, verbose: true });
@@ -81,6 +82,7 @@ function collect(errors: ErrorObject[] | null | undefined, prefix: (string | num
 function kongRules(kong: KongDecl, prefix: (string | number)[], issues: ConfigIssue[]): void {
   issues.push(...resolvePlugins(kong, prefix, { allowUnknown: process.env.MESHGATE_ALLOW_UNKNOWN_PLUGINS === '1' }).issues);
   unsupportedKongFields(kong, prefix, issues);
+  kongIdentityRules(kong, prefix, issues);
   const serviceNames = new Set<string>();
   const upstreamNames = new Set<string>();
   kong.upstreams?.forEach((u, i) => {

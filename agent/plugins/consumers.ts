@@ -32,6 +32,11 @@ export function stableUuid(seed: string): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${((parseInt(h[16]!, 16) & 0x3) | 0x8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
+/** A consumer's id: its own, else the stable one derived from its name (what X-Consumer-ID carries). */
+export function consumerIdOf(c: { id?: string; username?: string; custom_id?: string }): string {
+  return c.id ?? stableUuid(`consumer:${c.username ?? c.custom_id}`);
+}
+
 export class ConsumerIndex {
   readonly byId = new Map<string, Consumer>();
   readonly byUsername = new Map<string, Consumer>();
@@ -44,7 +49,7 @@ export class ConsumerIndex {
   static compile(kong: KongDeclarative): ConsumerIndex {
     const index = new ConsumerIndex();
     for (const c of kong.consumers ?? []) {
-      const id = c.id ?? stableUuid(`consumer:${c.username ?? c.custom_id}`);
+      const id = consumerIdOf(c);
       const consumer: Consumer = Object.freeze({
         id, username: c.username, customId: c.custom_id, groups: Object.freeze((c.acls ?? []).map((a) => a.group)),
       });

@@ -6,6 +6,7 @@ import type { ConfigIssue } from '../config/config-error.js';
 import { formatPath } from '../config/config-error.js';
 import type { PluginFactory } from './plugin.js';
 import { PLUGINS } from './registry.js';
+import { consumerIdOf } from './consumers.js';
 
 export interface PluginScope {
   readonly service?: string;
@@ -30,32 +31,69 @@ function validatorFor(f: PluginFactory<any>): ValidateFunction {
   return v;
 }
 
-function refName(ref: KongPlugin['service'] | KongPlugin['route']): string | undefined {
+type Ref = KongPlugin['service'] | KongPlugin['route'] | KongPlugin['consumer'];
+
+/** A reference as written: a string (name or id, as decK takes it) or {name|username, id}. */
+function refText(ref: Ref): string | undefined {
   if (ref === undefined) return undefined;
-  return typeof ref === 'string' ? ref : (ref.name ?? ref.id);
+  if (typeof ref === 'string') return ref;
+  return ('username' in ref ? ref.username : 'name' in ref ? ref.name : undefined) ?? ref.id;
 }
 
-function consumerRef(ref: KongPlugin['consumer']): string | undefined {
-  if (ref === undefined) return undefined;
-  return typeof ref === 'string' ? ref : (ref.username ?? ref.id);
+/** Kong references resolve by name or id; scopes hold the canonical key (route/service name, consumer id). */
+interface KongRefs {
+  readonly services: ReadonlyMap<string, string>;
+  readonly routes: ReadonlyMap<string, string>;
+  readonly consumers: ReadonlyMap<string, string>;
 }
 
-/** Every plugin entry of the document with its scope and path (disabled ones left out). */
-function collect(kong: KongDeclarative, prefix: (string | number)[]): { entry: KongPlugin; scope: PluginScope; at: (string | number)[] }[] {
-  const out: { entry: KongPlugin; scope: PluginScope; at: (string | number)[] }[] = [];
-  kong.plugins?.forEach((entry, i) => out.push({
-    entry, at: [...prefix, 'plugins', i],
-    scope: { service: refName(entry.service), route: refName(entry.route), consumer: consumerRef(entry.consumer) },
-  }));
+function kongRefs(kong: KongDeclarative): KongRefs {
+  const services = new Map<string, string>();
+  const routes = new Map<string, string>();
+  const consumers = new Map<string, string>();
+  for (const s of kong.services ?? []) {
+    services.set(s.name, s.name);
+    if (s.id !== undefined) services.set(s.id, s.name);
+    s.routes?.forEach((r, j) => {
+      const name = r.name ?? `${s.name}.routes[${j}]`;
+      routes.set(name, name);
+      if (r.id !== undefined) routes.set(r.id, name);
+    });
+  }
+  for (const c of kong.consumers ?? []) {
+    const id = consumerIdOf(c);
+    consumers.set(id, id);
+    if (c.username !== undefined) consumers.set(c.username, id);
+  }
+  return { services, routes, consumers };
+}
+
+interface Collected { entry: KongPlugin; scope: PluginScope; at: (string | number)[] }
+
+/** Every plugin entry of the document with its scope and path (disabled ones included; resolvePlugins leaves them out). */
+function collect(kong: KongDeclarative, prefix: (string | number)[], refs: KongRefs, issues: ConfigIssue[]): Collected[] {
+  const out: Collected[] = [];
+  const resolve = (entry: KongPlugin, at: (string | number)[], kind: 'service' | 'route' | 'consumer', table: ReadonlyMap<string, string>): string | undefined => {
+    const text = refText(entry[kind]);
+    if (text === undefined) return undefined;
+    const key = table.get(text);
+    if (key === undefined) issues.push({ path: formatPath([...at, kind]), message: kind === 'consumer' ? `no consumer "${text}" (by username or id)` : `no ${kind} named "${text}" (by name or id)` });
+    return key ?? text;
+  };
+  const consumer = (entry: KongPlugin, at: (string | number)[]) => resolve(entry, at, 'consumer', refs.consumers);
+  kong.plugins?.forEach((entry, i) => {
+    const at = [...prefix, 'plugins', i];
+    out.push({ entry, at, scope: { service: resolve(entry, at, 'service', refs.services), route: resolve(entry, at, 'route', refs.routes), consumer: consumer(entry, at) } });
+  });
   kong.services?.forEach((s, i) => {
-    s.plugins?.forEach((entry, j) => out.push({ entry, at: [...prefix, 'services', i, 'plugins', j], scope: { service: s.name, consumer: consumerRef(entry.consumer) } }));
-    s.routes?.forEach((r, j) => r.plugins?.forEach((entry, k) => out.push({
-      entry, at: [...prefix, 'services', i, 'routes', j, 'plugins', k],
-      scope: { route: r.name ?? `${s.name}.routes[${j}]`, consumer: consumerRef(entry.consumer) },
-    })));
+    s.plugins?.forEach((entry, j) => { const at = [...prefix, 'services', i, 'plugins', j]; out.push({ entry, at, scope: { service: s.name, consumer: consumer(entry, at) } }); });
+    s.routes?.forEach((r, j) => r.plugins?.forEach((entry, k) => {
+      const at = [...prefix, 'services', i, 'routes', j, 'plugins', k];
+      out.push({ entry, at, scope: { route: r.name ?? `${s.name}.routes[${j}]`, consumer: consumer(entry, at) } });
+    }));
   });
   kong.consumers?.forEach((c, i) => c.plugins?.forEach((entry, j) => out.push({
-    entry, at: [...prefix, 'consumers', i, 'plugins', j], scope: { consumer: c.username ?? c.id ?? c.custom_id },
+    entry, at: [...prefix, 'consumers', i, 'plugins', j], scope: { consumer: consumerIdOf(c) },
   })));
   return out;
 }
@@ -70,10 +108,7 @@ export function resolvePlugins(kong: KongDeclarative, prefix: (string | number)[
   const plugins: ResolvedPlugin[] = [];
   const issues: ConfigIssue[] = [];
   const warnings: ConfigIssue[] = [];
-  const routeNames = new Set((kong.services ?? []).flatMap((s) => (s.routes ?? []).map((r, j) => r.name ?? `${s.name}.routes[${j}]`)));
-  const serviceNames = new Set((kong.services ?? []).map((s) => s.name));
-  const consumerNames = new Set((kong.consumers ?? []).flatMap((c) => [c.username, c.id, c.custom_id].filter((x): x is string => x !== undefined)));
-  for (const { entry, scope, at } of collect(kong, prefix)) {
+  for (const { entry, scope, at } of collect(kong, prefix, kongRefs(kong), issues)) {
     const path = formatPath(at);
     const factory = PLUGINS.get(entry.name);
     if (factory === undefined) {
@@ -81,9 +116,6 @@ export function resolvePlugins(kong: KongDeclarative, prefix: (string | number)[
       (opts.allowUnknown ? warnings : issues).push(opts.allowUnknown ? { ...issue, message: `${issue.message} (ignored)` } : issue);
       continue;
     }
-    if (scope.service !== undefined && !serviceNames.has(scope.service)) issues.push({ path: formatPath([...at, 'service']), message: `no service named "${scope.service}"` });
-    if (scope.route !== undefined && !routeNames.has(scope.route)) issues.push({ path: formatPath([...at, 'route']), message: `no route named "${scope.route}"` });
-    if (scope.consumer !== undefined && !consumerNames.has(scope.consumer)) issues.push({ path: formatPath([...at, 'consumer']), message: `no consumer "${scope.consumer}"` });
     if (factory.agentWide === true) {
       const scoped = (['service', 'route', 'consumer'] as const).find((k) => scope[k] !== undefined);
       if (scoped !== undefined) {

@@ -43,6 +43,10 @@ async function servedCn(port: number, sni: string | null, extra: readonly string
   return m[1]!;
 }
 
+// Kong ids are UUIDs; a certificate with one is named by it in metrics and logs
+const CERT_A_ID = '0e5a7c1e-0000-4000-8000-00000000000a';
+const CERT_SUFFIX_ID = '0e5a7c1e-0000-4000-8000-00000000005f';
+
 describe('edge TLS: certificates, SNI, https-only routes', function () {
   const harness = useHarness('edge-tls');
   let web: ServiceHandle;
@@ -72,12 +76,12 @@ describe('edge TLS: certificates, SNI, https-only routes', function () {
         ],
       }],
       certificates: [
-        { id: 'cert-a', cert: certs.a!.cert, key: certs.a!.key, snis: [{ name: 'a.test' }] },
+        { id: CERT_A_ID, cert: certs.a!.cert, key: certs.a!.key, snis: [{ name: 'a.test' }] },
         { cert: certs.b!.cert, key: certs.b!.key, snis: ['*.b.test'] },
-        { id: 'cert-suffix', cert: certs.suffix!.cert, key: certs.suffix!.key },
+        { id: CERT_SUFFIX_ID, cert: certs.suffix!.cert, key: certs.suffix!.key },
         { cert: certs.dflt!.cert, key: certs.dflt!.key, snis: [{ name: '*' }] },
       ],
-      snis: [{ name: 'c.*', certificate: { id: 'cert-suffix' } }],
+      snis: [{ name: 'c.*', certificate: { id: CERT_SUFFIX_ID } }],
     }, ['--listen-tls', `127.0.0.1:${tlsPort}`]);
   });
 
@@ -130,7 +134,7 @@ describe('edge TLS: certificates, SNI, https-only routes', function () {
 
   it('reports each certificate\'s seconds to expiry in /metrics', async function () {
     const m = await deck.metrics();
-    for (const name of ['cert-a', 'cert-suffix', '*.b.test', '*']) {
+    for (const name of [CERT_A_ID, CERT_SUFFIX_ID, '*.b.test', '*']) {
       const line = m.split('\n').find((l) => l.startsWith(`meshgate_edge_certificate_expiry_seconds{certificate="${name}"}`));
       assert.ok(line, `${name}:\n${m.split('\n').filter((l) => l.includes('certificate')).join('\n')}`);
       const s = Number(line.split(' ').pop());

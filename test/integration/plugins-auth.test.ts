@@ -11,6 +11,8 @@ import type { Echo, HttpResult } from '../support/http.js';
 const ALICE_ID = '6a0e2b1c-1111-4a7e-9c39-0000000a11ce';
 const BOB_ID = '6a0e2b1c-2222-4a7e-9c39-000000000b0b';
 const GUEST_ID = '6a0e2b1c-3333-4a7e-9c39-00000000c0de';
+const ALICE_KEY_ID = '6a0e2b1c-4444-4a7e-9c39-0000000a11ce';
+const BOB_KEY_ID = '6a0e2b1c-5555-4a7e-9c39-000000000b0b';
 const ALICE_SECRET = 'alice-hs256-secret-for-integration-tests';
 
 type Plugin = { name: string; config?: Record<string, unknown> };
@@ -26,13 +28,13 @@ function deck(upstream: ServiceHandle, bobPem: string, routes: Record<string, Pl
       {
         username: 'alice', id: ALICE_ID, custom_id: 'crm-1',
         jwt_secrets: [{ key: 'alice-iss', algorithm: 'HS256', secret: ALICE_SECRET }],
-        keyauth_credentials: [{ key: 'alice-key', id: 'alice-key-id' }],
+        keyauth_credentials: [{ key: 'alice-key', id: ALICE_KEY_ID }],
         acls: [{ group: 'admin' }],
       },
       {
         username: 'bob', id: BOB_ID,
         jwt_secrets: [{ key: 'bob-iss', algorithm: 'RS256', rsa_public_key: bobPem }],
-        keyauth_credentials: [{ key: 'bob-key', id: 'bob-key-id' }],
+        keyauth_credentials: [{ key: 'bob-key', id: BOB_KEY_ID }],
         acls: [{ group: 'staff' }],
       },
       { username: 'guest', id: GUEST_ID, acls: [{ group: 'anonymous' }] },
@@ -138,7 +140,7 @@ describe('auth plugins end to end (decK, one edge)', function () {
       assert.equal(byHeader.status, 200, byHeader.text);
       const seen = byHeader.json<Echo>();
       assert.equal(seen.headers['x-consumer-username'], 'alice');
-      assert.equal(seen.headers['x-credential-identifier'], 'alice-key-id');
+      assert.equal(seen.headers['x-credential-identifier'], ALICE_KEY_ID);
       assert.equal(seen.headers.apikey, undefined);
       const byQuery = await get('/key?a=1&apikey=bob-key&b=2');
       assert.equal(byQuery.status, 200, byQuery.text);

@@ -30,7 +30,7 @@ describe('strict HTTP at the edge: raw requests, a recording upstream', function
             { name: 'abs', url: target, routes: [{ name: 'abs', hosts: ['api.example'], paths: ['/abs'], strip_path: true, preserve_host: true }] },
             { name: 'auth', url: target, routes: [{ name: 'auth', paths: ['/auth'], strip_path: true, plugins: [{ name: 'key-auth' }] }] },
           ],
-          consumers: [{ username: 'alice', id: 'alice-id', keyauth_credentials: [{ key: 'alice-key' }] }],
+          consumers: [{ username: 'alice', id: '5f1c0a2e-0000-4000-8000-0000000a11ce', keyauth_credentials: [{ key: 'alice-key' }] }],
         },
       },
     });
@@ -188,7 +188,7 @@ describe('strict HTTP at the edge: raw requests, a recording upstream', function
       assert.deepEqual(headerValues(r, 'x-forwarded-for'), ['127.0.0.1']);
       assert.deepEqual(headerValues(r, 'x-real-ip'), ['127.0.0.1']);
       assert.equal(headerValues(r, 'x-request-id').length, 1);
-      assert.deepEqual(headerValues(r, 'x-consumer-id'), ['alice-id']);
+      assert.deepEqual(headerValues(r, 'x-consumer-id'), ['5f1c0a2e-0000-4000-8000-0000000a11ce']);
       assert.deepEqual(headerValues(r, 'x-consumer-username'), ['alice']);
     });
   });
