@@ -7,13 +7,13 @@ import { loadConfigFile } from './config/load.js';
 import { ConfigError } from './config/config-error.js';
 import { parseDurationMs } from '../proto/duration.js';
 import { parseHostPort } from './config/host-port.js';
-import { RESTART_SECTIONS, sectionsNeedingRestart } from './config/reload-scope.js';
-import { AGENT_DEFAULTS, CONSUL_DEFAULTS, EDGE_DEFAULTS } from '../proto/defaults.js';
+import { reportRestartSections, RESTART_WARNING } from './config/reload-scope.js';
+import { AGENT_DEFAULTS, CONSUL_DEFAULTS } from '../proto/defaults.js';
 import { createAdminServer } from './admin/admin-server.js';
 import { AdminRoutes } from './admin/admin-routes.js';
 import { ConsulClient } from '../registrar/consul-client.js';
 import { consulTokens, reportPermissionDenied } from './discovery/consul-acl.js';
-import { poolGuardPolicy, startEdge, type StartedEdge } from './edge/start-edge.js';
+import { poolGuardPolicy, type StartedEdge } from './edge/start-edge.js';
 import { EdgePeers } from './edge/edge-peers.js';
 import { createLoggers } from './observe/log.js';
 import { hasNodeFlags, NODE_FLAGS } from './node-flags.js';
@@ -22,18 +22,11 @@ import { createRequestIdSource } from './proxy/request-id.js';
 import { startSidecar, type StartedSidecar } from './sidecar/start-sidecar.js';
 import { outboundIdentity, startMeshTls } from './transport/start-mesh-tls.js';
 import { statusReport } from './status.js';
-import { EdgeCertificates, hasCertificates, type CertificateConfig } from './edge/tls/edge-certificates.js';
-import type { MeshgateConfig } from '../proto/config-schema.js';
+import type { EdgeCertificates } from './edge/tls/edge-certificates.js';
+import { prepareEdgeReload } from './edge/edge-reload.js';
+import { startConfiguredEdge } from './edge/edge-from-config.js';
 
-/** The edge's certificate config; a plain decK file's paths have no "edge.kong" prefix. */
-function certificateConfig(edge: NonNullable<MeshgateConfig['edge']>, deckOnly: boolean): CertificateConfig {
-  return { kong: edge.kong, tls: edge.tls, kongPrefix: deckOnly ? [] : ['edge', 'kong'] };
-}
-
-const DEFAULT_LISTEN_TLS = '0.0.0.0:8443';
 import { tracingFromAgent } from './observe/trace/tracing-settings.js';
-import { registerExplain } from './admin/explain-route.js';
-import { MESHGATE_VERSION } from './version.js';
 
 export interface AgentOverrides {
   readonly listen?: string;
@@ -72,26 +65,13 @@ export async function runAgent(file: string, loaded: LoadedConfig, overrides: Ag
   let certificates: EdgeCertificates | undefined;
   let peers: EdgePeers | undefined;
   if (cfg.edge) {
-    const listenAt = overrides.listen ?? cfg.edge.listen ?? EDGE_DEFAULTS.listen;
     let clusterSize = () => 1;
-    const certConfig = certificateConfig(cfg.edge, loaded.deckOnly);
-    if (hasCertificates(certConfig)) certificates = new EdgeCertificates(certConfig, file, log.child({ component: 'edge-tls' }), metrics);
-    edge = await startEdge({
-      ...(certificates ? { tls: { listen: overrides.listenTls ?? cfg.edge.listen_tls ?? DEFAULT_LISTEN_TLS, certificates } } : {}),
-      listen: listenAt, kong: cfg.edge.kong, clusterSize: () => clusterSize(), admin: adminRoutes,
-      ...(cfg.edge.limits ? { limits: cfg.edge.limits } : {}), ...(cfg.edge.http2 ? { http2: cfg.edge.http2 } : {}),
-      ...(cfg.consul?.pool_guard ? { poolGuard: poolGuardPolicy(cfg.consul.pool_guard)! } : {}),
-      viaSidecars: cfg.edge.via_sidecars ?? true, trustedProxies: cfg.edge.trusted_proxies ?? [], consul, ...(cfg.edge.http ? { http: cfg.edge.http } : {}),
-      log: log.child({ component: 'edge' }), accessLog, metrics, mesh: meshTls ? { tls: meshTls, identity } : undefined, requestId,
-      tracing, kongMetrics: true, ...(cfg.agent?.request_debug_token ? { requestDebugToken: cfg.agent.request_debug_token } : {}),
+    const configured = await startConfiguredEdge({
+      file, loaded, overrides, node, log, accessLog, metrics, consul, mesh: meshTls ? { tls: meshTls, identity } : undefined, requestId,
+      admin: adminRoutes, clusterSize: () => clusterSize(),
     });
-    const runtime = edge.runtime;
-    registerExplain(adminRoutes, () => runtime.table);
-    metrics.registerKong({
-      pools: () => runtime.table.pools.values(), nodeId: node, version: MESHGATE_VERSION,
-      // blocking queries answer at least every 5 min; an older last answer means Consul is not reachable
-      consulReachable: () => (runtime.discovery?.status() ?? []).every((w) => Number.isFinite(w.ageMs) && w.ageMs < 330_000),
-    });
+    ({ edge, certificates } = configured);
+    const listenAt = configured.listenAt;
     // a plain decK file is Kong-style and may run without Consul: no self-registration
     if (!loaded.deckOnly) {
       peers = new EdgePeers(consul, log.child({ component: 'edge-peers' }), node, parseHostPort(listenAt).host, edge.listener.port);
@@ -137,24 +117,10 @@ export async function runAgent(file: string, loaded: LoadedConfig, overrides: Ag
   const reload = async () => {
     try {
       const next = await loadConfigFile(file);
-      if (edge) {
-        if (!next.config.edge) throw new ConfigError(file, [{ path: 'edge', message: 'cannot be removed by a reload' }]);
-        const nextCerts = certificateConfig(next.config.edge, next.deckOnly);
-        if (hasCertificates(nextCerts) !== (certificates !== undefined)) {
-          throw new ConfigError(file, [{ path: 'edge.tls', message: 'adding or removing all certificates (the TLS listener) needs a restart' }]);
-        }
-        // both steps are checked before either takes effect: a bad certificate keeps the old config whole
-        const swapCertificates = certificates?.prepare(nextCerts);
-        edge.runtime.applyConfig(next.config.edge.kong, next.config.edge.via_sidecars ?? true);
-        swapCertificates?.();
-        edge.applyPolicy(next.config.edge.trusted_proxies ?? [], next.config.edge.http);
-      }
+      if (edge) prepareEdgeReload(file, edge, certificates, next).commit();
       metrics.configReloadSuccess.set(1);
       log.info({ routes: edge?.runtime.table.routes.length ?? 0 }, 'config reloaded');
-      // compared with the config the process started with: those sections still run their start-up values
-      const needRestart = sectionsNeedingRestart(cfg, next.config);
-      for (const section of RESTART_SECTIONS) metrics.configRestartRequired.labels(section).set(needRestart.includes(section) ? 1 : 0);
-      if (needRestart.length > 0) log.warn({ sections: needRestart }, 'config sections changed that only a restart applies; they keep their running values');
+      reportRestartSections(cfg, next.config, metrics.configRestartRequired, (sections) => log.warn({ sections }, RESTART_WARNING));
     } catch (err) {
       metrics.configReloadSuccess.set(0);
       log.error({ err: err instanceof ConfigError ? err.message : String(err) }, 'config reload rejected; keeping the running config');

@@ -4,11 +4,14 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigError } from './config/config-error.js';
 import { loadConfigFile } from './config/load.js';
+import cluster from 'node:cluster';
+import type { AgentOverrides } from './agent.js';
+import { resolveWorkers } from './workers/worker-count.js';
 
 const HELP = `meshgate — service-mesh sidecar and Kong-compatible API gateway on Consul
 
 Usage:
-  meshgate agent --config FILE [--listen HOST:PORT] [--listen-tls HOST:PORT] [--admin HOST:PORT] [--consul URL]
+  meshgate agent --config FILE [--listen HOST:PORT] [--listen-tls HOST:PORT] [--admin HOST:PORT] [--consul URL] [--workers N|auto]
   meshgate validate FILE
   meshgate demo
   meshgate --help | --version
@@ -18,6 +21,7 @@ Usage:
             --listen-tls  the edge's HTTPS listener (needs certificates; default 0.0.0.0:8443 when there are some)
             --admin   the admin listener (/health /ready /status /metrics), loopback by default
             --consul  the Consul agent's HTTP address, e.g. http://127.0.0.1:8500
+            --workers processes serving the edge (N, or auto: one per core); overrides agent.workers
             --allow-unknown-plugins  plugins meshgate does not implement are ignored with a warning
   validate  check FILE; prints every error with its YAML path, or OK. Exit code 2 when invalid.
   demo      run the demo mesh: Consul, sample services behind sidecars, an edge on :8080
@@ -40,6 +44,13 @@ function configFailure(err: unknown): number {
   throw err;
 }
 
+function overridesOf(values: { listen?: string | undefined; admin?: string | undefined; 'listen-tls'?: string | undefined; consul?: string | undefined }): AgentOverrides {
+  return {
+    ...(values.listen ? { listen: values.listen } : {}), ...(values.admin ? { admin: values.admin } : {}),
+    ...(values['listen-tls'] ? { listenTls: values['listen-tls'] } : {}), ...(values.consul ? { consul: values.consul } : {}),
+  };
+}
+
 export async function main(argv: string[]): Promise<number> {
   let parsed;
   try {
@@ -47,7 +58,7 @@ export async function main(argv: string[]): Promise<number> {
       args: argv, allowPositionals: true,
       options: {
         config: { type: 'string', short: 'c' }, listen: { type: 'string' }, 'listen-tls': { type: 'string' }, admin: { type: 'string' },
-        consul: { type: 'string' }, 'allow-unknown-plugins': { type: 'boolean' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean', short: 'v' },
+        consul: { type: 'string' }, workers: { type: 'string' }, 'allow-unknown-plugins': { type: 'boolean' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean', short: 'v' },
       },
     });
   } catch (err) {
@@ -72,6 +83,8 @@ export async function main(argv: string[]): Promise<number> {
       } catch (err) { return configFailure(err); }
     }
     case 'agent': {
+      // a worker of a multi-process edge: its config comes from the primary over IPC
+      if (cluster.isWorker) return (await import('./workers/worker-main.js')).runWorker();
       const file = values.config ?? positionals[1];
       if (!file) { process.stderr.write('meshgate agent: --config FILE is required\n'); return 64; }
       for (const [flag, v] of [['listen', values.listen], ['listen-tls', values['listen-tls']], ['admin', values.admin]] as const) {
@@ -88,13 +101,15 @@ export async function main(argv: string[]): Promise<number> {
         process.stderr.write('meshgate agent: --listen-tls: needs a certificate (edge.tls.certificates or Kong certificates)\n');
         return EXIT_INVALID_CONFIG;
       }
+      const workers = resolveWorkers(values.workers, loaded.config);
+      if (typeof workers === 'string') { process.stderr.write(`meshgate agent: ${workers}\n`); return EXIT_INVALID_CONFIG; }
+      if (workers > 1) {
+        const { runPrimary } = await import('./workers/primary.js');
+        return runPrimary(file, loaded, overridesOf(values), workers);
+      }
       const { runAgent } = await import('./agent.js');
       try {
-        return await runAgent(file, loaded, {
-          ...(values.listen ? { listen: values.listen } : {}), ...(values.admin ? { admin: values.admin } : {}),
-          ...(listenTls ? { listenTls } : {}),
-          ...(values.consul ? { consul: values.consul } : {}),
-        });
+        return await runAgent(file, loaded, overridesOf(values));
       } catch (err) { return configFailure(err); }
     }
     case 'demo': {

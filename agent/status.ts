@@ -1,6 +1,7 @@
 // The /status document: what this agent routes, to whom, and how fresh its view is.
 import type { EdgeRuntime } from './edge/edge-runtime.js';
 import type { TlsMaterial } from './transport/tls-material.js';
+import type { WatchStatus } from './discovery/blocking-watcher.js';
 import { circuitBreakerStates } from './plugins/circuit-breaker/circuit-breaker.js';
 
 export interface StatusInput {
@@ -26,8 +27,21 @@ function poolsOf(rt: EdgeRuntime, now: number): unknown[] {
   }));
 }
 
+/** Watchers as /status shows them (a primary shows its own for all its workers). */
+export function watcherReport(status: readonly WatchStatus[]): unknown[] {
+  return status.map((w) => ({ ...w, age_s: Number.isFinite(w.ageMs) ? Math.round(w.ageMs / 100) / 10 : null }));
+}
+
 function watchersOf(rt: EdgeRuntime | undefined): unknown[] {
-  return rt?.discovery?.status().map((w) => ({ ...w, age_s: Number.isFinite(w.ageMs) ? Math.round(w.ageMs / 100) / 10 : null })) ?? [];
+  return watcherReport(rt?.discovery?.status() ?? []);
+}
+
+/** The mesh part of /status. */
+export function meshReport(mesh: TlsMaterial | undefined, identity: string, now: number): unknown {
+  return mesh ? {
+    identity, version: mesh.version, trust_domains: [...mesh.trustDomains], roots: mesh.rootsPem.length,
+    leaves: [...mesh.leaves.values()].map((l) => ({ service: l.service, uri: l.uri, serial: l.serial, expires_in_s: Math.round((l.validToMs - now) / 1000) })),
+  } : { tls: 'disabled' };
 }
 
 export function statusReport(s: StatusInput): unknown {
@@ -44,9 +58,6 @@ export function statusReport(s: StatusInput): unknown {
     ...(s.sidecarDraining !== undefined ? { sidecar: { draining: s.sidecarDraining } } : {}),
     circuit_breakers: circuitBreakerStates(),
     upstreams: s.upstreams?.map((rt) => ({ pools: poolsOf(rt, now), watchers: watchersOf(rt) })) ?? [],
-    mesh: s.mesh ? {
-      identity: s.identity, version: s.mesh.version, trust_domains: [...s.mesh.trustDomains], roots: s.mesh.rootsPem.length,
-      leaves: [...s.mesh.leaves.values()].map((l) => ({ service: l.service, uri: l.uri, serial: l.serial, expires_in_s: Math.round((l.validToMs - now) / 1000) })),
-    } : { tls: 'disabled' },
+    mesh: meshReport(s.mesh, s.identity, now),
   };
 }

@@ -41,6 +41,7 @@ export const AgentSection = Type.Object({
   drain_timeout: Type.Optional(Duration),
   identity: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._~-]*$', rule: 'must be a service name', description: 'the mesh identity (Consul service name) this agent presents when it calls other agents; default "edge" for an edge, else the first local service' })),
   tracing: Type.Optional(TracingSection),
+  workers: Type.Optional(Type.Union([Type.Literal('auto'), Type.Integer({ minimum: 1, maximum: 256 })], { description: 'processes serving the edge: a number, or "auto" for one per core; 1 (the default) runs one process. An edge only: a sidecar refuses more than 1' })),
   request_debug_token: Type.Optional(Type.String({ minLength: 16, description: 'a request carrying X-Kong-Request-Debug: 1 and X-Kong-Request-Debug-Token with this value gets the explain report in X-Kong-Request-Debug-Output; use ${ENV_VAR}. Never logged.' })),
 }, { ...Strict, description: `defaults: ${JSON.stringify(AGENT_DEFAULTS)}` });
 

@@ -5,8 +5,9 @@ import type { AdminRoutes } from './admin-routes.js';
 
 export interface AdminSources {
   readonly ready: () => boolean;
+  /** a primary with workers asks them first, hence maybe a promise */
   readonly status: () => unknown;
-  readonly registry: Registry;
+  readonly registry: Pick<Registry, 'metrics' | 'contentType'>;
   readonly routes?: AdminRoutes;
 }
 
@@ -33,7 +34,9 @@ export function createAdminServer(src: AdminSources): http.Server {
         const ok = src.ready();
         return json(res, ok ? 200 : 503, { ready: ok });
       }
-      case '/status': return json(res, 200, src.status());
+      case '/status':
+        Promise.resolve(src.status()).then((body) => json(res, 200, body), (err: Error) => json(res, 500, { message: err.message }));
+        return;
       case '/metrics':
         src.registry.metrics().then((text) => {
           res.writeHead(200, { 'content-type': src.registry.contentType });

@@ -27,3 +27,18 @@ function sectionOf(cfg: MeshgateConfig, name: string): unknown {
 export function sectionsNeedingRestart(running: MeshgateConfig, next: MeshgateConfig): string[] {
   return RESTART_SECTIONS.filter((name) => JSON.stringify(sectionOf(running, name)) !== JSON.stringify(sectionOf(next, name)));
 }
+
+export const RESTART_WARNING = 'config sections changed that only a restart applies; they keep their running values';
+
+/**
+ * After a reload: each restart-only section's gauge is 1 when the file changed it, and one log
+ * line names them (compared with the config the process started with).
+ */
+export function reportRestartSections(
+  running: MeshgateConfig, next: MeshgateConfig,
+  gauge: { labels(section: string): { set(v: number): void } }, warn: (sections: string[]) => void,
+): void {
+  const needRestart = sectionsNeedingRestart(running, next);
+  for (const section of RESTART_SECTIONS) gauge.labels(section).set(needRestart.includes(section) ? 1 : 0);
+  if (needRestart.length > 0) warn(needRestart);
+}

@@ -124,6 +124,10 @@ function kongRules(kong: KongDecl, prefix: (string | number)[], issues: ConfigIs
 
 function meshgateRules(cfg: Config, issues: ConfigIssue[]): void {
   if (!cfg.sidecar && !cfg.edge) issues.push({ path: '', message: 'needs a sidecar or an edge section (or both)' });
+  const workers = cfg.agent?.workers;
+  if (cfg.sidecar && workers !== undefined && workers !== 1) {
+    issues.push({ path: 'agent.workers', message: 'must be 1 with a sidecar section: the sidecar role runs in one process (workers are for an edge-only agent)' });
+  }
   const ids = new Set<string>();
   cfg.sidecar?.services.forEach((s, i) => {
     const at = ['sidecar', 'services', i];

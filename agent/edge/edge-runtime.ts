@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { KongDeclarative } from '../../proto/config-schema.js';
 import type { ConsulClient } from '../../registrar/consul-client.js';
 import { ServiceDiscovery, type WatchKey } from '../discovery/service-discovery.js';
+import type { PoolSource, PoolSourceFactory } from '../discovery/pool-source.js';
 import type { Metrics } from '../observe/metrics.js';
 import { buildServicePool, staticEndpoints } from '../pool/build-pool.js';
 import { EndpointRegistry } from '../pool/endpoint-registry.js';
@@ -42,6 +43,10 @@ export interface EdgeRuntimeOptions {
   readonly tracing?: TracingSettings | null;
   /** Kong's metric names follow the decK file's prometheus plugin (local upstream ports: false) */
   readonly kongMetrics?: boolean;
+  /** where Consul pools come from; default: this runtime's own watchers */
+  readonly poolSource?: PoolSourceFactory;
+  /** a passive-health ejection here, told to the other workers (absent: one process) */
+  readonly onEjected?: (key: string, untilMs: number) => void;
 }
 
 function closeInstances(bp: EdgeBlueprint): void {
@@ -59,7 +64,9 @@ export class EdgeRuntime {
   readonly #clusterSize: () => number;
   readonly #admin: AdminRoutes;
   readonly #poolGuard: PoolGuardPolicy | undefined;
-  #discovery: ServiceDiscovery | undefined;
+  #discovery: PoolSource | undefined;
+  readonly #poolSource: PoolSourceFactory | undefined;
+  readonly #onEjected: ((key: string, untilMs: number) => void) | undefined;
   /** active health probers by pool name, for the current blueprint */
   readonly #probers = new Map<string, ActiveProber>();
   #probersFor: EdgeBlueprint | undefined;
@@ -79,6 +86,8 @@ export class EdgeRuntime {
     this.#poolGuard = o.poolGuard;
     this.#agentTracing = o.tracing ?? null;
     this.#kongMetrics = o.kongMetrics ?? false;
+    this.#poolSource = o.poolSource;
+    this.#onEjected = o.onEjected;
     this.#blueprint = compileEdgeBlueprint(o.kong, o.viaSidecars, this.#chainEnv());
     this.#applyAgentWide();
     this.#table = this.#bind();
@@ -88,7 +97,7 @@ export class EdgeRuntime {
 
   /** The current table; a request reads it once. */
   get table(): RouteTable { return this.#table; }
-  get discovery(): ServiceDiscovery | undefined { return this.#discovery; }
+  get discovery(): PoolSource | undefined { return this.#discovery; }
   /** the current tracer (null: tracing off); a request reads it once */
   get tracer(): MeshTracer | null { return this.#tracer; }
 
@@ -113,13 +122,33 @@ export class EdgeRuntime {
 
   /** Swaps in a new config. Compilation errors throw before anything changes. */
   applyConfig(kong: KongDeclarative, viaSidecars: boolean): void {
-    const previous = this.#blueprint;
-    this.#blueprint = compileEdgeBlueprint(kong, viaSidecars, this.#chainEnv());
-    this.#applyAgentWide();
-    this.#watch();
-    this.rebuild();
-    // requests that started under the old config still use its plugins: close them after the last
-    previous.inFlight.retire(() => closeInstances(previous));
+    this.prepareConfig(kong, viaSidecars).commit();
+  }
+
+  /**
+   * Compiles a config without using it (errors throw here); `commit` swaps it in, `abort` drops
+   * it. Workers prepare first and commit only when every one of them compiled.
+   */
+  prepareConfig(kong: KongDeclarative, viaSidecars: boolean): { commit(): void; abort(): void } {
+    const next = compileEdgeBlueprint(kong, viaSidecars, this.#chainEnv());
+    return {
+      commit: () => {
+        const previous = this.#blueprint;
+        this.#blueprint = next;
+        this.#applyAgentWide();
+        this.#watch();
+        this.rebuild();
+        // requests that started under the old config still use its plugins: close them after the last
+        previous.inFlight.retire(() => closeInstances(previous));
+      },
+      abort: () => closeInstances(next),
+    };
+  }
+
+  /** Another worker ejected `key` until `untilMs`: this process skips it as long. */
+  followEjection(key: string, untilMs: number): void {
+    const s = this.registry.state(key);
+    if (s.skippedUntil < untilMs) s.skippedUntil = untilMs;
   }
 
   #chainEnv() {
@@ -185,6 +214,7 @@ export class EdgeRuntime {
 
   #watch(): void {
     const keys = this.#consulKeys();
+    if (keys.length && !this.#discovery && this.#poolSource !== undefined) this.#discovery = this.#poolSource(this.#onPoolsChanged);
     if (keys.length && !this.#discovery) {
       const policy = this.#poolGuard;
       this.#discovery = new ServiceDiscovery(this.#consul, this.#log.child({ part: 'discovery' }), this.#onPoolsChanged, undefined, policy === undefined ? null : {
@@ -227,6 +257,7 @@ export class EdgeRuntime {
       onEject: (service, endpoint) => {
         this.#metrics.ejections.labels(service, endpoint).inc();
         this.#log.warn({ service, endpoint }, 'endpoint ejected by passive health');
+        this.#onEjected?.(endpoint, this.registry.state(endpoint).skippedUntil);
       },
     });
   }

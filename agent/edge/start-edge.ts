@@ -20,6 +20,7 @@ import type { EdgeHttp2 as EdgeHttp2Config } from '../../proto/config-schema.js'
 import { createEdgeHttp2, HTTP2_DEFAULTS, type Http2Limits } from './h2/h2-server.js';
 import type { TracingSettings } from '../observe/trace/tracing-settings.js';
 import { RequestDebug } from './request-debug.js';
+import type { PoolSourceFactory } from '../discovery/pool-source.js';
 
 export interface StartedEdge {
   readonly runtime: EdgeRuntime;
@@ -57,6 +58,9 @@ export interface EdgeParams {
   /** the public edge (not a local upstream port): Kong's metric names follow its prometheus plugin */
   readonly kongMetrics?: boolean;
   readonly requestDebugToken?: string;
+  /** with workers: pools from the primary, and ejections told to the other workers */
+  readonly poolSource?: PoolSourceFactory;
+  readonly onEjected?: (key: string, untilMs: number) => void;
 }
 
 function http2Limits(h: EdgeHttp2Config | undefined, l: ListenerLimitsMs): Http2Limits {
@@ -87,6 +91,7 @@ export async function startEdge(p: EdgeParams): Promise<StartedEdge> {
     ...(p.clusterSize ? { clusterSize: p.clusterSize } : {}), ...(p.admin ? { admin: p.admin } : {}),
     ...(p.poolGuard ? { poolGuard: p.poolGuard } : {}),
     tracing: p.tracing ?? null, kongMetrics: p.kongMetrics ?? false,
+    ...(p.poolSource ? { poolSource: p.poolSource } : {}), ...(p.onEjected ? { onEjected: p.onEjected } : {}),
   });
   const requestDebug = p.requestDebugToken !== undefined ? new RequestDebug(p.requestDebugToken) : null;
   const at = parseHostPort(p.listen);

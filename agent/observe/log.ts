@@ -22,7 +22,7 @@ export interface Loggers {
 }
 
 /** One destination per process; components take children made once at start-up. */
-export function createLoggers(level: LevelWithSilent, bindings: Record<string, unknown>): Loggers {
+export function createLoggers(level: LevelWithSilent, bindings: Record<string, unknown>, opts: { sharedDescriptor?: boolean } = {}): Loggers {
   // Synchronous writes from this thread, as Node's own stdout and nginx's access_log do. The
   // access log batches its lines (one write per ~32 KiB); other lines are rare. Measured: async
   // writes go through libuv's thread pool, and waking a pool thread per write cost the edge more
@@ -31,8 +31,31 @@ export function createLoggers(level: LevelWithSilent, bindings: Record<string, u
   const base = { pid: process.pid, ...bindings };
   const root = pino({ level, base, timestamp: pino.stdTimeFunctions.isoTime, redact: REDACT }, destination);
   // the access log shares the descriptor; its lines carry epoch-ms times like pino's default
-  const access = createAccessLog(fdSink(1), root.isLevelEnabled('info'), { ...base, component: 'access' });
+  const sink = opts.sharedDescriptor === true ? wholeLines(fdSink(1)) : fdSink(1);
+  const access = createAccessLog(sink, root.isLevelEnabled('info'), { ...base, component: 'access' });
   return { root, access, flush: () => { access.flush(); try { destination.flushSync(); } catch { root.flush(); } } };
+}
+
+/** POSIX: a write to a pipe of at most this many bytes is not interleaved with other writers' */
+export const PIPE_BUF = 4096;
+
+/**
+ * Workers share one stdout: a batch is written in pieces of at most PIPE_BUF bytes that end at a
+ * line end, so lines of different processes never interleave (a longer line goes in pieces).
+ */
+export function wholeLines(sink: ByteSink): ByteSink {
+  return (bytes, length) => {
+    let off = 0;
+    while (off < length) {
+      let end = Math.min(length, off + PIPE_BUF);
+      if (end < length) {
+        const nl = bytes.lastIndexOf(0x0a, end - 1);
+        if (nl >= off) end = nl + 1;
+      }
+      sink(off === 0 ? bytes : bytes.subarray(off), end - off);
+      off = end;
+    }
+  };
 }
 
 const EAGAIN_RETRIES = 100;

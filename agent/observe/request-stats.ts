@@ -60,6 +60,13 @@ export class RequestStats {
     return r;
   }
 
+  /** requests answered so far, over every route (a worker's count in /status) */
+  answered(): number {
+    let n = 0;
+    for (const r of this.#recorders.values()) for (const c of r.byStatus.values()) n += c;
+    return n;
+  }
+
   register(registry: Registry): void {
     const all = () => [...this.#recorders.values()];
     const metric = (name: string, help: string, type: 'counter' | 'histogram', values: () => MetricValue[]) => ({

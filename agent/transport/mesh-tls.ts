@@ -23,6 +23,8 @@ export class MeshTls {
   readonly #expiry: Gauge<'identity'> | undefined;
   readonly #servers: { server: tls.Server; service: string }[] = [];
   #material: TlsMaterial | undefined;
+  /** told every new material (a primary sends it on to its workers) */
+  onMaterial: ((m: TlsMaterial) => void) | null = null;
   #contexts = new Map<string, tls.SecureContext>();
   #version = 0;
   #ready: Promise<void>;
@@ -117,6 +119,7 @@ export class MeshTls {
     }
     this.#log.info({ version: m.version, trust_domains: [...m.trustDomains], identities: [...m.leaves.keys()], roots: m.rootsPem.length }, 'mesh certificates updated');
     this.#checkExpiry();
+    this.onMaterial?.(m);
     this.#resolveReady();
   }
 

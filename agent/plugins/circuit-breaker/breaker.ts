@@ -58,6 +58,15 @@ export class CircuitBreaker {
     if (this.#failures.length >= this.settings.threshold) this.#open(now);
   }
 
+  /** Takes the state another process's breaker of the same service reached. */
+  follow(state: 'open' | 'closed', now: number): void {
+    if (state === this.state) return;
+    if (state === 'open') { this.#open(now); return; }
+    this.#failures = [];
+    this.#probesInFlight = 0;
+    this.#set('closed');
+  }
+
   #open(now: number): void {
     this.#openedAt = now;
     this.#failures = [];

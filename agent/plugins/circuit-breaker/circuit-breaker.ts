@@ -23,6 +23,28 @@ const breakers = new Map<string, CircuitBreaker>();
 const STATE_VALUE: Record<BreakerState, number> = { closed: 0, 'half-open': 1, open: 2 };
 const PROBE = 'circuit-breaker:probe';
 
+/**
+ * With workers, an open or a close in one process is told to the others (through the primary),
+ * so a failing service is cut off agent-wide. One process: none.
+ */
+export interface BreakerShare {
+  changed(service: string, state: 'open' | 'closed'): void;
+}
+
+let share: BreakerShare | null = null;
+/** true while a state told by another worker is applied: it is not told back */
+let following = false;
+
+export function useBreakerShare(s: BreakerShare | null): void { share = s; }
+
+/** Another worker's breaker of `service` opened or closed: this one follows (if it exists here). */
+export function followBreaker(service: string, state: 'open' | 'closed', now: number): void {
+  const b = breakers.get(service);
+  if (b === undefined) return;
+  following = true;
+  try { b.follow(state, now); } finally { following = false; }
+}
+
 /** For /status: every service's breaker state. */
 export function circuitBreakerStates(): Record<string, BreakerState> {
   return Object.fromEntries([...breakers].map(([k, b]) => [k, b.state]));
@@ -49,7 +71,8 @@ export const circuitBreakerPlugin: PluginFactory<Config> = {
         gauge?.set(STATE_VALUE[b.state]);
         b.onChange = (s) => {
           gauge?.set(STATE_VALUE[s]);
-          env.log.warn({ service, state: s }, 'circuit breaker changed state');
+          env.log.warn({ service, state: s, ...(following ? { from: 'another worker' } : {}) }, 'circuit breaker changed state');
+          if (!following && s !== 'half-open') share?.changed(service, s);
         };
       }
       return b;

@@ -1,4 +1,5 @@
-// The memory strategy: one LRU per agent process, bounded in bytes.
+// The memory strategy: one LRU per agent process, bounded in bytes (with N workers, each holds
+// 1/N of the bound, so the agent as a whole stays within memory_max_bytes).
 //
 // Why lru-cache and not node-cache (named on the design card): node-cache can only bound the
 // number of keys (maxKeys) and then refuses new ones instead of evicting, has no notion of an
@@ -80,7 +81,15 @@ export class MemoryCacheStore implements CacheStore {
 
 const shared = new SharedRegistry<MemoryCacheStore>((store) => { void store.purge(); });
 
+/** processes serving this agent: each holds 1/N of memory_max_bytes, so the bound is the agent's */
+let processesSharingTheBound = 1;
+
+/** Set once by a worker at start, before any config is compiled. */
+export function shareMemoryBound(processes: number): void { processesSharingTheBound = Math.max(1, processes); }
+
 /** The process-wide store for these settings (Kong's shared dict of that name). */
 export function acquireMemoryStore(opts: MemoryStoreOptions): Lease<MemoryCacheStore> {
-  return shared.acquire(JSON.stringify([opts.dictionaryName, opts.maxBytes, opts.maxObjectBytes]), () => new MemoryCacheStore(opts));
+  const maxBytes = Math.max(1, Math.floor(opts.maxBytes / processesSharingTheBound));
+  const own = { ...opts, maxBytes, maxObjectBytes: Math.min(opts.maxObjectBytes, maxBytes) };
+  return shared.acquire(JSON.stringify([opts.dictionaryName, opts.maxBytes, opts.maxObjectBytes]), () => new MemoryCacheStore(own));
 }

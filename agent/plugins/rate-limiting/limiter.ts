@@ -10,7 +10,7 @@ import type { RateLimitSettings, RedisSettings } from './config.js';
 import { CounterKeyMemo, keyPrefix, planHit, scaleLimits, type CounterResult, type HitPlan } from './counters.js';
 import { periodHeaderNames, rateLimitHeaders, RETRY_AFTER, type PeriodHeaderNames } from './headers.js';
 import { identifierFor } from './identifier.js';
-import { sharedLocalCounters, type LocalCounterStore } from './local-store.js';
+import { localCounters, type LocalCounters } from './local-store.js';
 import { acquireRedis, type SharedRedis } from './redis-clients.js';
 
 export const RATE_LIMITING_PRIORITY = 910;
@@ -19,7 +19,7 @@ const UNEXPECTED = 'An unexpected error occurred';
 /** What tests replace: the clock, the local counters, where Redis clients come from. */
 export interface LimiterDeps {
   readonly now?: () => number;
-  readonly localStore?: LocalCounterStore;
+  readonly localStore?: LocalCounters;
   readonly acquireRedis?: (s: RedisSettings) => SharedRedis;
 }
 
@@ -30,7 +30,7 @@ export class RateLimiter implements PluginInstance {
   readonly #env: PluginEnv;
   readonly #log: Logger;
   readonly #now: () => number;
-  readonly #local: LocalCounterStore;
+  readonly #local: LocalCounters;
   readonly #redis: SharedRedis | null;
   readonly #prefix: string;
   readonly #names: readonly PeriodHeaderNames[];
@@ -41,7 +41,7 @@ export class RateLimiter implements PluginInstance {
     this.#env = env;
     this.#log = env.log;
     this.#now = deps.now ?? Date.now;
-    this.#local = deps.localStore ?? sharedLocalCounters;
+    this.#local = deps.localStore ?? localCounters();
     this.#redis = settings.redis !== null ? (deps.acquireRedis ?? acquireRedis)(settings.redis) : null;
     this.#prefix = keyPrefix(env.scope.route, env.scope.service);
     this.#names = periodHeaderNames(settings.limits.map((l) => l.period));
@@ -50,7 +50,11 @@ export class RateLimiter implements PluginInstance {
   access(ctx: RequestContext): AccessResult | Promise<AccessResult> {
     const nowMs = this.#now();
     const plan = planHit(this.settings.limits, this.#prefix, identifierFor(this.settings, ctx), nowMs, this.settings.sliding, this.#keys);
-    if (this.#redis === null) return this.#answer(ctx, plan, this.#local.hit(plan.request, nowMs), nowMs);
+    if (this.#redis === null) {
+      const counted = this.#local.hit(plan.request, nowMs);
+      // with workers the primary counts (a promise); in one process the answer is at hand
+      return counted instanceof Promise ? counted.then((res) => this.#answer(ctx, plan, res, nowMs)) : this.#answer(ctx, plan, counted, nowMs);
+    }
     return this.#viaRedis(this.#redis, ctx, plan, nowMs);
   }
 
@@ -61,8 +65,9 @@ export class RateLimiter implements PluginInstance {
     const plan = planHit(this.settings.limits, this.#prefix, identifier, nowMs, this.settings.sliding, this.#keys);
     const windows = this.settings.limits.map((l, i) => {
       const key = plan.request.keys[i]!;
-      const count = this.#redis === null ? this.#local.count(key, nowMs) : null;
-      return { period: l.period, limit: plan.request.limits[i], key, ...(count === null ? { remaining: null, note: 'counted in Redis' } : { remaining: Math.max(0, plan.request.limits[i]! - count) }) };
+      const count = this.#redis === null && this.#local.count !== undefined ? this.#local.count(key, nowMs) : null;
+      const note = this.#redis !== null ? 'counted in Redis' : 'counted by the primary process';
+      return { period: l.period, limit: plan.request.limits[i], key, ...(count === null ? { remaining: null, note } : { remaining: Math.max(0, plan.request.limits[i]! - count) }) };
     });
     const refused = windows.some((w) => w.remaining === 0);
     return { decision: refused ? `refuse ${this.settings.errorCode}` : 'allow', identifier, windows };
@@ -81,7 +86,7 @@ export class RateLimiter implements PluginInstance {
       const agents = Math.max(1, this.#env.clusterSize());
       if (warn) this.#log.warn({ err: String(err), agents }, 'rate-limiting: Redis failed; counting locally with limits divided among edge agents');
       const local: HitPlan = { windows: plan.windows, request: scaleLimits(plan.request, agents) };
-      return this.#answer(ctx, local, this.#local.hit(local.request, nowMs), nowMs);
+      return this.#answer(ctx, local, await this.#local.hit(local.request, nowMs), nowMs);
     }
     return this.#answer(ctx, plan, res, nowMs);
   }

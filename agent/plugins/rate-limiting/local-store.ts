@@ -89,3 +89,19 @@ export class LocalCounterStore implements CounterStore {
 
 /** The process's counters, shared by every instance so they survive config reloads. */
 export const sharedLocalCounters = new LocalCounterStore();
+
+/**
+ * Where `policy: local` counts for the whole agent: this process's store, or with workers the
+ * primary's, asked over IPC (agent/workers/ipc-counters.ts), so a limit is not N× the limit.
+ */
+export interface LocalCounters {
+  hit(req: CounterRequest, nowMs: number): CounterResult | Promise<CounterResult>;
+  /** the live count of a key, when it can be read synchronously (here: yes; over IPC: no) */
+  readonly count?: (key: string, nowMs: number) => number;
+}
+
+let agentCounters: LocalCounters = sharedLocalCounters;
+
+/** the agent's local counters; a worker sets them once at start, before any config is compiled */
+export function localCounters(): LocalCounters { return agentCounters; }
+export function useLocalCounters(c: LocalCounters): void { agentCounters = c; }
