@@ -50,6 +50,8 @@ export async function runWorker(): Promise<number> {
   const { root: log, access: accessLog, flush } = createLoggers(level, { node, role: 'edge', worker: init.index }, { sharedDescriptor: true });
   const metrics = new Metrics();
   const consul = new ConsulClient({ address: init.overrides.consul ?? cfg.consul?.address ?? CONSUL_DEFAULTS.address });
+  // a worker asks Consul nothing (the primary watches): counted anyway, so /metrics would show it if it did
+  metrics.consulStats = consul.stats;
   const meshOff = loaded.deckOnly || cfg.mesh?.tls === 'disabled';
   const meshTls = meshOff ? undefined : new MeshTls(new IpcTlsSource(link), cfg.mesh?.min_tls_version ?? '1.3', log.child({ component: 'mesh-tls' }));
   meshTls?.start();

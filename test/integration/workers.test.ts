@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { writeFileSync } from 'node:fs';
 import { stringify } from 'yaml';
-import { useHarness, waitFor, type AgentHandle, type ServiceHandle } from '../support/harness.js';
+import { consulServiceKong, useHarness, waitFor, type AgentHandle, type ServiceHandle } from '../support/harness.js';
 
 interface WorkerRow { index: number; pid: number; started: string; requests: number; ready: boolean }
 type StatusWithWorkers = Awaited<ReturnType<AgentHandle['status']>> & { workers: WorkerRow[]; pid: number };
@@ -206,5 +206,53 @@ describe('workers: refused where they cannot act', function () {
     await waitFor(() => run.exit !== undefined, { timeoutMs: 20_000, what: 'the agent to refuse' });
     assert.equal(run.exit?.code, 2);
     assert.match(run.output.text(), /--workers: must be 1 for an agent with a sidecar section \(agent\.workers\)/);
+  });
+});
+
+describe('workers: Consul pools and mesh certificates come from the primary', function () {
+  const harness = useHarness('workers-consul');
+  let users1: ServiceHandle;
+  let users2: ServiceHandle;
+  let edge: AgentHandle;
+  let single: AgentHandle;
+
+  before(async function () {
+    const h = harness();
+    [users1, users2] = await Promise.all([h.startService('users', 'users-1'), h.startService('users', 'users-2')]);
+    await Promise.all([h.startSidecar({ service: users1 }), h.startSidecar({ service: users2 })]);
+    [edge, single] = await Promise.all([
+      h.startEdge({ name: 'edge-workers', kong: consulServiceKong('users', '/users'), agent: { workers: 2 } }),
+      h.startEdge({ name: 'edge-single', kong: consulServiceKong('users', '/users') }),
+    ]);
+    await Promise.all([h.waitForPool(edge, 'consul:users', ['users-1', 'users-2']), h.waitForPool(single, 'consul:users', ['users-1', 'users-2'])]);
+  });
+
+  it('both workers reach both instances over mTLS, and a health change reaches every worker', async function () {
+    const h = harness();
+    const instances = new Set<string>();
+    const rs = await Promise.all(Array.from({ length: 40 }, () => h.http.get(`${edge.url}/users/1`)));
+    for (const r of rs) { assert.equal(r.status, 200, r.text); instances.add(String(r.headers['x-instance'])); }
+    assert.deepEqual([...instances].sort(), ['users-1', 'users-2']);
+    const pids = new Set((await workersOf(edge)).map((w) => w.pid));
+    await waitFor(() => new Set(edge.accessLog().filter((l) => l.route === 'users').map((l) => l.pid)).size === 2, { timeoutMs: 5000, intervalMs: 50, what: 'both workers routing' });
+    assert.ok([...new Set(edge.accessLog().map((l) => l.pid as number))].every((p) => pids.has(p)));
+    await users2.setHealth('fail');
+    // every worker's table drops users-2: fresh connections spread over both workers
+    await waitFor(async () => {
+      const answers = await Promise.all(Array.from({ length: 20 }, () => freshGet(`${edge.url}/users/after`)));
+      return answers.every((a) => a.status === 200 && a.instance === 'users-1');
+    }, { timeoutMs: 20_000, intervalMs: 100, what: 'users-2 gone from every worker' });
+    await users2.setHealth('pass');
+  });
+
+  it('keeps as many blocking queries at Consul as a one-process edge (one set of watchers per agent)', async function () {
+    const blocking = async (a: AgentHandle) => Number((await a.metrics()).split('\n').find((l) => l.startsWith('meshgate_consul_blocking_queries '))?.split(' ')[1]);
+    const [two, one] = await waitFor(async () => {
+      const pair = [await blocking(edge), await blocking(single)] as const;
+      return pair[0] === pair[1] && pair[0] > 0 ? pair : undefined;
+    }, { timeoutMs: 15_000, intervalMs: 200, what: 'equal blocking query counts' });
+    assert.equal(two, one);
+    const status = (await edge.status()) as StatusWithWorkers;
+    assert.deepEqual(status.watchers.map((w) => w.name), ['connect/users'], 'the primary\'s one watcher for the service');
   });
 });

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { fdSink } from '../../../../agent/observe/log.js';
+import { fdSink, PIPE_BUF, wholeLines } from '../../../../agent/observe/log.js';
 
 // A FIFO opened non-blocking at both ends, the reader in this process: the test decides when the
 // "log collector" reads, so a full pipe (EAGAIN) is produced on purpose, not by timing.
@@ -100,5 +100,29 @@ describe('fdSink', () => {
     const buf = Buffer.from('keep|drop');
     fdSink(writer)(buf, 4);
     assert.equal(drain().toString(), 'keep');
+  });
+});
+
+describe('log lines of several workers on one stdout', () => {
+  it('are written in pieces of at most PIPE_BUF bytes that end at a line end', () => {
+    const writes: string[] = [];
+    const sink = wholeLines((b, n) => writes.push(b.subarray(0, n).toString()));
+    const line = (i: number) => `${JSON.stringify({ i, pad: 'x'.repeat(90) })}\n`;
+    const text = Array.from({ length: 200 }, (_, i) => line(i)).join('');
+    const bytes = Buffer.from(text + 'tail');
+    sink(bytes, bytes.length - 4);
+    assert.equal(writes.join(''), text);
+    for (const w of writes) {
+      assert.ok(Buffer.byteLength(w) <= PIPE_BUF, String(Buffer.byteLength(w)));
+      assert.ok(w.endsWith('\n'));
+    }
+    assert.ok(writes.length > 1);
+  });
+
+  it('a line longer than PIPE_BUF still goes out whole, in pieces', () => {
+    const writes: Buffer[] = [];
+    const long = Buffer.from(`${'y'.repeat(PIPE_BUF * 2 + 10)}\n`);
+    wholeLines((b, n) => writes.push(Buffer.from(b.subarray(0, n))))(long, long.length);
+    assert.equal(Buffer.concat(writes).toString(), long.toString());
   });
 });

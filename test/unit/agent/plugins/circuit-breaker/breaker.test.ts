@@ -53,3 +53,20 @@ describe('CircuitBreaker', () => {
     assert.deepEqual(seen, ['open', 'half-open', 'closed']);
   });
 });
+
+describe('circuit breaker following another worker', () => {
+  const settings = { threshold: 2, windowMs: 1000, openMs: 5000, halfOpenProbes: 1, successThreshold: 1 };
+  it('opens when another worker\'s breaker opened, and closes when it closed', () => {
+    const b = new CircuitBreaker(settings);
+    const seen: string[] = [];
+    b.onChange = (s) => seen.push(s);
+    b.follow('open', 100);
+    assert.equal(b.state, 'open');
+    assert.deepEqual(b.admit(200), { allowed: false, retryAfterS: 5 });
+    b.follow('open', 300);
+    b.follow('closed', 400);
+    assert.equal(b.state, 'closed');
+    assert.deepEqual(b.admit(500), { allowed: true, probe: false });
+    assert.deepEqual(seen, ['open', 'closed'], 'a state it already has is no change');
+  });
+});

@@ -1,0 +1,50 @@
+import assert from 'node:assert/strict';
+import { planHit } from '../../../../agent/plugins/rate-limiting/counters.js';
+import { LocalCounterStore } from '../../../../agent/plugins/rate-limiting/local-store.js';
+import { IpcCounters, IpcTlsSource } from '../../../../agent/workers/ipc-shared-state.js';
+import type { FromWorker } from '../../../../agent/workers/protocol.js';
+import { FakeLink } from './fake-link.js';
+
+/** The primary's authority: one store answering every worker's hits in arrival order, a turn later. */
+function authority(store: LocalCounterStore) {
+  return (m: FromWorker, link: FakeLink) => {
+    if (m.mg !== 'count') return;
+    const result = store.hit(m.request, m.nowMs);
+    setImmediate(() => link.deliver({ mg: 'counted', id: m.id, result }));
+  };
+}
+
+describe('rate-limit counters shared by workers through the primary', () => {
+  it('three workers hitting one 100/minute limit at once let exactly 100 of 300 through', async () => {
+    const store = new LocalCounterStore();
+    const workers = [0, 1, 2].map(() => new IpcCounters(new FakeLink(authority(store))));
+    const now = Date.UTC(2026, 11, 7, 12, 0, 0);
+    const plan = planHit([{ period: 'minute', limit: 100 }], 'ratelimit:r:s:', 'client', now, false).request;
+    const results = await Promise.all(Array.from({ length: 300 }, (_, i) => workers[i % 3]!.hit(plan, now)));
+    assert.equal(results.filter((r) => r.allowed).length, 100);
+    assert.deepEqual(results.filter((r) => r.allowed).map((r) => r.counts[0]).sort((a, b) => a - b), Array.from({ length: 100 }, (_, i) => i + 1));
+  });
+
+  it('answers go to the hit that asked, whatever their order', async () => {
+    const answers: ((r: { allowed: boolean; counts: number[]; previous: number[] }) => void)[] = [];
+    let link!: FakeLink;
+    link = new FakeLink((m) => { if (m.mg === 'count') answers.push((result) => link.deliver({ mg: 'counted', id: m.id, result })); });
+    const c = new IpcCounters(link);
+    const plan = planHit([{ period: 'second', limit: 5 }], 'p:', 'x', 0, false).request;
+    const first = c.hit(plan, 0);
+    const second = c.hit(plan, 0);
+    answers[1]!({ allowed: false, counts: [2], previous: [0] });
+    answers[0]!({ allowed: true, counts: [1], previous: [0] });
+    assert.deepEqual((await first).counts, [1]);
+    assert.deepEqual((await second).counts, [2]);
+  });
+
+  it('the mesh material a worker gets is the primary\'s, rebuilt into maps', () => {
+    const link = new FakeLink();
+    const got: unknown[] = [];
+    new IpcTlsSource(link).start((m) => got.push(m));
+    link.deliver({ mg: 'mesh', material: { rootsPem: ['R'], trustDomains: ['td'], leaves: [] } });
+    assert.equal(got.length, 1);
+    assert.ok((got[0] as { trustDomains: Set<string> }).trustDomains.has('td'));
+  });
+});
