@@ -78,7 +78,7 @@ export async function runPrimary(file: string, loaded: LoadedConfig, overrides: 
       case 'prepared':
         if (round !== null && round.r.gen === m.gen) { round.r.prepared(e.pid, m.error); settleRound(); return; }
         // a worker catching up on the committed config could not compile it: a fresh one will
-        if (m.error !== null && m.gen === generation) { log.error({ worker: e.index, err: m.error }, 'worker could not take the committed config; replacing it'); e.worker.kill(); }
+        if (m.error !== null && m.gen === generation) { log.error({ worker_index: e.index, err: m.error }, 'worker could not take the committed config; replacing it'); e.worker.kill(); }
         return;
       case 'ready':
         // the agent registers once, for its one listening port (whichever worker says it first)

@@ -1,5 +1,6 @@
 // The primary's workers: forked with node:cluster, each told its config at once, replaced when
-// it exits (unless the agent is stopping), asked for status and metrics, drained on stop.
+// it exits (unless the agent is stopping) by a spare process kept started and idle, asked for
+// status and metrics, drained on stop.
 import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from 'pino';
 import type { WatchKey } from '../discovery/service-discovery.js';
@@ -31,6 +32,8 @@ export class WorkerSet {
   readonly #entries = new Map<number, WorkerEntry>();
   readonly #answers = new PendingAnswers<unknown>();
   readonly #exited = new Set<() => void>();
+  /** one started, idle worker process that takes the place of the next one to exit */
+  #spare: { readonly worker: Worker; warm: boolean } | null = null;
   #stopping = false;
 
   constructor(readonly count: number, private readonly hooks: WorkerSetHooks, private readonly log: Logger) {}
@@ -39,8 +42,37 @@ export class WorkerSet {
     for (let i = 0; i < this.count; i++) this.#fork(i);
   }
 
+  /**
+   * The worker for slot `index`: the spare if it is warm (Node started and meshgate loaded, which
+   * on a busy machine takes seconds), else a new process; a new spare is started either way.
+   */
   #fork(index: number): void {
-    const worker = cluster.fork({ MESHGATE_WORKER_INDEX: String(index) });
+    const spare = this.#spare;
+    if (spare !== null && spare.warm && spare.worker.isConnected()) {
+      this.#spare = null;
+      this.#adopt(index, spare.worker, true);
+    } else {
+      this.#adopt(index, cluster.fork(), false);
+    }
+    if (this.#spare === null && !this.#stopping) this.#forkSpare();
+  }
+
+  #forkSpare(): void {
+    const worker = cluster.fork();
+    const spare = { worker, warm: false };
+    this.#spare = spare;
+    const onHello = (m: unknown) => {
+      if (isMeshgateMessage<FromWorker>(m) && m.mg === 'hello') { spare.warm = true; worker.off('message', onHello); }
+    };
+    worker.on('message', onHello);
+    worker.once('exit', () => {
+      if (this.#spare !== spare) return;
+      this.#spare = null;
+      if (!this.#stopping) setTimeout(() => { if (!this.#stopping && this.#spare === null) this.#forkSpare(); }, RESTART_AFTER_EARLY_DEATH_MS);
+    });
+  }
+
+  #adopt(index: number, worker: Worker, helloed: boolean): void {
     const e: WorkerEntry = { index, worker, pid: worker.process.pid ?? 0, started: Date.now(), listening: false, loaded: false, port: 0, wants: [] };
     this.#entries.set(index, e);
     worker.on('message', (m: unknown) => {
@@ -50,13 +82,15 @@ export class WorkerSet {
       if (m.mg === 'ready') { e.listening = true; e.loaded = m.loaded; e.port = m.port; }
       this.hooks.onMessage(e, m);
     });
-    worker.on('error', (err) => this.log.warn({ worker: index, err: err.message }, 'worker IPC error'));
+    worker.on('error', (err) => this.log.warn({ worker_index: index, err: err.message }, 'worker IPC error'));
+    // a spare said hello long ago and waits for its init
+    if (helloed) for (const first of this.hooks.init(e)) this.send(e, first);
     worker.once('exit', (code, signal) => {
       if (this.#entries.get(index) === e) this.#entries.delete(index);
       this.hooks.onExit(e);
       for (const f of this.#exited) f();
       if (this.#stopping) return;
-      this.log.warn({ worker: index, pid: e.pid, code, signal }, 'worker exited; starting a new one');
+      this.log.warn({ worker_index: index, worker_pid: e.pid, code, signal }, 'worker exited; starting a new one');
       const early = !e.listening;
       setTimeout(() => { if (!this.#stopping) this.#fork(index); }, early ? RESTART_AFTER_EARLY_DEATH_MS : 0);
     });
@@ -83,6 +117,9 @@ export class WorkerSet {
   /** Every worker drains and exits; after timeoutMs the rest are killed. */
   async drain(timeoutMs: number): Promise<void> {
     this.#stopping = true;
+    // the spare has no config and no connections: it just ends
+    this.#spare?.worker.process.kill('SIGTERM');
+    this.#spare = null;
     this.broadcast({ mg: 'drain' });
     const done = new Promise<void>((resolve) => {
       const check = () => { if (this.#entries.size === 0) { this.#exited.delete(check); resolve(); } };

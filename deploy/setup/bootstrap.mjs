@@ -56,6 +56,7 @@ const commands = {
   convergence: [process.execPath, [path.join(root, 'test/bench/convergence.mjs'), ...extra]],
   'bench-slow': [process.execPath, [path.join(root, 'test/bench/slow-clients.mjs'), ...extra]],
   'bench-tls': [process.execPath, [path.join(root, 'test/bench/tls.mjs'), ...extra]],
+  'bench-workers': [process.execPath, [path.join(root, 'test/bench/workers.mjs'), ...extra]],
 };
 const [cmd, args] = commands[mode] ?? (() => { process.stderr.write(`unknown mode ${mode}\n`); process.exit(64); })();
 const child = spawn(cmd, args, { cwd: root, stdio: 'inherit', env });

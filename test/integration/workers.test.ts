@@ -114,7 +114,6 @@ describe('workers: one edge agent on several processes', function () {
         } catch { failures++; }
       }
     };
-    const killedAt = Date.now();
     await Promise.all(Array.from({ length: concurrency }, loop));
     // each loop has one request in flight at a time: at most that many were on the killed worker
     assert.ok(failures <= concurrency, `failed ${failures} of ${ok + failures}`);
@@ -123,7 +122,11 @@ describe('workers: one edge agent on several processes', function () {
       return ws.length === 2 && ws.every((w) => w.ready) && !ws.some((w) => w.pid === victim.pid) ? ws : undefined;
     }, { timeoutMs: 20_000, intervalMs: 50, what: 'a replacement worker' });
     const replacement = after.find((w) => w.index === victim.index)!;
-    console.log(`      (replacement pid ${replacement.pid} ready about ${Date.now() - killedAt} ms after the kill; ${failures} of ${ok + failures} requests failed)`);
+    // reported, not asserted (no timing assertions): from the primary seeing the exit to the replacement listening
+    const lines = edge.child.output.json();
+    const exitAt = Date.parse(String(lines.find((l) => l.msg === 'worker exited; starting a new one' && l.worker_pid === victim.pid)?.time));
+    const listeningAt = Date.parse(String(lines.find((l) => l.msg === 'edge listening' && l.pid === replacement.pid)?.time));
+    console.log(`      (replacement pid ${replacement.pid} listening ${listeningAt - exitAt} ms after the exit was seen; ${failures} of ${ok + failures} requests failed)`);
     const survivor = after.find((w) => w.pid === before[1]!.pid);
     assert.ok(survivor, 'the other worker was not touched');
     const r = await harness().http.get(`${edge.url}/web/after`);
