@@ -1,10 +1,12 @@
 // A public HTTP listener with drain support. Draining, in order: a short grace with nothing
-// changed; the listener stops accepting (without Node's immediate close of idle connections,
-// which races with a client about to send on them); every answer then closes its connection and
-// idle ones are closed once idle a while; a deadline ends the rest.
+// changed (readiness already says no, so clients move on while their connections still work); the
+// listener stops accepting; every answer then closes its connection (`Connection: close`, also on
+// answers already in progress; HTTP/2 gets GOAWAY), connections between requests are closed at
+// once, ones that have not sent a request yet once idle a while; a deadline ends the rest.
 import http from 'node:http';
 import https from 'node:https';
 import net, { type AddressInfo, type Socket } from 'node:net';
+import { errorBody } from '../proto/errors.js';
 import { mirrorListener } from './listen-mirrors.js';
 import { H2C_PREFACE, type EdgeHttp2 } from './edge/h2/h2-server.js';
 
@@ -19,6 +21,8 @@ export interface ListenerLimitsMs {
   readonly headerTimeoutMs: number;
   readonly requestTimeoutMs: number;
   readonly keepAliveTimeoutMs: number;
+  /** no client body bytes this long → 408 (enforced by the pipeline's body watchdog, not here) */
+  readonly bodyTimeoutMs?: number;
   readonly maxConnections: number;
   readonly maxHeaderSize?: number;
   /** listening handles on the one socket: up to this many connections accepted per loop turn */
@@ -26,7 +30,7 @@ export interface ListenerLimitsMs {
 }
 
 export const DEFAULT_LIMITS: ListenerLimitsMs = {
-  headerTimeoutMs: 10_000, requestTimeoutMs: 300_000, keepAliveTimeoutMs: 60_000, maxConnections: 10_000, acceptsPerTurn: 16,
+  headerTimeoutMs: 10_000, requestTimeoutMs: 300_000, keepAliveTimeoutMs: 60_000, bodyTimeoutMs: 60_000, maxConnections: 10_000, acceptsPerTurn: 16,
 };
 
 /** a connection idle this long during a drain is closed: its client is not about to use it */
@@ -55,8 +59,11 @@ export async function listen(
   const conns = new Map<Socket, ConnState>();
   // a slow client (one header byte every few seconds) is cut off after headerTimeoutMs: Node checks
   // the timers every connectionsCheckingInterval, so that interval must be short too
+  // request_timeout is answered in JSON by the pipeline's body watchdog (counted from the end of the
+  // head); Node's own check, which counts from the first byte and answers in plain text, is the backstop
+  const nodeRequestTimeout = limits.requestTimeoutMs > 0 ? limits.requestTimeoutMs + limits.headerTimeoutMs + 2000 : 0;
   const serverOptions: http.ServerOptions = {
-    keepAliveTimeout: limits.keepAliveTimeoutMs, requestTimeout: limits.requestTimeoutMs, headersTimeout: limits.headerTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs, requestTimeout: nodeRequestTimeout, headersTimeout: limits.headerTimeoutMs,
     connectionsCheckingInterval: Math.min(1000, limits.headerTimeoutMs), ...(limits.maxHeaderSize ? { maxHeaderSize: limits.maxHeaderSize } : {}),
     ...extra,
   };
@@ -90,10 +97,11 @@ export async function listen(
     conns.set(sock, { busy: 0, lastActive: Date.now() });
     sock.once('close', () => conns.delete(sock));
   });
-  // maxConnections across the listening handles (Node counts each handle's own connections)
+  // maxConnections across the listening handles (Node counts each handle's own connections). At the
+  // limit an idle keep-alive connection (oldest first) makes room; with none, the newcomer is refused
   let open = 0;
   server.on('connection', (sock: Socket) => {
-    if (open >= limits.maxConnections) { sock.destroy(); return; }
+    if (open >= limits.maxConnections && !closeOneIdle(conns.keys(), h2Sockets)) { refuseConnection(sock, tls !== undefined); return; }
     open++;
     sock.once('close', () => { open--; });
   });
@@ -128,7 +136,14 @@ export async function listen(
       closing = true;
       h2?.drain();
       const closedAt = Date.now();
-      for (const c of conns.values()) c.lastActive = closedAt;
+      for (const [s, c] of conns) {
+        c.lastActive = closedAt;
+        if (h2Sockets.has(s)) continue;
+        const res = (s as unknown as { _httpMessage?: http.ServerResponse | null })._httpMessage;
+        // an answer still to come closes its connection (its head says so); a connection between
+        // requests is closed now; one that has not sent its first request yet gets the idle sweep
+        if (res != null && !res.writableFinished) { if (!res.headersSent) res.shouldKeepAlive = false; } else if (s.bytesWritten > 0) s.destroy();
+      }
       return new Promise<boolean>((resolve) => {
         const sweep = setInterval(() => {
           const now = Date.now();
@@ -170,6 +185,37 @@ function handOffHttp2(server: http.Server | https.Server, secure: boolean, h2: E
       if (chunk.subarray(0, n).equals(H2C_PREFACE.subarray(0, n))) toHttp2(sock); else http1.call(server, sock);
     });
   });
+}
+
+/**
+ * Closes the oldest connection that is between requests (it has answered at least once and has no
+ * answer in progress): such a client loses nothing it asked for. A connection that has not sent
+ * its first request yet is left alone (its request would be lost). Scans only at the limit.
+ */
+function closeOneIdle(sockets: Iterable<Socket>, h2Sockets: WeakSet<Socket>): boolean {
+  for (const s of sockets) {
+    if (s.destroyed || h2Sockets.has(s) || s.bytesWritten === 0 || socketBusy(s)) continue;
+    s.destroy();
+    return true;
+  }
+  return false;
+}
+
+const TOO_MANY = errorBody('MG_TOO_MANY_CONNECTIONS', '');
+const TOO_MANY_ANSWER = `HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json; charset=utf-8\r\n`
+  + `content-length: ${Buffer.byteLength(TOO_MANY)}\r\nx-meshgate-error: MG_TOO_MANY_CONNECTIONS\r\nconnection: close\r\n\r\n${TOO_MANY}`;
+
+/** A clear refusal on plain HTTP: a 503 in JSON, then the close; a TLS socket (no handshake yet) is just closed. */
+function refuseConnection(sock: Socket, secure: boolean): void {
+  if (secure) { sock.destroy(); return; }
+  // the HTTP parser (or the h2c sniffer) is already attached: detach it so no request on this
+  // socket reaches a handler, and drop what the client sends until the close
+  sock.removeAllListeners('data');
+  sock.removeAllListeners('readable');
+  sock.on('error', () => sock.destroy());
+  sock.resume();
+  sock.end(TOO_MANY_ANSWER);
+  setTimeout(() => sock.destroy(), 1000).unref();
 }
 
 /** A socket with an answer in progress (Node attaches the current ServerResponse to it). */

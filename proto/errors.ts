@@ -22,6 +22,10 @@ export const ERRORS = {
   MG_DUPLICATE_HEADER: { status: 400, message: 'Bad request: duplicate header', retryable: false, idempotentRetry: false },
   MG_BAD_HEADER: { status: 400, message: 'Bad request: invalid header name', retryable: false, idempotentRetry: false },
   MG_BAD_REQUEST: { status: 400, message: 'Bad request', retryable: false, idempotentRetry: false },
+  /** the client's request body stopped arriving (edge.limits.body_timeout); the connection closes */
+  MG_BODY_TIMEOUT: { status: 408, message: 'Request timeout', retryable: false, idempotentRetry: false },
+  /** the whole request body did not arrive within edge.limits.request_timeout; the connection closes */
+  MG_REQUEST_TIMEOUT: { status: 408, message: 'Request timeout', retryable: false, idempotentRetry: false },
   MG_NO_PEER: { status: 503, message: 'failure to get a peer from the ring-balancer', retryable: false, idempotentRetry: false },
   MG_UPSTREAM_UNAVAILABLE: { status: 503, message: 'The upstream server is currently unavailable', retryable: false, idempotentRetry: false },
   MG_CONNECT_FAILED: { status: 502, message: 'An invalid response was received from the upstream server', retryable: true, idempotentRetry: false },
@@ -33,6 +37,8 @@ export const ERRORS = {
   MG_UNKNOWN_DESTINATION: { status: 421, message: 'No such service behind this sidecar', retryable: false, idempotentRetry: false },
   MG_INTENTION_DENIED: { status: 403, message: 'Access denied by intention', retryable: false, idempotentRetry: false },
   MG_AUTHZ_UNAVAILABLE: { status: 503, message: 'Authorization is currently unavailable', retryable: false, idempotentRetry: false },
+  /** a listener at max_connections with no idle connection to close; answered before any request (plain HTTP) */
+  MG_TOO_MANY_CONNECTIONS: { status: 503, message: 'Too many connections', retryable: false, idempotentRetry: false },
   MG_DRAINING: { status: 503, message: 'The upstream server is currently unavailable', retryable: true, idempotentRetry: false },
   /** not an answer: the access-log code when the client went away first (nginx's 499) */
   MG_CLIENT_CLOSED: { status: 499, message: 'Client closed the request', retryable: false, idempotentRetry: false },

@@ -9,10 +9,11 @@ export const ListenerLimits = Type.Object({
   header_timeout: Type.Optional(Duration),
   request_timeout: Type.Optional(Duration),
   keepalive_timeout: Type.Optional(Duration),
+  body_timeout: Type.Optional(Duration),
   max_connections: Type.Optional(Type.Integer({ minimum: 1 })),
   max_header_size: Type.Optional(Type.Integer({ minimum: 1024, maximum: 1048576 })),
   accepts_per_turn: Type.Optional(Type.Integer({ minimum: 1, maximum: 64, description: 'listening handles on the socket: new connections accepted per event-loop turn under load (1 = Node alone, no helper process)' })),
-}, { ...Strict, description: 'defaults: header_timeout 10s, request_timeout 300s, keepalive_timeout 60s, max_connections 10000, accepts_per_turn 16' });
+}, { ...Strict, description: 'defaults: header_timeout 10s, request_timeout 300s (the whole request body after its head; 408), keepalive_timeout 60s, body_timeout 60s (no request body bytes for that long: 408, nginx client_body_timeout), max_connections 10000, accepts_per_turn 16' });
 
 /** What the edge refuses and drops from client requests (agent/edge/strict-request.ts). */
 export const EdgeHttp = Type.Object({

@@ -44,7 +44,14 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
     })));
   }
   const issues: ConfigIssue[] = [];
-  const raw = interpolateEnv(doc.toJS({ maxAliasCount: 100 }), env, issues);
+  let js: unknown;
+  try {
+    js = doc.toJS({ maxAliasCount: 100 });
+  } catch (err) {
+    // an alias to no anchor, or an alias bomb past maxAliasCount: the yaml library throws here, not in errors
+    throw new ConfigError(file, [{ path: '', message: `YAML: ${(err as Error).message.split('\n')[0]}` }]);
+  }
+  const raw = interpolateEnv(js, env, issues);
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw new ConfigError(file, [{ path: '', message: 'must be a YAML mapping' }]);
   }

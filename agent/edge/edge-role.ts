@@ -10,6 +10,7 @@ import type { MeshTracer } from '../observe/trace/tracer.js';
 import { RequestContext } from '../plugins/context.js';
 import { collectTaps, runAccess, runLog, runResponseHeaders, runTransformBody } from '../plugins/pipeline.js';
 import type { ShortCircuit } from '../plugins/plugin.js';
+import type { BodyLimits } from '../proxy/body-watchdog.js';
 import type { ResponseHooks } from '../proxy/forward-plan.js';
 import { canLinger, lingerOnUnreadBody, sendJson } from '../proxy/local-answers.js';
 import { buildUpstreamHeaders } from '../proxy/request-headers.js';
@@ -42,6 +43,8 @@ export interface EdgeRoleOptions {
   readonly metrics?: Metrics;
   /** X-Kong-Request-Debug with the admin token; null when no token is configured */
   readonly requestDebug?: RequestDebug | null;
+  /** the listener's body_timeout and request_timeout, kept while a client body streams upstream */
+  readonly bodyLimits?: BodyLimits | null;
 }
 
 const PLAIN: Arrival = Object.freeze({ scheme: 'http', sni: undefined });
@@ -161,6 +164,7 @@ export function createEdgeRole(opts: EdgeRoleOptions): Role {
   const requestDebug = opts.requestDebug ?? null;
   return {
     log: opts.log,
+    bodyLimits: opts.bodyLimits ?? null,
     tracing: tracer === undefined ? null : { current: tracer, trustsPeer: (req) => trusted.trusts(req.socket.remoteAddress ?? '') },
     requestId: () => nextId(),
     route(hop) {

@@ -79,6 +79,7 @@ function limitsMs(l: ListenerLimits | undefined): ListenerLimitsMs {
     headerTimeoutMs: l?.header_timeout ? parseDurationMs(l.header_timeout) : DEFAULT_LIMITS.headerTimeoutMs,
     requestTimeoutMs: l?.request_timeout ? parseDurationMs(l.request_timeout) : DEFAULT_LIMITS.requestTimeoutMs,
     keepAliveTimeoutMs: l?.keepalive_timeout ? parseDurationMs(l.keepalive_timeout) : DEFAULT_LIMITS.keepAliveTimeoutMs,
+    bodyTimeoutMs: l?.body_timeout ? parseDurationMs(l.body_timeout) : DEFAULT_LIMITS.bodyTimeoutMs!,
     maxConnections: l?.max_connections ?? DEFAULT_LIMITS.maxConnections,
     ...(l?.max_header_size ? { maxHeaderSize: l.max_header_size } : {}),
     ...(l?.accepts_per_turn ? { acceptsPerTurn: l.accepts_per_turn } : {}),
@@ -104,6 +105,7 @@ export async function startEdge(p: EdgeParams): Promise<StartedEdge> {
   const handlerFor = (proto: 'http' | 'https') => (localPort: number) => createPipeline(createEdgeRole({
     table: () => runtime.table, trusted, log: p.accessLog, events: p.log, requestId: p.requestId, localPort, proto, rules,
     tracer: () => runtime.tracer, metrics: p.metrics, requestDebug,
+    bodyLimits: { bodyTimeoutMs: limits.bodyTimeoutMs ?? DEFAULT_LIMITS.bodyTimeoutMs!, requestTimeoutMs: limits.requestTimeoutMs },
   }));
   const h2Limits = http2Limits(p.http2, limits);
   const h2Log = p.log.child({ component: 'edge-http2' });

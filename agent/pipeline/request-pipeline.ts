@@ -33,6 +33,7 @@ import { loggablePath, writeAccessLog, type AccessLog } from '../observe/access-
 import type { KongRouteRecorder, ResponseSource } from '../observe/kong-metrics.js';
 import type { RequestRecorder } from '../observe/metrics.js';
 import type { HopTrace } from '../observe/trace/tracer.js';
+import type { BodyLimits } from '../proxy/body-watchdog.js';
 import type { ExchangeOutcome, ForwardPlan, ResponseHooks } from '../proxy/forward-plan.js';
 import { sendError } from '../proxy/local-answers.js';
 import { Exchange } from '../proxy/upstream-exchange.js';
@@ -68,6 +69,8 @@ export interface Role {
   readonly log: AccessLog;
   /** null: this role never traces */
   readonly tracing: HopTracing | null;
+  /** bounds on receiving a streamed client body (the edge listener's limits); absent: none */
+  readonly bodyLimits?: BodyLimits | null;
   /** the edge makes a request id; the sidecar keeps its caller's */
   requestId(req: InboundRequest): string;
   /**
@@ -159,6 +162,7 @@ export class Hop implements HashSource {
     new Exchange({
       req: this.req, res: this.res, plan, path: this.upstreamPath, headers: this.upstreamHeaders, hash,
       requestId: this.requestId, body: this.upstreamBody, hooks: this.hooks, trace: this.trace, done: this.#log,
+      bodyLimits: this.#role.bodyLimits ?? null, startedAt: this.started,
     }).start();
   }
 

@@ -6,9 +6,13 @@ import type { InboundRequest, OutboundResponse } from '../pipeline/transport.js'
 import { removeHeader, setContentLength } from './flat-headers.js';
 import type { ResponseHooks } from './forward-plan.js';
 
+/** refusals that leave the client's body unread part-way: the connection cannot be reused */
+const ENDS_CONNECTION: ReadonlySet<ErrorCode> = new Set(['MG_BODY_TIMEOUT', 'MG_REQUEST_TIMEOUT']);
+
 /** meshgate's own JSON error answer (one table, stable code); response hooks still apply. */
 export function sendError(res: OutboundResponse, code: ErrorCode, requestId: string, hooks?: ResponseHooks | null): void {
   if (res.headersSent) { res.destroy(); return; }
+  if (ENDS_CONNECTION.has(code)) (res as { shouldKeepAlive?: boolean }).shouldKeepAlive = false;
   const e = new MeshgateError(code);
   sendJson(res, e.status, errorBody(code, requestId), ['x-request-id', requestId, MESH_ERROR, code], hooks);
 }

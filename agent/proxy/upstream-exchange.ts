@@ -1,10 +1,11 @@
 // One request's attempts at a pool member with undici's dispatch API: no intermediate streams,
 // backpressure from the client socket to the upstream. A failed attempt goes to another member
 // when the retry policy (the error table's `retryable` / `idempotentRetry`) allows it; the
-// answer is relayed by ResponseRelay, a streamed body's write_timeout kept by the watchdog.
+// answer is relayed by ResponseRelay; a streamed body's write_timeout and the client's body bounds
+// are kept by body-watchdog.ts.
 import type { Dispatcher } from 'undici';
-import { ERRORS, MeshgateError, type ErrorCode } from '../../proto/errors.js';
-import { MESH_DESTINATION, MESH_ERROR } from '../../proto/headers.js';
+import { MeshgateError, type ErrorCode } from '../../proto/errors.js';
+import { MESH_DESTINATION } from '../../proto/headers.js';
 import { recordLatency } from '../balance/latency.js';
 import type { HopTrace } from '../observe/trace/tracer.js';
 import type { Observation } from '../pool/endpoint-state.js';
@@ -16,8 +17,8 @@ import type { ExchangeOutcome, ForwardPlan, ResponseHooks } from './forward-plan
 import { sendError } from './local-answers.js';
 import { ResponseRelay } from './response-relay.js';
 import { mayRetry } from './retry-policy.js';
-import { classifyUpstreamError } from './upstream-errors.js';
-import { watchRequestWrites } from './write-watchdog.js';
+import { classifyUpstreamError, sidecarNeverReached } from './upstream-errors.js';
+import { watchStreamedBody, type BodyLimits } from './body-watchdog.js';
 
 export interface ExchangeInit {
   readonly req: InboundRequest;
@@ -35,6 +36,10 @@ export interface ExchangeInit {
   readonly hooks?: ResponseHooks | null;
   /** the hop's trace: a client span per attempt, its traceparent sent upstream; null when off */
   readonly trace?: HopTrace | null;
+  /** the client body's bounds (the listener's body_timeout and request_timeout); null: none */
+  readonly bodyLimits?: BodyLimits | null;
+  /** when the request's head was read (performance.now()), for request_timeout */
+  readonly startedAt?: number;
   readonly done: (outcome: ExchangeOutcome) => void;
 }
 
@@ -62,12 +67,16 @@ export class Exchange implements Dispatcher.DispatchHandler {
   #status = 0;
   #responseStarted = false;
   #holding = false;
-  #swallow = false;
+  /** a sidecar's answer that is dropped for a retry (the retry already withdrawn from the budget) */
+  #swallow: ErrorCode | null = null;
   #finished = false;
   #error: ErrorCode | undefined;
   /** the failure of the attempt a retry follows */
   #lastFailure: ErrorCode | undefined;
-  #stopWriteWatch: (() => void) | null = null;
+  /** write_timeout and the client body's bounds, while the client's body streams upstream */
+  #stopBodyWatch: (() => void) | null = null;
+  readonly #bodyLimits: BodyLimits | null;
+  readonly #startedAt: number; // the request head's arrival, for request_timeout
 
   constructor(init: ExchangeInit) {
     const { req, plan, headers } = init;
@@ -79,6 +88,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.#relay = new ResponseRelay(init.res, this.#hooks);
     this.#done = init.done;
     this.#hash = init.hash ?? 0;
+    [this.#bodyLimits, this.#startedAt] = [init.bodyLimits ?? null, init.startedAt ?? performance.now()];
     let body: Dispatcher.DispatchOptions['body'] = null;
     if (init.body != null) {
       body = init.body;
@@ -133,9 +143,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
     if (this.#trace !== null) this.#opts.headers[this.#traceSlot] = this.#trace.attemptStart(this.#attempts, member.key, this.#opts.method);
     this.#dispatchedAt = performance.now();
     member.dispatcher.dispatch(this.#opts, this);
-    const wt = this.#plan.writeTimeoutMs ?? 0;
-    if (wt > 0 && this.#opts.body === this.#req && this.#stopWriteWatch === null && !this.#finished) {
-      this.#stopWriteWatch = watchRequestWrites(this.#req, wt, (err) => { this.#stopWriteWatch = null; this.#abort?.(err); });
+    if (this.#opts.body === this.#req && this.#stopBodyWatch === null && !this.#finished) {
+      this.#stopBodyWatch = watchStreamedBody(this.#req, this.#plan.writeTimeoutMs ?? 0, this.#bodyLimits, this.#startedAt, this.#bodyExpired);
     }
   }
 
@@ -153,10 +162,10 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.#responseStarted = true;
     if (statusCode >= 500 && this.#plan.meshHop === true) {
       const code = sidecarNeverReached(rawHeaders);
-      if (code !== null && this.#canRetry(code)) {
-        // the sidecar never reached its service: drop this answer and try another member
-        // (onComplete turns it into a connect failure, which is observed and retried there)
-        this.#swallow = true;
+      // the sidecar never reached its service: drop this answer and try another member, but only
+      // with a retry in the budget; otherwise its answer (a 503 with its Retry-After) is relayed
+      if (code !== null && this.#canRetry(code) && this.#plan.pool.budget.tryWithdraw(Date.now())) {
+        this.#swallow = code;
         this.#responseStarted = false;
         this.#trace?.attemptEnd(statusCode, code);
         return true;
@@ -169,14 +178,19 @@ export class Exchange implements Dispatcher.DispatchHandler {
   }
 
   onData(chunk: Buffer): boolean {
-    if (this.#swallow) return true;
+    if (this.#swallow !== null) return true;
     return this.#relay.data(chunk);
   }
 
   onComplete(): void {
-    if (this.#swallow) {
-      this.#swallow = false;
-      this.onError(Object.assign(new Error('sidecar could not reach its service'), { code: 'ECONNREFUSED' }));
+    if (this.#swallow !== null) {
+      const code = this.#swallow;
+      this.#swallow = null;
+      this.#measure();
+      this.#release();
+      if (this.#finished) return;
+      this.#observe('tcp_failure');
+      this.#retry(code);
       return;
     }
     this.#measure();
@@ -186,6 +200,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
   }
 
   onError(err: Error): void {
+    this.#swallow = null;
     if (!this.#finished) this.#measure();
     this.#release();
     if (this.#finished) return;
@@ -200,17 +215,19 @@ export class Exchange implements Dispatcher.DispatchHandler {
       this.#finish();
       return;
     }
-    if (this.#canRetry(code) && this.#plan.pool.budget.tryWithdraw(Date.now())) {
-      this.#lastFailure = code;
-      (this.#tried ??= new Set()).add(this.#member!);
-      this.#plan.onRetry?.(code);
-      this.start();
-      return;
-    }
+    if (this.#canRetry(code) && this.#plan.pool.budget.tryWithdraw(Date.now())) return this.#retry(code);
     this.#fail(code);
   }
 
   // --- internals ------------------------------------------------------------------------------
+  /** Another member, the retry already withdrawn from the budget; once every member was tried the answer is `code`'s. */
+  #retry(code: ErrorCode): void {
+    this.#lastFailure = code;
+    (this.#tried ??= new Set()).add(this.#member!);
+    this.#plan.onRetry?.(code);
+    this.start();
+  }
+
   #canRetry(code: ErrorCode): boolean {
     const plan = this.#plan;
     return mayRetry(code, {
@@ -231,7 +248,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
   }
 
   #endWriteWatch(): void {
-    if (this.#stopWriteWatch !== null) { this.#stopWriteWatch(); this.#stopWriteWatch = null; }
+    if (this.#stopBodyWatch !== null) { this.#stopBodyWatch(); this.#stopBodyWatch = null; }
   }
 
   #release(): void {
@@ -243,6 +260,11 @@ export class Exchange implements Dispatcher.DispatchHandler {
     }
   }
 
+  /** a body watch expired: end the attempt (before the connection exists, fail it here) */
+  readonly #bodyExpired = (err: Error): void => {
+    this.#stopBodyWatch = null;
+    if (this.#abort !== null) this.#abort(err); else this.onError(err);
+  };
   readonly #onClientClose = (): void => {
     if (this.#finished) return;
     // The client went away before we finished: finish first, then stop the upstream side.
@@ -272,15 +294,4 @@ export class Exchange implements Dispatcher.DispatchHandler {
       endpoint: this.#member?.key ?? '', attempts: this.#attempts, ...(this.#error ? { error: this.#error } : {}),
     });
   }
-}
-
-/** The code a sidecar answered with when it never reached its service (a retryable one), else null. */
-function sidecarNeverReached(raw: readonly Buffer[]): ErrorCode | null {
-  for (let i = 0; i < raw.length; i += 2) {
-    if (raw[i]!.length === MESH_ERROR.length && raw[i]!.toString('latin1').toLowerCase() === MESH_ERROR) {
-      const code = raw[i + 1]!.toString('latin1');
-      return Object.hasOwn(ERRORS, code) && ERRORS[code as ErrorCode].retryable ? code as ErrorCode : null;
-    }
-  }
-  return null;
 }

@@ -2,7 +2,9 @@
 // list before the process exits, the process exits 0, and traffic moves to the other instance.
 import assert from 'node:assert/strict';
 import { consulServiceKong, useHarness, waitFor, type AgentHandle, type ServiceHandle } from '../support/harness.js';
+import net from 'node:net';
 import type { HttpResult } from '../support/http.js';
+import { rawExchange, type RawReply } from '../support/raw-client.js';
 
 describe('drain: SIGTERM with a request in flight', function () {
   const harness = useHarness('drain');
@@ -81,11 +83,21 @@ describe('drain: SIGTERM with a request in flight', function () {
     }
   });
 
-  it('SIGTERM on the edge: the in-flight request completes, new connections are refused, exit 0', async function () {
+  it('SIGTERM on the edge: the in-flight answer carries Connection: close, idle connections close at once, new connections are refused, exit 0', async function () {
     const h = harness();
     const served0 = await users2.served() + await users1.served();
-    const slow = h.http.get(`${edge.url}${route}/slow?delay_ms=1500`);
-    await waitFor(async () => (await users2.served()) + (await users1.served()) === served0 + 1,
+    const port = Number(new URL(edge.url).port);
+    // a keep-alive connection that has been answered and now waits: closed as the drain begins
+    const idle = net.connect(port, '127.0.0.1');
+    let idleText = '';
+    let idleClosedAt = 0;
+    idle.on('data', (c: Buffer) => { idleText += c.toString('latin1'); });
+    idle.on('close', () => { idleClosedAt = Date.now(); });
+    idle.on('error', () => {});
+    idle.write(`GET ${route}?idle=1 HTTP/1.1\r\nHost: a\r\n\r\n`);
+    await waitFor(() => /\r\n\r\n/.test(idleText), { timeoutMs: 3000, intervalMs: 10, what: 'the idle connection\'s first answer' });
+    const slow: Promise<RawReply> = rawExchange(port, `GET ${route}/slow?delay_ms=1500 HTTP/1.1\r\nHost: a\r\n\r\n`, 10_000);
+    await waitFor(async () => (await users2.served()) + (await users1.served()) === served0 + 2,
       { timeoutMs: 1500, intervalMs: 10, what: 'the slow request to reach an instance' });
     edge.child.signal('SIGTERM');
     // once the edge drains, it takes no new connection
@@ -95,10 +107,14 @@ describe('drain: SIGTERM with a request in flight', function () {
       }
     }, { timeoutMs: 1400, intervalMs: 50, what: 'the edge to refuse new connections while draining' });
     const res = await slow;
+    const resAt = Date.now();
     assert.equal(res.status, 200, `the in-flight request completes: ${res.text}`);
+    assert.equal(res.headers.connection, 'close', `an answer during the drain closes its connection: ${res.text}`);
+    assert.ok(idleClosedAt > 0, 'the idle connection was closed');
+    assert.ok(idleClosedAt < resAt, 'the idle connection was closed before the in-flight answer was done');
     const exit = await Promise.race([edge.child.exited, new Promise<undefined>((r) => setTimeout(r, 15_000))]);
     assert.ok(exit, 'the edge exits');
     assert.equal(exit.code, 0, `exit code ${exit.code} (signal ${exit.signal})`);
-    assert.ok(exit.at >= res.at - 50, 'it did not exit before the in-flight answer was sent');
+    assert.ok(exit.at >= resAt - 200, 'it did not exit before the in-flight answer was sent');
   });
 });
