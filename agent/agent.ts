@@ -101,6 +101,7 @@ export async function runAgent(file: string, loaded: LoadedConfig, overrides: Ag
       sidecar: cfg.sidecar, listen: overrides.listen && !cfg.edge ? overrides.listen : cfg.sidecar.listen, consul,
       log: log.child({ component: 'sidecar' }), accessLog, metrics, meshTls, identity, authorize: cfg.mesh?.authorize ?? true, requestId,
       ...(cfg.consul?.pool_guard ? { poolGuard: poolGuardPolicy(cfg.consul.pool_guard)! } : {}),
+      ...(cfg.consul?.failover_datacenters ? { failover: cfg.consul.failover_datacenters } : {}),
       ...(cfg.mesh?.default_intention_policy ? { defaultIntentionPolicy: cfg.mesh.default_intention_policy } : {}),
       tracing,
     });

@@ -28,6 +28,10 @@ export const ConsulSection = Type.Object({
   token: Type.Optional(Type.String({ description: 'ACL token; use ${CONSUL_HTTP_TOKEN}. Never logged.' })),
   token_file: Type.Optional(Type.String({ minLength: 1, description: 'a file holding the ACL token; re-read when it changes (rotation without a restart). Default: CONSUL_HTTP_TOKEN_FILE, then CONSUL_HTTP_TOKEN' })),
   datacenter: Type.Optional(Type.String()),
+  failover_datacenters: Type.Optional(Type.Array(Str('^[A-Za-z0-9][A-Za-z0-9_.-]*$', 'must be a datacenter name'), {
+    minItems: 1, uniqueItems: true,
+    description: 'WAN-joined datacenters, in order: a service with no passing instance in the local datacenter is served by the first of these that has one, and by the local one again as soon as it has one',
+  })),
   pool_guard: Type.Optional(Type.Object({
     max_shrink_fraction: Type.Number({ minimum: 0, exclusiveMaximum: 1, description: 'an answer that removes more than this share of a pool\'s members at once (or all of them) is a collapse' }),
     hold: Duration,

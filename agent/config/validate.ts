@@ -128,6 +128,9 @@ function meshgateRules(cfg: Config, issues: ConfigIssue[]): void {
   if (cfg.sidecar && workers !== undefined && workers !== 1) {
     issues.push({ path: 'agent.workers', message: 'must be 1 with a sidecar section: the sidecar role runs in one process (workers are for an edge-only agent)' });
   }
+  const dc = cfg.consul?.datacenter;
+  const own = dc === undefined ? -1 : (cfg.consul?.failover_datacenters ?? []).indexOf(dc);
+  if (own >= 0) issues.push({ path: formatPath(['consul', 'failover_datacenters', own]), message: `is consul.datacenter ("${dc}"), the local datacenter itself` });
   const ids = new Set<string>();
   cfg.sidecar?.services.forEach((s, i) => {
     const at = ['sidecar', 'services', i];

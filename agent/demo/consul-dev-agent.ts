@@ -23,6 +23,8 @@ export async function findConsul(): Promise<string> {
 export interface ConsulDevAgent {
   readonly httpAddress: string;
   readonly httpPort: number;
+  /** the WAN gossip port, for joining another datacenter (PUT /v1/agent/join/127.0.0.1:PORT?wan=1) */
+  readonly serfWanPort: number;
   readonly process: ChildProcess;
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
@@ -76,5 +78,5 @@ export async function startConsulDev(opts: ConsulDevOptions = {}): Promise<Consu
     if (Date.now() > deadline) { await stop('SIGKILL'); throw new Error('consul dev agent did not elect a leader within 20 s'); }
     await new Promise((r) => setTimeout(r, 100));
   }
-  return { httpAddress, httpPort, process: child, stop };
+  return { httpAddress, httpPort, serfWanPort: serfWan, process: child, stop };
 }

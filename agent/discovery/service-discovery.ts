@@ -27,6 +27,8 @@ export interface WatchKey {
   readonly service: string;
   /** watch the service's sidecars (/health/connect) rather than the instances */
   readonly mesh: boolean;
+  /** another (WAN-joined) datacenter's instances; absent: the local datacenter */
+  readonly dc?: string;
 }
 
 interface Watched {
@@ -49,7 +51,7 @@ interface Watched {
 export const EMPTY_AFTER_OUTAGE_GRACE_MS = 15_000;
 
 export function watchName(k: WatchKey): string {
-  return `${k.mesh ? 'connect' : 'service'}/${k.service}`;
+  return `${k.mesh ? 'connect' : 'service'}/${k.service}${k.dc === undefined ? '' : `@${k.dc}`}`;
 }
 
 export class ServiceDiscovery {
@@ -73,18 +75,21 @@ export class ServiceDiscovery {
   /** Starts watchers for new keys and stops those no longer wanted. */
   setWanted(keys: readonly WatchKey[]): void {
     const wanted = new Map(keys.map((k) => [watchName(k), k]));
-    const shared = wanted.size > DIRECT_WATCH_LIMIT;
+    // the shared watch covers the local datacenter; another datacenter's keys (failover, few) watch directly
+    const shared = keys.filter((k) => k.dc === undefined).length > DIRECT_WATCH_LIMIT;
+    const sharedFor = (k: WatchKey) => shared && k.dc === undefined;
     if (shared) this.#shared ??= new SharedHealthWatch(this.#client, this.#log, this.#waitMs);
     const carried = new Map<string, Watched>();
     for (const [name, w] of this.#watched) {
-      if (wanted.has(name) && w.shared === shared) continue;
+      const k = wanted.get(name);
+      if (k !== undefined && w.shared === sharedFor(k)) continue;
       // a key that changes mode keeps its pool until its new watch answers
       if (wanted.has(name)) carried.set(name, w);
       clearTimeout(w.held); clearTimeout(w.recheck); void w.watcher.stop(); this.#watched.delete(name);
     }
     for (const [name, k] of wanted) {
       if (this.#watched.has(name)) continue;
-      const entry = this.#watch(name, k, shared);
+      const entry = this.#watch(name, k, sharedFor(k));
       const old = carried.get(name);
       if (old) { entry.endpoints = old.endpoints; entry.answer = old.answer; }
       this.#watched.set(name, entry);
@@ -129,7 +134,7 @@ export class ServiceDiscovery {
         ? this.#shared!.add(name, k, onChange, onError)
         : new BlockingWatcher(this.#client, {
           name, path: `/health/${k.mesh ? 'connect' : 'service'}/${encodeURIComponent(k.service)}`,
-          query: { passing: '1' }, waitMs: this.#waitMs, onChange, onError,
+          query: k.dc === undefined ? { passing: '1' } : { passing: '1', dc: k.dc }, waitMs: this.#waitMs, onChange, onError,
         }),
     };
     return entry;

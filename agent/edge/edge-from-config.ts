@@ -56,6 +56,7 @@ export async function startConfiguredEdge(i: ConfiguredEdgeInput): Promise<Confi
     listen: listenAt, kong: e.kong, clusterSize: i.clusterSize, admin: i.admin,
     ...(limits ? { limits } : {}), ...(e.http2 ? { http2: e.http2 } : {}),
     ...(cfg.consul?.pool_guard ? { poolGuard: poolGuardPolicy(cfg.consul.pool_guard)! } : {}),
+    ...(cfg.consul?.failover_datacenters ? { failover: cfg.consul.failover_datacenters } : {}),
     viaSidecars: e.via_sidecars ?? true, trustedProxies: e.trusted_proxies ?? [], consul: i.consul, ...(e.http ? { http: e.http } : {}),
     log: i.log.child({ component: 'edge' }), accessLog: i.accessLog, metrics: i.metrics, mesh: i.mesh, requestId: i.requestId,
     tracing: cfg.agent?.tracing ? tracingFromAgent(cfg.agent.tracing, parseDurationMs) : null,

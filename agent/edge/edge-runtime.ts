@@ -19,6 +19,7 @@ import { MeshTracer } from '../observe/trace/tracer.js';
 import { sameSettings, type TracingSettings } from '../observe/trace/tracing-settings.js';
 import { tracingFromKong, type OpenTelemetryConfig } from '../plugins/opentelemetry/opentelemetry.js';
 import type { PrometheusConfig } from '../plugins/prometheus/prometheus.js';
+import { DatacenterFailover } from './datacenter-failover.js';
 
 /** How this agent calls sidecars: mTLS under `identity`, or plain HTTP when mesh TLS is disabled. */
 export interface MeshClient {
@@ -47,6 +48,8 @@ export interface EdgeRuntimeOptions {
   readonly poolSource?: PoolSourceFactory;
   /** a passive-health ejection here, told to the other workers (absent: one process) */
   readonly onEjected?: (key: string, untilMs: number) => void;
+  /** consul.failover_datacenters: where a service with no passing local instance is served from, in order */
+  readonly failover?: readonly string[];
 }
 
 function closeInstances(bp: EdgeBlueprint): void {
@@ -74,6 +77,7 @@ export class EdgeRuntime {
   #table: RouteTable;
   readonly #agentTracing: TracingSettings | null;
   readonly #kongMetrics: boolean;
+  readonly #failover: DatacenterFailover;
   #tracer: MeshTracer | null = null;
 
   constructor(o: EdgeRuntimeOptions) {
@@ -88,6 +92,8 @@ export class EdgeRuntime {
     this.#kongMetrics = o.kongMetrics ?? false;
     this.#poolSource = o.poolSource;
     this.#onEjected = o.onEjected;
+    this.#failover = new DatacenterFailover(o.failover ?? [], o.metrics, o.log.child({ part: 'failover' }),
+      (e) => this.registry.state(e.key).isAvailable(Date.now()), this.#onPoolsChanged);
     this.#blueprint = compileEdgeBlueprint(o.kong, o.viaSidecars, this.#chainEnv());
     this.#applyAgentWide();
     this.#table = this.#bind();
@@ -165,12 +171,14 @@ export class EdgeRuntime {
       for (const m of pool.members) { keys.add(m.key); dispatchers.add(m.dispatcherKey); }
       this.#metrics.poolEndpoints.labels(pool.name, 'total').set(pool.members.length);
     }
+    for (const k of this.#failover.heldKeys()) keys.add(k);
     this.registry.retain(keys, dispatchers);
   }
 
   /** A watcher's change, run from a coalescing timer: a rebuild that throws keeps the last good table (logged) instead of escaping as an uncaught exception. */
   readonly #onPoolsChanged = (): void => {
     try {
+      if (this.#failover.enabled) this.#watch();
       this.rebuild();
     } catch (err) {
       this.#log.error({ err: (err as Error).message }, 'route table rebuild failed; the last good table keeps serving');
@@ -182,6 +190,7 @@ export class EdgeRuntime {
   }
 
   async stop(): Promise<void> {
+    this.#failover.stop();
     closeInstances(this.#blueprint);
     await this.#tracer?.shutdown();
     for (const p of this.#probers.values()) p.stop();
@@ -207,9 +216,18 @@ export class EdgeRuntime {
   #consulKeys(): WatchKey[] {
     const keys: WatchKey[] = [];
     for (const p of this.#blueprint.pools.values()) {
-      if (p.source.kind === 'consul') keys.push({ service: p.source.service, mesh: this.#blueprint.viaSidecars });
+      if (p.source.kind !== 'consul') continue;
+      const local: WatchKey = { service: p.source.service, mesh: this.#blueprint.viaSidecars };
+      keys.push(...this.#failover.keys(local, this.#discovery?.endpoints(local)));
     }
     return keys;
+  }
+
+  /** The endpoints serving a Consul service: the local datacenter's, or a failover datacenter's. */
+  #consulEndpoints(pool: string, service: string, mesh: boolean) {
+    const d = this.#discovery;
+    if (d === undefined) return { endpoints: [], loaded: false };
+    return this.#failover.choose(pool, service, d.endpoints({ service, mesh }), (dc) => d.endpoints({ service, mesh, dc }));
   }
 
   #watch(): void {
@@ -237,7 +255,7 @@ export class EdgeRuntime {
         endpoints = staticEndpoints(spec.source.targets);
       } else {
         const service = spec.source.service;
-        ({ endpoints, loaded } = this.#discovery?.endpoints({ service, mesh: bp.viaSidecars }) ?? { endpoints: [], loaded: false });
+        ({ endpoints, loaded } = this.#consulEndpoints(spec.name, service, bp.viaSidecars));
         source = bp.viaSidecars ? 'consul-mesh' : 'consul';
         if (bp.viaSidecars && this.#mesh) {
           const { tls, identity } = this.#mesh;
@@ -255,6 +273,7 @@ export class EdgeRuntime {
       metrics: this.#metrics,
       onRetry: (service, reason) => this.#metrics.retries.labels(service, reason).inc(),
       onEject: (service, endpoint) => {
+        this.#failover.memberFailed();
         this.#metrics.ejections.labels(service, endpoint).inc();
         this.#log.warn({ service, endpoint }, 'endpoint ejected by passive health');
         this.#onEjected?.(endpoint, this.registry.state(endpoint).skippedUntil);

@@ -51,6 +51,8 @@ export interface EdgeParams {
   readonly admin?: AdminRoutes;
   readonly limits?: ListenerLimits;
   readonly poolGuard?: PoolGuardPolicy;
+  /** consul.failover_datacenters */
+  readonly failover?: readonly string[];
   /** HOST:PORT of the HTTPS listener, with the certificates it serves */
   readonly tls?: { readonly listen: string; readonly certificates: EdgeCertificates };
   readonly http2?: EdgeHttp2Config;
@@ -90,7 +92,7 @@ export async function startEdge(p: EdgeParams): Promise<StartedEdge> {
   const runtime = new EdgeRuntime({
     kong: p.kong, viaSidecars: p.viaSidecars, consul: p.consul, log: p.log, metrics: p.metrics, mesh: p.mesh,
     ...(p.clusterSize ? { clusterSize: p.clusterSize } : {}), ...(p.admin ? { admin: p.admin } : {}),
-    ...(p.poolGuard ? { poolGuard: p.poolGuard } : {}),
+    ...(p.poolGuard ? { poolGuard: p.poolGuard } : {}), ...(p.failover ? { failover: p.failover } : {}),
     tracing: p.tracing ?? null, kongMetrics: p.kongMetrics ?? false,
     ...(p.poolSource ? { poolSource: p.poolSource } : {}), ...(p.onEjected ? { onEjected: p.onEjected } : {}),
   });

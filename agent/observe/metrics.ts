@@ -81,6 +81,11 @@ export class Metrics {
     labelNames: ['watch'] as const, registers: [this.registry],
   });
 
+  readonly poolFailover = new Gauge({
+    name: 'meshgate_pool_failover', help: '1 while a pool is served by another datacenter\'s instances (consul.failover_datacenters)',
+    labelNames: ['pool', 'datacenter'] as const, registers: [this.registry],
+  });
+
   /** 1 for each config section whose file value differs from the running one and needs a restart to apply */
   readonly configRestartRequired = new Gauge({
     name: 'meshgate_config_restart_required', help: '1 if the file changes this section and only a restart applies it', labelNames: ['section'] as const, registers: [this.registry],

@@ -45,6 +45,8 @@ export interface SidecarParams {
   readonly requestId: () => string;
   /** consul.pool_guard, for the local upstreams' pools */
   readonly poolGuard?: PoolGuardPolicy;
+  /** consul.failover_datacenters, for the local upstreams' pools */
+  readonly failover?: readonly string[];
   readonly tracing?: TracingSettings | null;
 }
 
@@ -87,7 +89,7 @@ export async function startSidecar(p: SidecarParams): Promise<StartedSidecar> {
       listen: u.listen, kong: upstreamDeclarative(u.service), viaSidecars: true, trustedProxies: LOOPBACK_CIDRS,
       consul: p.consul, log: log.child({ upstream: u.service }), accessLog: p.accessLog.child({ upstream: u.service }), metrics: p.metrics,
       mesh: meshTls ? { tls: meshTls, identity: p.identity } : undefined, requestId: p.requestId, strict: false, tracing: p.tracing ?? null,
-      ...(p.poolGuard ? { poolGuard: p.poolGuard } : {}),
+      ...(p.poolGuard ? { poolGuard: p.poolGuard } : {}), ...(p.failover ? { failover: p.failover } : {}),
     }));
   }
 

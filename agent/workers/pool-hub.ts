@@ -11,7 +11,7 @@ import type { ToWorker, WirePool } from './protocol.js';
 /** Every key any worker wants, once (by watch name), in a stable order. */
 export function unionOfWants(wants: Iterable<readonly WatchKey[]>): WatchKey[] {
   const byName = new Map<string, WatchKey>();
-  for (const keys of wants) for (const k of keys) byName.set(watchName(k), { service: k.service, mesh: k.mesh });
+  for (const keys of wants) for (const k of keys) byName.set(watchName(k), { service: k.service, mesh: k.mesh, ...(k.dc === undefined ? {} : { dc: k.dc }) });
   return [...byName.keys()].sort().map((n) => byName.get(n)!);
 }
 

@@ -4,7 +4,7 @@
 // started — i.e. until no new request reached the dead or cut-off host; for a Consul fault the time
 // from Consul being back until every registration is passing again.
 import type { Sample } from './load-loop.js';
-import { CONSUL_SERVERS, HOSTS, type HostName, type Topology } from '../multihost/topology.js';
+import { CONSUL_SERVERS, HOSTS, SERVICE_HOSTS, type HostName, type Topology } from '../multihost/topology.js';
 
 export interface ScenarioRun { readonly recoveredS: number | null; readonly notes: string[] }
 export type Scenario = (t: Topology) => Promise<(samples: readonly Sample[]) => ScenarioRun>;
@@ -34,6 +34,37 @@ function faultAndHeal(fault: (t: Topology) => void, heal: (t: Topology) => unkno
     await sleep(3000);
     return (s) => ({ recoveredS: lastAffected(s, at, healedAt), notes: [] });
   };
+}
+
+/** the datacenter of the instance that answers a GET through the edge ('' when none did) */
+async function answeringDatacenter(t: Topology): Promise<string> {
+  const r = await fetch(`${t.edgeUrl}/api/v1/users/dc`, { signal: AbortSignal.timeout(2000) });
+  await r.arrayBuffer();
+  if (r.status !== 200) return '';
+  return r.headers.get('x-instance') === t.remote.id ? 'dc2' : 'dc1';
+}
+
+/**
+ * Both dc1 service hosts die at once (every users instance in dc1, with the hosts' Consul agents):
+ * the edge fails over to dc2's instance once dc1's servers no longer list a passing one, and comes
+ * back to dc1 when the hosts are restarted. recovered_s: from the kill until the last request it
+ * affected started.
+ */
+async function datacenterFailover(t: Topology): Promise<(samples: readonly Sample[]) => ScenarioRun> {
+  await sleep(3000);
+  const at = Date.now();
+  for (const h of SERVICE_HOSTS) t.killHost(h);
+  const failedOver = await t.waitFor('dc2 serving', 60_000, async () => (await answeringDatacenter(t)) === 'dc2');
+  await sleep(5000);
+  const healAt = Date.now();
+  for (const h of SERVICE_HOSTS) await t.restartHost(h);
+  await t.waitFor('dc1 all passing', 60_000, allPassing(t));
+  const back = await t.waitFor('dc1 serving again', 30_000, async () => (await answeringDatacenter(t)) === 'dc1');
+  await sleep(3000);
+  return (s) => ({
+    recoveredS: lastAffected(s, at, healAt),
+    notes: [`dc2 serving ${failedOver.toFixed(1)} s after both dc1 service hosts died; dc1 again ${back.toFixed(1)} s after all passing`],
+  });
 }
 
 export const SCENARIOS: Record<string, Scenario> = {
@@ -81,6 +112,7 @@ export const SCENARIOS: Record<string, Scenario> = {
     await sleep(3000);
     return () => ({ recoveredS: recovered, notes: ['s1 client agent restarted with its data dir wiped'] });
   },
+  'datacenter-failover': datacenterFailover,
   'consul-down': async (t) => {
     await sleep(3000);
     for (const s of CONSUL_SERVERS) t.consul.get(s)?.kill('SIGKILL');

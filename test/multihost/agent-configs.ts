@@ -23,10 +23,12 @@ sidecar:
 /**
  * The edge: idempotent requests retried on another instance when a connection fails or resets, or
  * when no response header arrives within per_try_timeout (a partitioned host answers nothing).
+ * With no passing users instance in dc1, dc2's serves (consul.failover_datacenters).
  */
 export function multihostEdgeConfig(listen: string, adminPort: number): string {
   return `consul:
   address: "http://127.0.0.1:8500"
+  failover_datacenters: [dc2]
 agent:
   node: edge
   admin: "127.0.0.1:${adminPort}"

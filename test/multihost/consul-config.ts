@@ -1,6 +1,6 @@
 // Consul agent configuration for the multi-host topology: three servers forming a Raft quorum and
-// one client agent per service/edge host, every one with Connect on (the built-in CA issues the
-// mesh certificates). Pure: returns the JSON Consul reads with -config-file.
+// one client agent per service/edge host in dc1, plus dc2's one server, WAN-joined; every one with
+// Connect on (the built-in CA issues the mesh certificates). Pure: returns the JSON Consul reads with -config-file.
 export interface ConsulAgentSpec {
   readonly node: string;
   readonly address: string;
@@ -9,12 +9,18 @@ export interface ConsulAgentSpec {
   readonly dataDir: string;
   /** the UI on one server, reachable from the root namespace */
   readonly ui?: boolean;
+  /** default dc1 (the primary); another datacenter's server joins the primary's servers over the WAN */
+  readonly datacenter?: string;
+  readonly wanJoin?: readonly string[];
 }
 
 export function consulAgentConfig(s: ConsulAgentSpec): Record<string, unknown> {
   return {
     node_name: s.node,
-    datacenter: 'dc1',
+    datacenter: s.datacenter ?? 'dc1',
+    // dc1's Connect CA is the root; another datacenter's CA is an intermediate signed by it
+    primary_datacenter: 'dc1',
+    ...(s.wanJoin ? { retry_join_wan: s.wanJoin } : {}),
     data_dir: s.dataDir,
     bind_addr: s.address,
     // meshgate asks its own host's agent on loopback; the host address serves the UI and lets the

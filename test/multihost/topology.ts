@@ -18,10 +18,12 @@ const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 const BIN = path.join(REPO, 'bin/meshgate.js');
 const SAMPLE = path.join(REPO, 'deploy/demo/sample-service.mjs');
 
-export const HOSTS = { c1: '10.231.0.11', c2: '10.231.0.12', c3: '10.231.0.13', s1: '10.231.0.21', s2: '10.231.0.22', e1: '10.231.0.31' } as const;
+export const HOSTS = { c1: '10.231.0.11', c2: '10.231.0.12', c3: '10.231.0.13', s1: '10.231.0.21', s2: '10.231.0.22', e1: '10.231.0.31', d2: '10.231.0.41' } as const;
 export type HostName = keyof typeof HOSTS;
 export const CONSUL_SERVERS: readonly HostName[] = ['c1', 'c2', 'c3'];
 export const SERVICE_HOSTS: readonly HostName[] = ['s1', 's2'];
+/** dc2 (WAN-joined): one host with its Consul server and one users instance, the edge's failover datacenter */
+export const DC2_HOST: HostName = 'd2';
 const EDGE_PORT = 8080;
 
 export interface Instance extends InstanceSpec { service?: HostProcess; sidecar?: HostProcess }
@@ -31,6 +33,8 @@ export class Topology {
   readonly edgeUrl = `http://${HOSTS.e1}:${EDGE_PORT}`;
   readonly consulUi = `http://${HOSTS.c1}:8500/ui/dc1/services`;
   readonly instances: Instance[] = [];
+  /** the users instance in dc2 */
+  readonly remote: Instance = { id: 'users-d2-a', host: DC2_HOST, hostAddress: HOSTS[DC2_HOST], port: 7001, meshPort: 21001, adminPort: 9901 };
   readonly consul = new Map<HostName, HostProcess>();
   edge?: HostProcess;
   readonly #live = new Set<HostProcess>();
@@ -57,6 +61,11 @@ export class Topology {
         }
       }
       for (const i of this.instances) this.startInstance(i);
+      await this.waitFor('dc2 joined over the WAN, with its intermediate CA', 60_000, async () => {
+        const r = await fetch(`http://${HOSTS[DC2_HOST]}:8500/v1/agent/connect/ca/roots`, { signal: AbortSignal.timeout(1000) });
+        return ((await r.json()) as { Roots: { IntermediateCerts?: string[] | null }[] }).Roots.some((x) => (x.IntermediateCerts?.length ?? 0) > 0);
+      });
+      this.startInstance(this.remote);
       this.startEdge();
       await this.waitFor('4 passing users instances', 60_000, async () => (await this.passing('users')).length === 4);
       await this.waitFor('the edge answering 200 from both hosts', 60_000, async () => {
@@ -67,7 +76,8 @@ export class Topology {
         }
         return seen.size === 2;
       });
-      log(`ready: 4 users instances on s1 s2 behind sidecars, edge at ${this.edgeUrl}`);
+      await this.waitFor('the dc2 users instance passing', 60_000, async () => (await this.passing('users', 'dc2')).length === 1);
+      log(`ready: 4 users instances on s1 s2 behind sidecars, 1 in dc2 on d2, edge at ${this.edgeUrl}`);
     } catch (err) {
       this.cleanupNow();
       throw err;
@@ -89,9 +99,10 @@ export class Topology {
     if (opts.wipe) rmSync(dataDir, { recursive: true, force: true });
     mkdirSync(dataDir, { recursive: true });
     const servers = CONSUL_SERVERS.map((s) => HOSTS[s]);
-    const file = this.#file(`consul-${host}.json`, JSON.stringify(consulAgentConfig({
-      node: host, address: HOSTS[host], server: CONSUL_SERVERS.includes(host), servers, dataDir, ui: host === 'c1',
-    }), null, 2));
+    const spec = host === DC2_HOST
+      ? { node: host, address: HOSTS[host], server: true, servers: [HOSTS[host]], dataDir, datacenter: 'dc2', wanJoin: servers }
+      : { node: host, address: HOSTS[host], server: CONSUL_SERVERS.includes(host), servers, dataDir, ui: host === 'c1' };
+    const file = this.#file(`consul-${host}.json`, JSON.stringify(consulAgentConfig(spec), null, 2));
     const p = this.#spawn(`consul-${host}`, host, this.#consulBin, ['agent', `-config-file=${file}`]);
     this.consul.set(host, p);
     return p;
@@ -120,9 +131,9 @@ export class Topology {
     return '';
   }
 
-  /** passing instance ids of a service, as the servers see them */
-  async passing(service: string): Promise<string[]> {
-    for (const s of CONSUL_SERVERS) {
+  /** passing instance ids of a service, as the servers see them (dc1's, or another datacenter's through them) */
+  async passing(service: string, dc = 'dc1'): Promise<string[]> {
+    for (const s of dc === 'dc2' ? [DC2_HOST] : CONSUL_SERVERS) {
       try {
         const r = await fetch(`http://${HOSTS[s]}:8500/v1/health/service/${service}?passing=1`, { signal: AbortSignal.timeout(2000) });
         if (!r.ok) { await r.arrayBuffer(); continue; }
@@ -157,8 +168,8 @@ export class Topology {
   /** Graceful stop: edge, sidecars (drain), services, then Consul; then the network. */
   async stop(): Promise<void> {
     await this.edge?.stop();
-    await Promise.all(this.instances.map((i) => i.sidecar?.stop()));
-    await Promise.all(this.instances.map((i) => i.service?.stop()));
+    await Promise.all([...this.instances, this.remote].map((i) => i.sidecar?.stop()));
+    await Promise.all([...this.instances, this.remote].map((i) => i.service?.stop()));
     await Promise.all([...this.consul.values()].map((c) => c.stop('SIGINT')));
     this.cleanupNow();
   }

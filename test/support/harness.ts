@@ -78,6 +78,8 @@ export interface EdgeOptions {
   readonly name?: string;
   /** consul.pool_guard for the edge */
   readonly poolGuard?: { readonly max_shrink_fraction: number; readonly hold: string };
+  /** more consul: settings (failover_datacenters …) */
+  readonly consul?: Record<string, unknown>;
   /** more agent: settings (tracing …) */
   readonly agent?: Record<string, unknown>;
 }
@@ -251,7 +253,7 @@ export class Harness {
     const [port, adminPort] = [await this.port(), await this.port()];
     const name = opts.name ?? 'edge';
     const file = this.writeYaml(`${name}-${++this.#seq}.yaml`, {
-      consul: { address: this.consul.httpAddress, ...(opts.poolGuard ? { pool_guard: opts.poolGuard } : {}) },
+      consul: { address: this.consul.httpAddress, ...(opts.poolGuard ? { pool_guard: opts.poolGuard } : {}), ...opts.consul },
       agent: { node: name, admin: `127.0.0.1:${adminPort}`, log_level: 'info', ...opts.agent },
       edge: {
         listen: `127.0.0.1:${port}`,

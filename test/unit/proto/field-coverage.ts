@@ -96,6 +96,7 @@ export const FIELD_TESTS: Readonly<Record<string, string>> = {
   'agent.tracing.queue.delay': 'agent.tracing: endpoint, headers, resource_attributes, queue; a plugin decision is a span event',
   'agent.workers': 'serves from both workers over many connections; /status lists them',
   'agent.tracing.send_timeout': 'agent.tracing: a hung collector (send_timeout, queue.max_entries) costs no request; full-queue and failed-export drops are counted',
+  'consul.failover_datacenters': 'no passing instance in dc1: dc2\'s instance serves over mTLS, a metric and a log line say so',
   'agent.request_debug_token': 'request_debug_token: a real request with X-Kong-Request-Debug and the token gets its report in a header; without it, none; the token is never logged',
   'edge.kong._info.select_tags': T.INFO,
   'edge.kong.certificates[].snis[].id': T.IDS,
