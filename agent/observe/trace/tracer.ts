@@ -2,35 +2,24 @@
 // bounded batch queue and the OTLP/HTTP exporter. One MeshTracer per agent and settings; a
 // request that is traced gets one HopTrace (its server span) and one client span per upstream
 // attempt. When tracing is off the handlers hold `null` and none of this runs.
-import { context, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, TraceFlags, createContextKey, type Attributes, type Context, type Span } from '@opentelemetry/api';
+import { context, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, TraceFlags, type Attributes, type Context, type Span } from '@opentelemetry/api';
 import { TraceState } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import {
-  BasicTracerProvider, BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler,
-  type Sampler, type SamplingResult,
-} from '@opentelemetry/sdk-trace-base';
+import { AlwaysOnSampler, BasicTracerProvider, BatchSpanProcessor, ParentBasedSampler, type IdGenerator } from '@opentelemetry/sdk-trace-base';
 import type { Logger } from 'pino';
 import { BoundedSpanProcessor, CountingExporter, type DropSink } from './export-queue.js';
 import { formatTraceparent, parseB3, parseTraceparent, type IncomingTraceContext } from './trace-context.js';
 import type { TracingSettings } from './tracing-settings.js';
+import { randomHex, sampledByRatio, UnsampledHop, type HopTrace } from './unsampled-hop.js';
 
-/** Marks a parent whose sampled flag must not decide (an untrusted client's traceparent). */
-const UNTRUSTED_PARENT = createContextKey('meshgate.untrusted-parent');
+export type { HopTrace };
 
-/** Parent-based with a ratio for roots; an untrusted parent gives the trace id, the ratio decides. */
-export class EdgeSampler implements Sampler {
-  readonly #ratio: TraceIdRatioBasedSampler;
-  readonly #parentBased: ParentBasedSampler;
-  constructor(ratio: number) {
-    this.#ratio = new TraceIdRatioBasedSampler(ratio);
-    this.#parentBased = new ParentBasedSampler({ root: this.#ratio });
-  }
-  shouldSample(ctx: Context, traceId: string, name: string, kind: SpanKind, attrs: Attributes, links: []): SamplingResult {
-    if (ctx.getValue(UNTRUSTED_PARENT) === true) return this.#ratio.shouldSample(ctx, traceId);
-    return this.#parentBased.shouldSample(ctx, traceId, name, kind, attrs, links);
-  }
-  toString(): string { return `EdgeSampler{${this.#ratio.toString()}}`; }
+/** Span ids at random; a sampled root's trace id is the one the sampling decision was made on. */
+class DecidedIds implements IdGenerator {
+  next: string | null = null;
+  generateTraceId(): string { const t = this.next ?? randomHex(16); this.next = null; return t; }
+  generateSpanId(): string { return randomHex(8); }
 }
 
 export interface TraceDrops {
@@ -55,6 +44,7 @@ export class MeshTracer implements DropSink {
   readonly #tracer;
   readonly #log: Logger;
   readonly #drops: TraceDrops;
+  readonly #ids = new DecidedIds();
   readonly #logTimer: NodeJS.Timeout;
   #droppedSinceLog = 0;
   readonly settings: TracingSettings;
@@ -72,7 +62,8 @@ export class MeshTracer implements DropSink {
     });
     this.#provider = new BasicTracerProvider({
       resource: resourceFromAttributes({ 'service.name': `meshgate-${role}`, ...settings.resourceAttributes }),
-      sampler: new EdgeSampler(settings.samplingRatio),
+      // startHop decides sampling; OTel sees only sampled hops (as roots or with a sampled parent), and their attempts
+      sampler: new ParentBasedSampler({ root: new AlwaysOnSampler() }), idGenerator: this.#ids,
       spanProcessors: [new BoundedSpanProcessor(batch, exporter, settings.maxQueueEntries, this)],
     });
     this.#tracer = this.#provider.getTracer('meshgate');
@@ -91,29 +82,34 @@ export class MeshTracer implements DropSink {
     this.#droppedSinceLog = 0;
   }
 
-  /** The server span of one hop, continuing the caller's trace when it sent one. */
+  /**
+   * The hop's trace, continuing the caller's when it sent one. The caller's sampled flag decides
+   * when it may (trust_client_sampling); otherwise the ratio does, on the trace id. A hop that is
+   * not sampled costs no OTel work at all.
+   */
   startHop(r: HopRequest): HopTrace {
     let parent: IncomingTraceContext | undefined = parseTraceparent(r.traceparent, r.tracestate);
     if (parent === undefined && this.settings.extractB3 && r.b3 !== undefined) parent = parseB3(r.b3.single, r.b3.traceId, r.b3.spanId, r.b3.sampled);
+    const trust = this.settings.trustClientSampling;
+    const trusted = parent !== undefined && (trust === 'always' || (trust === 'trusted_proxies' && r.trustedPeer));
+    const traceId = parent?.traceId ?? randomHex(16);
+    if (!(trusted ? parent!.sampled : sampledByRatio(traceId, this.settings.samplingRatio))) return new UnsampledHop(traceId, parent?.traceState);
     let ctx = ROOT_CONTEXT;
     if (parent !== undefined) {
-      const trusted = this.settings.trustClientSampling === 'always' || (this.settings.trustClientSampling === 'trusted_proxies' && r.trustedPeer);
       ctx = trace.setSpanContext(ctx, {
-        traceId: parent.traceId, spanId: parent.spanId, isRemote: true,
-        traceFlags: parent.sampled ? TraceFlags.SAMPLED : TraceFlags.NONE,
+        traceId, spanId: parent.spanId, isRemote: true, traceFlags: TraceFlags.SAMPLED,
         ...(parent.traceState ? { traceState: new TraceState(parent.traceState) } : {}),
       });
-      if (!trusted) ctx = ctx.setValue(UNTRUSTED_PARENT, true);
+    } else {
+      this.#ids.next = traceId;
     }
     const span = this.#tracer.startSpan(`${r.method} ${this.role}`, { kind: SpanKind.SERVER }, ctx);
-    if (span.isRecording()) {
-      span.setAttributes({
-        'http.request.method': r.method, 'url.path': r.path, 'server.address': r.host, 'network.peer.address': r.peerAddress,
-        'meshgate.role': this.role,
-      });
-      if (r.userAgent !== undefined) span.setAttribute('user_agent.original', r.userAgent);
-    }
-    return new HopTrace(this.#tracer, span, r.method);
+    span.setAttributes({
+      'http.request.method': r.method, 'url.path': r.path, 'server.address': r.host, 'network.peer.address': r.peerAddress,
+      'meshgate.role': this.role,
+    });
+    if (r.userAgent !== undefined) span.setAttribute('user_agent.original', r.userAgent);
+    return new SampledHop(this.#tracer, span, r.method);
   }
 
   async shutdown(): Promise<void> {
@@ -127,8 +123,8 @@ export class MeshTracer implements DropSink {
 
 type OtelTracer = ReturnType<BasicTracerProvider['getTracer']>;
 
-/** One traced request at one hop: its server span and its attempts' client spans. */
-export class HopTrace {
+/** One sampled request at one hop: its server span and its attempts' client spans. */
+export class SampledHop implements HopTrace {
   #attempt: Span | null = null;
   #parentCtx: Context | null = null;
   readonly traceId: string;
