@@ -6,6 +6,7 @@
 //   and forwarded in origin-form.
 // - HTTP/1.0 with Transfer-Encoding (RFC 9112 §6.1) → 400 and close; an HTTP/1.0 client is never
 //   answered chunked (Node would when it sends `TE: chunked`).
+// - An HTTP/1 request line claiming HTTP/2.0 → 505 (nginx does the same).
 // - Two Authorization fields → 400: a back end could read the other one than the auth plugin did.
 // - Underscored names (`Transfer_Encoding`, CGI/WSGI read them as `-`): dropped, refused or kept
 //   (Envoy's headers_with_underscores_action; nginx drops them by default).
@@ -91,6 +92,8 @@ export function compileRequestRules(http: EdgeSection['http']): RequestRules {
         if (rejectUnderscore && name.includes('_')) return refuse(res, 'MG_BAD_HEADER');
       }
       if (auths > 1) return refuse(res, 'MG_DUPLICATE_HEADER');
+      // "HTTP/2.0" on an HTTP/1 request line: Node parses it as HTTP/1; RFC 9110 §15.6.6 answers 505
+      if (req.httpVersion.charCodeAt(0) !== 49 /* 1 */ && (req as { stream?: unknown }).stream === undefined) return refuse(res, 'MG_HTTP_VERSION');
       const http10 = req.httpVersion === '1.0';
       if (http10) {
         if (req.headers['transfer-encoding'] !== undefined) return refuse(res, 'MG_BAD_FRAMING');

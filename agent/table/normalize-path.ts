@@ -3,7 +3,7 @@
 // upstream see: one reading of the path, so no back end can read another.
 // - unreserved percent-escapes decoded, others upper-cased; `%XX` that is not hex → refused;
 //   escaped bytes ≥ 0x80 must be well-formed UTF-8 (an overlong `%C0%AE` is a "." to some decoders:
-//   the IIS/Tomcat traversal class) → else refused.
+//   the IIS/Tomcat traversal class) → else refused; so is `%00`.
 // - dot segments removed (after decoding, so `%2e%2e` is ".."); a dot segment with parameters
 //   (`..;x`, `.;`) is refused: Tomcat and Spring drop `;…` from a segment and read it as "..".
 // - `//` merged (Envoy's merge_slashes; Envoy recommends it at the edge).
@@ -75,7 +75,8 @@ function decodeEscapes(path: string, slash: EscapedSlashAction): string | null {
   for (let i = path.indexOf('%'); i >= 0; i = path.indexOf('%', i)) {
     out += path.slice(from, i);
     const byte = escapedByte(path, i);
-    if (byte < 0) return null;
+    // %00: C-string back ends end the path there ("/admin%00.png" is "/admin" to them); nginx refuses it too
+    if (byte <= 0) return null;
     if (byte >= 0x80) {
       const end = utf8Run(path, i);
       if (end < 0) return null;

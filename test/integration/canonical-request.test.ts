@@ -96,6 +96,7 @@ describe('one canonical request at the edge: raw targets, a recording upstream',
       ['an encoded "/"', '/rec/a%2F..%2Fadmin'],
       ['an encoded "\\"', '/rec/a%5Cb'],
       ['a bad escape', '/rec/%zz'],
+      ['a NUL escape (C-string back ends end the path there)', '/rec/admin%00.png'],
     ];
     for (const [what, target] of REFUSED) {
       it(`refuses ${what}`, async () => {

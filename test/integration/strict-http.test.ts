@@ -111,6 +111,16 @@ describe('strict HTTP at the edge: raw requests, a recording upstream', function
     });
   });
 
+  describe('HTTP version', () => {
+    it('answers an HTTP/1 request line claiming HTTP/2.0 with 505 MG_HTTP_VERSION, nothing forwarded', async () => {
+      const { reply, got } = await received(() => rawExchange(edge.port, 'GET /rec/v2 HTTP/2.0\r\nHost: a\r\n\r\n'));
+      assert.equal(reply.status, 505, reply.text);
+      assert.equal(JSON.parse(reply.body).code, 'MG_HTTP_VERSION');
+      assert.ok(reply.closed, 'the connection is closed');
+      assert.deepEqual(got, []);
+    });
+  });
+
   describe('HTTP/1.0 (RFC 9112 §6.1, §9.3)', () => {
     it('refuses HTTP/1.0 with Transfer-Encoding: 400 MG_BAD_FRAMING, closed, nothing forwarded', async () => {
       const { reply, got } = await received(() => rawExchange(edge.port, 'POST /rec/te HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n'));

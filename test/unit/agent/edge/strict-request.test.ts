@@ -5,7 +5,8 @@ import type { InboundRequest, OutboundResponse } from '../../../../agent/pipelin
 function req(lines: [string, string][], opts: { url?: string; version?: string } = {}): InboundRequest {
   const headers: Record<string, string> = {};
   for (const [k, v] of lines) headers[k.toLowerCase()] ??= v;
-  return { rawHeaders: lines.flat(), headers, url: opts.url ?? '/', httpVersion: opts.version ?? '1.1' } as unknown as InboundRequest;
+  const httpVersion = opts.version ?? '1.1';
+  return { rawHeaders: lines.flat(), headers, url: opts.url ?? '/', httpVersion, httpVersionMajor: Number(httpVersion[0]) } as unknown as InboundRequest;
 }
 const res = (): OutboundResponse & { shouldKeepAlive?: boolean } => ({}) as OutboundResponse;
 
@@ -28,6 +29,7 @@ describe('strict-request: check', () => {
     ['two Authorization', [['Host', 'a'], ['Authorization', 'x'], ['AUTHORIZATION', 'y']], {}, 'MG_DUPLICATE_HEADER'],
     ['HTTP/1.0 with Transfer-Encoding', [['Transfer-Encoding', 'chunked']], { version: '1.0' }, 'MG_BAD_FRAMING'],
     ['absolute-form with userinfo', [['Host', 'a']], { url: 'http://u@a/x' }, 'MG_BAD_HOST'],
+    ['HTTP/2.0 on an HTTP/1 request line', [['Host', 'a']], { version: '2.0' }, 'MG_HTTP_VERSION'],
   ];
   for (const [what, lines, opts, want] of CASES) {
     it(`${what} → ${want ?? 'passes'}`, () => {
