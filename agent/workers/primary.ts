@@ -28,6 +28,7 @@ import { meshReport, watcherReport } from '../status.js';
 import { outboundIdentity, startMeshTls } from '../transport/start-mesh-tls.js';
 import { aggregateAgentMetrics, type MetricJson } from './agent-metrics.js';
 import { agentStatus, type WorkerReport } from './agent-status.js';
+import { countHits } from './ipc-shared-state.js';
 import { PoolHub } from './pool-hub.js';
 import { materialToWire, type FromWorker, type ToWorker, type WorkerConfig } from './protocol.js';
 import { ReloadRound, type RoundOutcome } from './reload-round.js';
@@ -72,7 +73,7 @@ export async function runPrimary(file: string, loaded: LoadedConfig, overrides: 
     switch (m.mg) {
       case 'want': hub.want(e.index, m.keys); return;
       // one authority for local rate limits: every worker's hit is counted here, in arrival order
-      case 'count': set.send(e, { mg: 'counted', id: m.id, result: sharedLocalCounters.hit(m.request, m.nowMs) }); return;
+      case 'count': set.send(e, { mg: 'counted', results: countHits(sharedLocalCounters, m.hits) }); return;
       case 'ejected': set.broadcast({ mg: 'ejected', key: m.key, untilMs: m.untilMs }, e); return;
       case 'breaker': set.broadcast({ mg: 'breaker', service: m.service, state: m.state }, e); return;
       case 'prepared':

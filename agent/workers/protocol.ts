@@ -20,6 +20,13 @@ export interface WireMaterial {
   readonly leaves: readonly Leaf[];
 }
 
+/** one request's rate-limit hit, asked of the primary (a worker sends a loop turn's hits at once) */
+export interface CounterHit {
+  readonly id: number;
+  readonly request: CounterRequest;
+  readonly nowMs: number;
+}
+
 export interface WorkerConfig {
   readonly file: string;
   readonly config: MeshgateConfig;
@@ -31,7 +38,7 @@ export type ToWorker =
   | { readonly mg: 'init'; readonly index: number; readonly workers: number; readonly overrides: AgentOverrides; readonly loaded: WorkerConfig }
   | { readonly mg: 'pools'; readonly sentAt: number; readonly pools: readonly WirePool[]; readonly clusterSize: number }
   | { readonly mg: 'mesh'; readonly material: WireMaterial }
-  | { readonly mg: 'counted'; readonly id: number; readonly result: CounterResult }
+  | { readonly mg: 'counted'; readonly results: readonly (readonly [number, CounterResult])[] }
   | { readonly mg: 'ejected'; readonly key: string; readonly untilMs: number }
   | { readonly mg: 'breaker'; readonly service: string; readonly state: SharedBreakerState }
   | { readonly mg: 'prepare'; readonly gen: number; readonly loaded: WorkerConfig }
@@ -45,7 +52,7 @@ export type FromWorker =
   | { readonly mg: 'hello' }
   | { readonly mg: 'want'; readonly keys: readonly WatchKey[] }
   | { readonly mg: 'ready'; readonly port: number; readonly loaded: boolean }
-  | { readonly mg: 'count'; readonly id: number; readonly request: CounterRequest; readonly nowMs: number }
+  | { readonly mg: 'count'; readonly hits: readonly CounterHit[] }
   | { readonly mg: 'ejected'; readonly key: string; readonly untilMs: number }
   | { readonly mg: 'breaker'; readonly service: string; readonly state: SharedBreakerState }
   | { readonly mg: 'prepared'; readonly gen: number; readonly error: string | null }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { planHit } from '../../../../agent/plugins/rate-limiting/counters.js';
 import { LocalCounterStore } from '../../../../agent/plugins/rate-limiting/local-store.js';
-import { IpcCounters, IpcTlsSource } from '../../../../agent/workers/ipc-shared-state.js';
+import { countHits, IpcCounters, IpcTlsSource } from '../../../../agent/workers/ipc-shared-state.js';
 import type { FromWorker } from '../../../../agent/workers/protocol.js';
 import { FakeLink } from './fake-link.js';
 
@@ -9,8 +9,8 @@ import { FakeLink } from './fake-link.js';
 function authority(store: LocalCounterStore) {
   return (m: FromWorker, link: FakeLink) => {
     if (m.mg !== 'count') return;
-    const result = store.hit(m.request, m.nowMs);
-    setImmediate(() => link.deliver({ mg: 'counted', id: m.id, result }));
+    const results = countHits(store, m.hits);
+    setImmediate(() => link.deliver({ mg: 'counted', results }));
   };
 }
 
@@ -25,16 +25,19 @@ describe('rate-limit counters shared by workers through the primary', () => {
     assert.deepEqual(results.filter((r) => r.allowed).map((r) => r.counts[0]).sort((a, b) => a - b), Array.from({ length: 100 }, (_, i) => i + 1));
   });
 
-  it('answers go to the hit that asked, whatever their order', async () => {
-    const answers: ((r: { allowed: boolean; counts: number[]; previous: number[] }) => void)[] = [];
-    let link!: FakeLink;
-    link = new FakeLink((m) => { if (m.mg === 'count') answers.push((result) => link.deliver({ mg: 'counted', id: m.id, result })); });
+  it('sends a loop turn\'s hits in one message; answers go to the hit that asked, whatever their order', async () => {
+    const link = new FakeLink();
     const c = new IpcCounters(link);
     const plan = planHit([{ period: 'second', limit: 5 }], 'p:', 'x', 0, false).request;
     const first = c.hit(plan, 0);
     const second = c.hit(plan, 0);
-    answers[1]!({ allowed: false, counts: [2], previous: [0] });
-    answers[0]!({ allowed: true, counts: [1], previous: [0] });
+    assert.equal(link.sent.length, 0, 'nothing sent before the turn ends');
+    await new Promise((r) => setImmediate(r));
+    assert.equal(link.sent.length, 1);
+    const sent = link.sent[0]!;
+    assert.ok(sent.mg === 'count' && sent.hits.length === 2);
+    const [a, b] = sent.hits;
+    link.deliver({ mg: 'counted', results: [[b!.id, { allowed: false, counts: [2], previous: [0] }], [a!.id, { allowed: true, counts: [1], previous: [0] }]] });
     assert.deepEqual((await first).counts, [1]);
     assert.deepEqual((await second).counts, [2]);
   });
