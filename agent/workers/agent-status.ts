@@ -47,6 +47,7 @@ export interface PrimaryPart {
   readonly startedAt: number;
   readonly watchers: unknown[];
   readonly mesh: unknown;
+  readonly spare: { pid: number; warm: boolean } | null;
 }
 
 export function agentStatus(workers: readonly WorkerReport[], primary: PrimaryPart, now: number): Record<string, unknown> {
@@ -64,5 +65,6 @@ export function agentStatus(workers: readonly WorkerReport[], primary: PrimaryPa
       index: w.index, pid: w.pid, started: new Date(w.started).toISOString(),
       requests: w.answer?.requests ?? null, ready: w.answer?.loaded ?? false, pool_lag_ms: w.answer?.poolLagMs ?? null,
     })),
+    spare_worker: primary.spare,
   };
 }

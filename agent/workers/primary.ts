@@ -31,7 +31,7 @@ import { agentStatus, type WorkerReport } from './agent-status.js';
 import { countHits } from './ipc-shared-state.js';
 import { PoolHub } from './pool-hub.js';
 import { materialToWire, type FromWorker, type ToWorker, type WorkerConfig } from './protocol.js';
-import { ReloadRound, type RoundOutcome } from './reload-round.js';
+import { CommitWait, ReloadRound, type RoundOutcome } from './reload-round.js';
 import { WorkerSet, type WorkerEntry } from './worker-set.js';
 
 /** how long workers have to compile a reloaded config, and to answer an admin question */
@@ -63,6 +63,8 @@ export async function runPrimary(file: string, loaded: LoadedConfig, overrides: 
   let current: WorkerConfig = { file, config: cfg, deckOnly: loaded.deckOnly };
   let generation = 0;
   let round: { readonly r: ReloadRound; readonly done: (o: RoundOutcome) => void } | null = null;
+  /** workers that have not yet said they swapped to the committed config */
+  let commits: CommitWait | null = null;
   let peers: EdgePeers | undefined;
   let shuttingDown = false;
 
@@ -88,7 +90,8 @@ export async function runPrimary(file: string, loaded: LoadedConfig, overrides: 
           peers.start();
         }
         return;
-      case 'committed': case 'hello': return;
+      case 'committed': commits?.answered(e.pid, m.gen); return;
+      case 'hello': return;
     }
   };
   const set: WorkerSet = new WorkerSet(count, {
@@ -97,7 +100,7 @@ export async function runPrimary(file: string, loaded: LoadedConfig, overrides: 
       ...(meshTls?.material ? [{ mg: 'mesh', material: materialToWire(meshTls.material) } as ToWorker] : []),
     ],
     onMessage,
-    onExit: (e) => { hub.forget(e.index); round?.r.gone(e.pid); settleRound(); },
+    onExit: (e) => { hub.forget(e.index); round?.r.gone(e.pid); settleRound(); commits?.answered(e.pid, commits.gen); },
   }, log.child({ component: 'workers' }));
   const guard = cfg.consul?.pool_guard ? poolGuardPolicy(cfg.consul.pool_guard) : undefined;
   const hub = new PoolHub(consul, log.child({ component: 'discovery' }), metrics, guard, (m) => set.broadcast(m), () => peers?.size() ?? 1);
@@ -124,7 +127,7 @@ export async function runPrimary(file: string, loaded: LoadedConfig, overrides: 
     status: async () => {
       const answers = await askAll<WorkerReport['answer']>('status', null);
       const reports = answers.map(([e, answer]) => ({ index: e.index, pid: e.pid, started: e.started, answer }));
-      return agentStatus(reports, { ready: ready(), startedAt, watchers: watcherReport(hub.discovery.status()), mesh: meshReport(meshTls?.material, identity, Date.now()) }, Date.now());
+      return agentStatus(reports, { ready: ready(), startedAt, watchers: watcherReport(hub.discovery.status()), mesh: meshReport(meshTls?.material, identity, Date.now()), spare: set.spare() }, Date.now());
     },
   });
   await new Promise<void>((resolve, reject) => { admin.once('error', reject); admin.listen(adminAt.port, adminAt.host, resolve); });
@@ -155,13 +158,18 @@ export async function runPrimary(file: string, loaded: LoadedConfig, overrides: 
       }
       generation = gen;
       current = candidate;
+      const committed = new CommitWait(gen, r.workers);
+      commits = committed;
       set.broadcast({ mg: 'commit', gen });
       // a worker that started during the round runs the old config: it takes the new one now
       for (const e of set.entries()) {
         if (!r.workers.includes(e.pid)) { set.send(e, { mg: 'prepare', gen, loaded: candidate }); set.send(e, { mg: 'commit', gen }); }
       }
+      // logged once every worker serves the new config (or after the timeout, saying who did not)
+      const late = await committed.done(PREPARE_TIMEOUT_MS);
+      commits = null;
       metrics.configReloadSuccess.set(1);
-      log.info({ workers: r.workers.length, generation: gen }, 'config reloaded');
+      log.info({ workers: r.workers.length, generation: gen, ...(late.length > 0 ? { not_confirmed: late } : {}) }, 'config reloaded');
       reportRestartSections(cfg, next.config, metrics.configRestartRequired, (sections) => log.warn({ sections }, RESTART_WARNING));
     } catch (err) {
       metrics.configReloadSuccess.set(0);

@@ -36,3 +36,31 @@ export class ReloadRound {
     return { kind: 'commit' };
   }
 }
+
+/** After a commit: the workers (pids) that have not yet said they swapped. */
+export class CommitWait {
+  readonly #waiting: Set<number>;
+  #wake: (() => void) | null = null;
+
+  constructor(readonly gen: number, workers: readonly number[]) {
+    this.#waiting = new Set(workers);
+  }
+
+  /** worker `pid` swapped to `gen` (or exited: it will not) */
+  answered(pid: number, gen: number): void {
+    if (gen !== this.gen) return;
+    this.#waiting.delete(pid);
+    if (this.#waiting.size === 0) this.#wake?.();
+  }
+
+  /** resolves with the pids still not confirmed, when none are left or after timeoutMs */
+  async done(timeoutMs: number): Promise<number[]> {
+    if (this.#waiting.size > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, timeoutMs);
+        this.#wake = () => { clearTimeout(timer); resolve(); };
+      });
+    }
+    return [...this.#waiting];
+  }
+}

@@ -43,18 +43,25 @@ export class WorkerSet {
   }
 
   /**
-   * The worker for slot `index`: the spare if it is warm (Node started and meshgate loaded, which
-   * on a busy machine takes seconds), else a new process; a new spare is started either way.
+   * The worker for slot `index`: the spare if there is one (once warm, Node has started and
+   * meshgate is loaded, which on a busy machine takes seconds), else a new process.
    */
   #fork(index: number): void {
     const spare = this.#spare;
-    if (spare !== null && spare.warm && spare.worker.isConnected()) {
+    // a spare still loading is further along than a new process: it gets its init when it says hello
+    if (spare !== null && spare.worker.isConnected()) {
       this.#spare = null;
-      this.#adopt(index, spare.worker, true);
+      this.#adopt(index, spare.worker, spare.warm);
     } else {
       this.#adopt(index, cluster.fork(), false);
     }
-    if (this.#spare === null && !this.#stopping) this.#forkSpare();
+  }
+
+  /** The spare starts once every worker listens: it must not slow down their own start. */
+  #keepSpare(): void {
+    if (this.#spare !== null || this.#stopping || this.#entries.size < this.count) return;
+    for (const e of this.#entries.values()) if (!e.listening) return;
+    this.#forkSpare();
   }
 
   #forkSpare(): void {
@@ -68,7 +75,7 @@ export class WorkerSet {
     worker.once('exit', () => {
       if (this.#spare !== spare) return;
       this.#spare = null;
-      if (!this.#stopping) setTimeout(() => { if (!this.#stopping && this.#spare === null) this.#forkSpare(); }, RESTART_AFTER_EARLY_DEATH_MS);
+      if (!this.#stopping) setTimeout(() => this.#keepSpare(), RESTART_AFTER_EARLY_DEATH_MS);
     });
   }
 
@@ -79,7 +86,7 @@ export class WorkerSet {
       if (!isMeshgateMessage<FromWorker>(m)) return;
       if (m.mg === 'answer') { this.#answers.settle(m.id, m.body); return; }
       if (m.mg === 'hello') { for (const first of this.hooks.init(e)) this.send(e, first); return; }
-      if (m.mg === 'ready') { e.listening = true; e.loaded = m.loaded; e.port = m.port; }
+      if (m.mg === 'ready') { e.listening = true; e.loaded = m.loaded; e.port = m.port; this.#keepSpare(); }
       this.hooks.onMessage(e, m);
     });
     worker.on('error', (err) => this.log.warn({ worker_index: index, err: err.message }, 'worker IPC error'));
@@ -94,6 +101,11 @@ export class WorkerSet {
       const early = !e.listening;
       setTimeout(() => { if (!this.#stopping) this.#fork(index); }, early ? RESTART_AFTER_EARLY_DEATH_MS : 0);
     });
+  }
+
+  /** the idle process that replaces the next worker to exit; warm once it has loaded meshgate */
+  spare(): { pid: number; warm: boolean } | null {
+    return this.#spare === null ? null : { pid: this.#spare.worker.process.pid ?? 0, warm: this.#spare.warm };
   }
 
   entries(): WorkerEntry[] {

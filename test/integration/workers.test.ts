@@ -55,7 +55,11 @@ describe('workers: one edge agent on several processes', function () {
   before(async function () {
     const h = harness();
     [web1, web2] = await Promise.all([h.startService('web', 'web-1'), h.startService('web', 'web-2')]);
-    edge = await h.startDeck('edge-workers', deck(web1.port), ['--workers', '2']);
+    const [port, adminPort] = [await h.port(), await h.port()];
+    const file = h.writeYaml('edge-workers.yml', deck(web1.port));
+    edge = await h.startAgent('edge-workers', file, { adminPort, port, waitReady: false, args: ['--listen', `127.0.0.1:${port}`, '--admin', `127.0.0.1:${adminPort}`, '--workers', '2'] });
+    // three processes load meshgate at once: on a busy shared machine that takes longer than one
+    await h.waitReady(edge, 60_000);
   });
 
   it('serves from both workers over many connections; /status lists them', async function () {
@@ -99,6 +103,11 @@ describe('workers: one edge agent on several processes', function () {
 
   it('a SIGKILLed worker is replaced; a load loop fails only requests that were on it', async function () {
     this.timeout(90_000);
+    // the steady state: a spare process has loaded meshgate and waits to take a worker's place
+    const spare = await waitFor(async () => {
+      const s = ((await edge.status()) as StatusWithWorkers & { spare_worker: { pid: number; warm: boolean } | null }).spare_worker;
+      return s?.warm === true ? s : undefined;
+    }, { timeoutMs: 60_000, intervalMs: 100, what: 'a warm spare worker' });
     const before = await workersOf(edge);
     const victim = before[0]!;
     const concurrency = 6;
@@ -122,6 +131,7 @@ describe('workers: one edge agent on several processes', function () {
       return ws.length === 2 && ws.every((w) => w.ready) && !ws.some((w) => w.pid === victim.pid) ? ws : undefined;
     }, { timeoutMs: 20_000, intervalMs: 50, what: 'a replacement worker' });
     const replacement = after.find((w) => w.index === victim.index)!;
+    assert.equal(replacement.pid, spare.pid, 'the spare took the place');
     // reported, not asserted (no timing assertions): from the primary seeing the exit to the replacement listening
     const lines = edge.child.output.json();
     const exitAt = Date.parse(String(lines.find((l) => l.msg === 'worker exited; starting a new one' && l.worker_pid === victim.pid)?.time));
@@ -136,13 +146,14 @@ describe('workers: one edge agent on several processes', function () {
   it('a reload under load is atomic across workers; an invalid one changes nothing', async function () {
     this.timeout(90_000);
     const h = harness();
-    const seen: { instance: string | undefined; requestId: string | undefined; at: number }[] = [];
+    const seen: { instance: string | undefined; requestId: string | undefined; sentAt: number }[] = [];
     let stop = false;
     const loop = async () => {
       for (let i = 0; i < 2000 && !stop; i++) {
+        const sentAt = Date.now();
         const r = await freshGet(`${edge.url}/web/reload`);
         assert.equal(r.status, 200);
-        seen.push({ instance: r.instance, requestId: r.requestId, at: Date.now() });
+        seen.push({ instance: r.instance, requestId: r.requestId, sentAt });
       }
     };
     const loops = Array.from({ length: 4 }, loop);
@@ -151,8 +162,9 @@ describe('workers: one edge agent on several processes', function () {
     writeFileSync(edge.configFile, stringify(deck(web2.port)));
     edge.child.signal('SIGHUP');
     await waitFor(() => edge.child.output.json().filter((l) => l.msg === 'config reloaded').length > reloadsBefore, { timeoutMs: 20_000, intervalMs: 20, what: 'config reloaded' });
+    // logged when every worker has swapped: a request sent after that is answered by the new config
     const committedAt = Date.now();
-    await waitFor(() => seen.filter((s) => s.at > committedAt + 200).length > 40, { timeoutMs: 20_000, intervalMs: 20, what: 'load after the reload' });
+    await waitFor(() => seen.filter((s) => s.sentAt > committedAt).length > 40, { timeoutMs: 20_000, intervalMs: 20, what: 'load after the reload' });
     stop = true;
     await Promise.all(loops);
     for (const s of seen) assert.ok(s.instance === 'web-1' || s.instance === 'web-2', JSON.stringify(s));
@@ -167,7 +179,8 @@ describe('workers: one edge agent on several processes', function () {
     });
     assert.equal(firstNew.size, 2, 'both workers serve the new config');
     for (const [pid, i] of firstNew) assert.ok((lastOld.get(pid) ?? -1) < i, `worker ${pid} answered from the old config after the new one`);
-    assert.ok(seen.filter((s) => s.at > committedAt + 200).every((s) => s.instance === 'web-2'), 'after the commit every worker runs the new config');
+    const late = seen.filter((s) => s.sentAt > committedAt && s.instance !== 'web-2');
+    assert.deepEqual(late, [], 'after the commit every worker runs the new config');
 
     // an invalid file: rejected by the primary, every worker keeps serving the running config
     writeFileSync(edge.configFile, 'services: [ {');

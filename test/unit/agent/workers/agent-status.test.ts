@@ -23,12 +23,13 @@ describe('the agent\'s /status from its workers', () => {
     const s = agentStatus([
       { index: 0, pid: 10, started: Date.UTC(2026, 11, 7), answer: { requests: 4, loaded: true, poolLagMs: 1, report } },
       { index: 1, pid: 11, started: Date.UTC(2026, 11, 7), answer: null },
-    ], { ready: false, startedAt: 0, watchers: [], mesh: { tls: 'disabled' } }, 5000);
+    ], { ready: false, startedAt: 0, watchers: [], mesh: { tls: 'disabled' }, spare: { pid: 12, warm: true } }, 5000);
     assert.deepEqual(s.routes, [{ name: 'r' }]);
     assert.equal(s.uptime_s, 5);
     assert.deepEqual(s.workers, [
       { index: 0, pid: 10, started: '2026-12-07T00:00:00.000Z', requests: 4, ready: true, pool_lag_ms: 1 },
       { index: 1, pid: 11, started: '2026-12-07T00:00:00.000Z', requests: null, ready: false, pool_lag_ms: null },
     ]);
+    assert.deepEqual(s.spare_worker, { pid: 12, warm: true });
   });
 });

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { ReloadRound, type RoundOutcome } from '../../../../agent/workers/reload-round.js';
+import { CommitWait, ReloadRound, type RoundOutcome } from '../../../../agent/workers/reload-round.js';
 
 type Step = ['prepared', number, string | null] | ['gone', number] | ['timeout'];
 
@@ -25,4 +25,22 @@ describe('a reload round across workers', () => {
       if (c.errors) assert.match(o.kind === 'abort' ? o.errors.join('; ') : '', c.errors);
     });
   }
+});
+
+describe('waiting for every worker to swap after a commit', () => {
+  it('resolves when all swapped or exited; answers for another generation do not count', async () => {
+    const w = new CommitWait(3, [11, 12, 13]);
+    const done = w.done(10_000);
+    w.answered(11, 3);
+    w.answered(12, 2);
+    w.answered(13, 3);
+    w.answered(12, 3);
+    assert.deepEqual(await done, []);
+  });
+
+  it('names the workers that did not confirm in time', async () => {
+    const w = new CommitWait(1, [11, 12]);
+    w.answered(11, 1);
+    assert.deepEqual(await w.done(10), [12]);
+  });
 });
