@@ -91,8 +91,9 @@ async function main() {
     if (r.status !== 200) throw new Error(`${c.key}: status ${r.status}`);
   }
   const run = (c) => (s) => runWrk({ url: c.url, connections: opts.connections, durationS: s, cpu, wrkBin });
-  log(`warm-up: ${opts.warmup} s per contestant; cores ${cpu}; ${opts.connections} connections`);
-  for (const c of contestants) await run(c)(opts.warmup);
+  log(`warm-up: ${opts.warmup} s per contestant and process; cores ${cpu}; ${opts.connections} connections`);
+  // every meshgate worker warms up (JIT, upstream connections) by itself: N workers get N × the warm-up
+  for (const c of contestants) await run(c)(opts.warmup * (c.key.startsWith('meshgate-w2') ? 2 : 1));
   // setup check: with --workers 2 both workers served
   const w2 = JSON.parse((await request(`${contestants.find((c) => c.key === 'meshgate-w2').admin}/status`)).body);
   if (w2.workers.length !== 2 || !w2.workers.every((w) => w.requests > 0)) throw new Error(`meshgate --workers 2: ${JSON.stringify(w2.workers)}`);
