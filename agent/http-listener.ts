@@ -39,13 +39,16 @@ const DRAIN_IDLE_CLOSE_MS = 1000;
 interface ConnState { busy: number; lastActive: number }
 
 type RequestHandler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
+type UpgradeHandler = (req: http.IncomingMessage, socket: Socket, head: Buffer) => void;
+/** a listener's entries: requests, and HTTP/1.1 Upgrade requests (tunnels) when the role proxies them */
+export interface ListenerEntries { readonly request: RequestHandler; readonly upgrade: UpgradeHandler }
 
 /**
  * Listens on host:port; `handlerFor` gets the bound port (0 asks the OS for one) and returns the
  * request handler, made before the first connection can be accepted.
  */
 export async function listen(
-  host: string, port: number, handlerFor: (localPort: number) => RequestHandler,
+  host: string, port: number, handlerFor: (localPort: number) => RequestHandler | ListenerEntries,
   tls?: { options: https.ServerOptions; prepare: (server: https.Server) => void },
   limits: ListenerLimitsMs = DEFAULT_LIMITS,
   /** more node:http server options (the edge answers a missing Host itself, in JSON) */
@@ -91,6 +94,8 @@ export async function listen(
   /** sockets served by HTTP/2: their sessions close themselves on a drain (GOAWAY, then the streams finish) */
   const h2Sockets = new WeakSet<Socket>();
   if (h2) handOffHttp2(server, tls !== undefined, h2, h2Sockets, limits.headerTimeoutMs);
+  /** upgraded connections (tunnels): never idle-closed by a drain, ended at its deadline */
+  const tunnels = new WeakSet<Socket>();
   server.maxConnections = limits.maxConnections;
   // one entry per connection (not per request): what a drain needs to close idle ones safely
   server.on(tls ? 'secureConnection' : 'connection', (sock: Socket) => {
@@ -110,7 +115,14 @@ export async function listen(
     server.listen(port, host, () => {
       server.off('error', reject);
       // synchronously in the listening callback: no connection has been accepted yet
-      handler = handlerFor((server.address() as AddressInfo).port);
+      const entries = handlerFor((server.address() as AddressInfo).port);
+      if (typeof entries === 'function') {
+        handler = entries;
+      } else {
+        handler = entries.request;
+        const upgrade = entries.upgrade;
+        server.on('upgrade', (req: http.IncomingMessage, sock: Socket, head: Buffer) => { tunnels.add(sock); upgrade(req, sock, head); });
+      }
       h2?.serve(handler as never);
       resolve();
     });
@@ -148,7 +160,7 @@ export async function listen(
         const sweep = setInterval(() => {
           const now = Date.now();
           for (const [s, c] of conns) {
-            if (!h2Sockets.has(s) && !socketBusy(s) && c.busy <= 0 && now - c.lastActive >= DRAIN_IDLE_CLOSE_MS) s.destroy();
+            if (!h2Sockets.has(s) && !tunnels.has(s) && !socketBusy(s) && c.busy <= 0 && now - c.lastActive >= DRAIN_IDLE_CLOSE_MS) s.destroy();
           }
           if (conns.size === 0) { clearInterval(sweep); resolve(true); return; }
           if (now - started >= timeoutMs) { clearInterval(sweep); for (const s of conns.keys()) s.destroy(); resolve(false); }

@@ -44,6 +44,8 @@ export const ERRORS = {
   MG_DRAINING: { status: 503, message: 'The upstream server is currently unavailable', retryable: true, idempotentRetry: false },
   /** not an answer: the access-log code when the client went away first (nginx's 499) */
   MG_CLIENT_CLOSED: { status: 499, message: 'Client closed the request', retryable: false, idempotentRetry: false },
+  /** not an answer: the access-log code of an upgraded connection (WebSocket) closed for idleness */
+  MG_TUNNEL_IDLE: { status: 408, message: 'The upgraded connection was idle too long', retryable: false, idempotentRetry: false },
   MG_INTERNAL: { status: 500, message: 'An unexpected error occurred', retryable: false, idempotentRetry: false },
 } as const satisfies Record<string, ErrorSpec>;
 

@@ -12,6 +12,7 @@ import type { Metrics } from '../observe/metrics.js';
 import type { AdminRoutes } from '../admin/admin-routes.js';
 import { TrustedProxies } from '../proxy/trusted-proxies.js';
 import { createPipeline } from '../pipeline/request-pipeline.js';
+import { createUpgradeEntry } from '../pipeline/upgrade-entry.js';
 import { createEdgeRole } from './edge-role.js';
 import { PASS_THROUGH, SwappableRules } from './strict-request.js';
 import { EdgeRuntime, type MeshClient } from './edge-runtime.js';
@@ -104,11 +105,15 @@ export async function startEdge(p: EdgeParams): Promise<StartedEdge> {
   const swappable = strict ? new SwappableRules(p.http) : undefined;
   const rules = swappable ?? PASS_THROUGH;
   const extra = strict ? { requireHostHeader: false } : {};
-  const handlerFor = (proto: 'http' | 'https') => (localPort: number) => createPipeline(createEdgeRole({
-    table: () => runtime.table, trusted, log: p.accessLog, events: p.log, requestId: p.requestId, localPort, proto, rules,
-    tracer: () => runtime.tracer, metrics: p.metrics, requestDebug,
-    bodyLimits: { bodyTimeoutMs: limits.bodyTimeoutMs ?? DEFAULT_LIMITS.bodyTimeoutMs!, requestTimeoutMs: limits.requestTimeoutMs },
-  }));
+  const tunnels = p.metrics.tunnels.forRole(strict ? 'edge' : 'upstream');
+  const handlerFor = (proto: 'http' | 'https') => (localPort: number) => {
+    const role = createEdgeRole({
+      table: () => runtime.table, trusted, log: p.accessLog, events: p.log, requestId: p.requestId, localPort, proto, rules,
+      tracer: () => runtime.tracer, metrics: p.metrics, requestDebug,
+      bodyLimits: { bodyTimeoutMs: limits.bodyTimeoutMs ?? DEFAULT_LIMITS.bodyTimeoutMs!, requestTimeoutMs: limits.requestTimeoutMs },
+    });
+    return { request: createPipeline(role), upgrade: createUpgradeEntry(role, tunnels) };
+  };
   const h2Limits = http2Limits(p.http2, limits);
   const h2Log = p.log.child({ component: 'edge-http2' });
   const h2c = p.http2?.h2c === true ? createEdgeHttp2(h2Limits, h2Log, p.metrics) : undefined;

@@ -12,6 +12,8 @@ export interface AccessLogEntry {
   readonly endpoint: string;
   readonly status: number;
   readonly bytes: number;
+  /** an upgraded connection's (tunnel's) bytes from the client; `bytes` are those to it */
+  readonly bytes_in?: number;
   /** milliseconds, -1 when no upstream answered; the line shows them rounded to hundredths */
   readonly upstream_ms: number;
   readonly total_ms: number;
@@ -76,6 +78,7 @@ class JsonAccessLog implements AccessLog {
     w.ascii(',"request_id":'); w.jsonString(e.request_id);
     w.ascii(',"client_ip":'); w.jsonString(e.client_ip);
     w.ascii(',"attempts":'); w.number(e.attempts);
+    if (e.bytes_in !== undefined) { w.ascii(',"bytes_in":'); w.number(e.bytes_in); }
     if (e.error !== undefined) { w.ascii(',"error":'); w.jsonString(e.error); }
     if (e.source !== undefined) { w.ascii(',"source":'); w.jsonString(e.source); }
     if (e.consumer !== undefined) { w.ascii(',"consumer":'); w.jsonString(e.consumer); }

@@ -3,12 +3,15 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { RequestStats, type RequestRecorder } from './request-stats.js';
 import { KongStats, type KongSources } from './kong-metrics.js';
+import { TunnelStats } from './tunnel-stats.js';
 
 export type { RequestRecorder };
 
 export class Metrics {
   readonly registry = new Registry();
   readonly requests = new RequestStats();
+  /** upgraded connections (WebSocket): open, opened, bytes each way */
+  readonly tunnels = new TunnelStats(this.registry);
   readonly poolEndpoints = new Gauge({
     name: 'meshgate_pool_endpoints', help: 'Endpoints in a service pool, by state',
     labelNames: ['service', 'state'] as const, registers: [this.registry],

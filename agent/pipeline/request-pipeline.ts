@@ -13,9 +13,9 @@
 // Extension points:
 // - Transports: a listener calls the RequestEntry this returns with an InboundRequest and an
 //   OutboundResponse (pipeline/transport.ts). HTTP/1.1 passes node:http's objects as they are; an
-//   HTTP/2 adapter passes the http2 compatibility req/res. A WebSocket `upgrade` enters as its own
-//   entry beside this one: it runs the same route and access phases, then hands the socket to a
-//   tunnel instead of forward/response (add an `upgrade` member to RolePhases' result).
+//   HTTP/2 adapter passes the http2 compatibility req/res. An HTTP/1.1 `Upgrade` (WebSocket) enters
+//   by upgrade-entry.ts: the same Hop with a Tunnel, which runs the same route and access phases,
+//   then takes over the forward phase (upgrade-tunnel.ts) and reports to the same log phase.
 // - Tracing (hop-trace.ts): a hop's server span starts where Hop is constructed and ends in
 //   Hop.#log (one per request); an attempt's client span starts in Exchange.start() and ends at
 //   its response head or error; phases add span events for their decisions (hop.trace?.event).
@@ -80,6 +80,9 @@ export interface Role {
   route(hop: Hop): RoutePhases | ErrorCode | typeof DROP;
 }
 
+/** The forward phase of an upgrade: relays the handshake, then the bytes; `done` once at the close. */
+export type Tunnel = (hop: Hop, hash: number, done: (outcome: ExchangeOutcome) => void) => void;
+
 const NO_HEADERS: string[] = [];
 const NO_CAPTURES: Readonly<Record<string, string>> = Object.freeze({});
 
@@ -90,6 +93,7 @@ export class Hop implements HashSource {
   readonly started = performance.now();
   readonly requestId: string;
   readonly #role: Role;
+  readonly #tunnel: Tunnel | null;
   route: PipelineRoute | null = null;
   /** for the access log: the route's and service's names as the role reports them */
   routeName = '';
@@ -126,10 +130,11 @@ export class Hop implements HashSource {
   /** the route's response hooks for this request (made before the access phase runs) */
   hooks: ResponseHooks | null = null;
 
-  constructor(req: InboundRequest, res: OutboundResponse, role: Role) {
+  constructor(req: InboundRequest, res: OutboundResponse, role: Role, tunnel: Tunnel | null = null) {
     this.req = req;
     this.res = res;
     this.#role = role;
+    this.#tunnel = tunnel;
     this.requestId = role.requestId(req);
     this.clientIp = req.socket.remoteAddress ?? '';
     this.trace = role.tracing === null ? null : startHopTrace(role.tracing, req, res);
@@ -159,6 +164,7 @@ export class Hop implements HashSource {
     const key = plan.pool.hashKey;
     const hash = key === null ? 0 : hashString(key(this));
     if (this.setCookie !== null) this.hooks = withCookie(this.hooks, this.setCookie);
+    if (this.#tunnel !== null) return this.#tunnel(this, hash, this.#log);
     new Exchange({
       req: this.req, res: this.res, plan, path: this.upstreamPath, headers: this.upstreamHeaders, hash,
       requestId: this.requestId, body: this.upstreamBody, hooks: this.hooks, trace: this.trace, done: this.#log,
@@ -186,6 +192,7 @@ export class Hop implements HashSource {
       method: this.req.method ?? '', path: loggablePath(this.req.url ?? ''), route: this.routeName, service: this.serviceName,
       endpoint: o.endpoint, status: o.status, bytes: o.bytes, upstream_ms: o.upstreamMs, total_ms: totalMs,
       request_id: this.requestId, client_ip: this.clientIp, attempts: o.attempts, ...(o.error ? { error: o.error } : {}),
+      ...(o.bytesIn !== undefined ? { bytes_in: o.bytesIn } : {}),
       ...(this.consumer ? { consumer: this.consumer } : {}), ...(this.source ? { source: this.source } : {}),
       ...(trace !== null ? { trace_id: trace.traceId } : {}),
     });

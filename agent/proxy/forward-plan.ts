@@ -41,6 +41,8 @@ export interface ResponseHooks {
 export interface ExchangeOutcome {
   readonly status: number;
   readonly bytes: number;
+  /** a tunnel's bytes from the client (its `bytes` are those to the client) */
+  readonly bytesIn?: number;
   readonly upstreamMs: number;
   readonly endpoint: string;
   readonly attempts: number;

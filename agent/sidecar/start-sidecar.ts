@@ -17,6 +17,7 @@ import type { MeshTls } from '../transport/mesh-tls.js';
 import { Registrar, sidecarRegistrations } from '../../registrar/registrar.js';
 import { compileLocalTargets } from './local-targets.js';
 import { createPipeline } from '../pipeline/request-pipeline.js';
+import { createUpgradeEntry } from '../pipeline/upgrade-entry.js';
 import { createSidecarRole } from './sidecar-role.js';
 import { MeshTracer } from '../observe/trace/tracer.js';
 import type { TracingSettings } from '../observe/trace/tracing-settings.js';
@@ -76,11 +77,15 @@ export async function startSidecar(p: SidecarParams): Promise<StartedSidecar> {
     ? new NativeIntentions(p.consul, log.child({ part: 'intentions' }), p.defaultIntentionPolicy ? { defaultPolicy: p.defaultIntentionPolicy } : {})
     : undefined;
   authorizer?.start().catch((err: Error) => log.error({ err: err.message }, 'intentions failed to start'));
-  const listener = await listen(at.host, at.port, (localPort) => createPipeline(createSidecarRole({
-    targets, log: p.accessLog, events: log, requestId: p.requestId, localPort,
-    // mTLS peers are authenticated agents: their X-Forwarded-* can be believed
-    trusted: new TrustedProxies(meshTls ? EVERYONE : LOOPBACK_CIDRS), mtls: meshTls !== undefined, authorizer, tracer,
-  })), tlsOptions);
+  const tunnels = p.metrics.tunnels.forRole('sidecar');
+  const listener = await listen(at.host, at.port, (localPort) => {
+    const role = createSidecarRole({
+      targets, log: p.accessLog, events: log, requestId: p.requestId, localPort,
+      // mTLS peers are authenticated agents: their X-Forwarded-* can be believed
+      trusted: new TrustedProxies(meshTls ? EVERYONE : LOOPBACK_CIDRS), mtls: meshTls !== undefined, authorizer, tracer,
+    });
+    return { request: createPipeline(role), upgrade: createUpgradeEntry(role, tunnels) };
+  }, tlsOptions);
   log.info({ listen: `${at.host}:${listener.port}`, services: [...targets.keys()], mtls: meshTls !== undefined }, 'sidecar listening');
 
   const upstreams: StartedEdge[] = [];

@@ -8,8 +8,10 @@
 //   GET  /api/v1/users/:id/orders  (with --upstream orders=URL) calls orders through the local
 //                                upstream port of its sidecar and returns what it got, status included
 //   any  /...                    200 JSON echo: service, instance, method, path, headers, body bytes
+//   GET  /ws (Upgrade: websocket)  a WebSocket echo (ws-echo.mjs); /ws/refuse declines the upgrade with 403
 import http from 'node:http';
 import { parseArgs } from 'node:util';
+import { webSocketEcho } from './ws-echo.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -73,6 +75,7 @@ const server = http.createServer((req, res) => {
     if (delay > 0) setTimeout(reply, delay); else reply();
   });
 });
+server.on('upgrade', webSocketEcho({ service: values.name, instance }, () => { served++; }));
 server.keepAliveTimeout = 65_000;
 server.listen(Number(values.port), values.host, () => {
   process.stdout.write(`${JSON.stringify({ msg: 'listening', service: values.name, instance, port: Number(values.port) })}\n`);
