@@ -26,6 +26,9 @@ function pointerToSegments(pointer: string): (string | number)[] {
   });
 }
 
+/** Kong OSS proxies WebSocket on http/https routes; the ws/wss route protocols are Kong Enterprise's */
+const WS_PROTOCOLS = 'not supported: ws and wss are Kong Enterprise route protocols; WebSocket upgrades are proxied on http and https routes (list those instead)';
+
 function ajvIssue(e: ErrorObject, prefix: (string | number)[]): ConfigIssue {
   const at = [...prefix, ...pointerToSegments(e.instancePath)];
   switch (e.keyword) {
@@ -43,6 +46,7 @@ function ajvIssue(e: ErrorObject, prefix: (string | number)[]): ConfigIssue {
       return { path: formatPath(at), message: rule ?? `must match ${String(e.params.pattern)}` };
     }
     case 'enum':
+      if (at[at.length - 2] === 'protocols' && (e.data === 'ws' || e.data === 'wss')) return { path: formatPath(at), message: WS_PROTOCOLS };
       return { path: formatPath(at), message: `must be one of ${JSON.stringify(e.params.allowedValues)}` };
     case 'const':
       return { path: formatPath(at), message: `must be ${JSON.stringify(e.params.allowedValue)}` };

@@ -23,6 +23,7 @@ describe('Kong fields without Kong behaviour in meshgate', () => {
     { name: 'refuses route response_buffering: true, naming its path and "not supported"', text: deck(...ROUTE('response_buffering: true')), path: 'services[0].routes[0].response_buffering' },
     { name: 'refuses plugin protocols without https, naming its path and "not supported"', text: deck(...PLUGIN('[http]')), path: 'plugins[0].protocols' },
     { name: 'refuses plugin protocols grpc only, naming its path and "not supported"', text: deck(...PLUGIN('[grpc, grpcs]')), path: 'plugins[0].protocols' },
+    { name: 'refuses route protocols ws and wss (Kong Enterprise), naming its path and "not supported"', text: deck(...ROUTE('protocols: [http, wss]')), path: 'services[0].routes[0].protocols[1]' },
     { name: 'refuses key-auth credential ttl, naming its path and "not supported"', text: deck(...CREDENTIAL(', ttl: 3600')), path: 'consumers[0].keyauth_credentials[0].ttl' },
     { name: 'refuses active concurrency, naming its path and "not supported"', text: deck(...UPSTREAM('concurrency: 10')), path: 'upstreams[0].healthchecks.active.concurrency' },
     { name: 'refuses active https_verify_certificate: false, naming its path and "not supported"', text: deck(...UPSTREAM('https_verify_certificate: false')), path: 'upstreams[0].healthchecks.active.https_verify_certificate' },
