@@ -23,6 +23,8 @@ export function createUpgradeEntry(role: Role, stats: TunnelRoleStats): UpgradeE
     }).start();
   };
   return function handleUpgrade(req, socket, head) {
+    // an upgrade pipelined behind an answer still being written: nothing sane can follow it
+    if ((socket as { _httpMessage?: unknown })._httpMessage) { socket.destroy(); return; }
     const res = new UpgradeResponse(req, socket, head);
     new Hop(req, res, role, isH2cOffer(req.headers.upgrade) ? null : tunnel).run();
   };

@@ -6,6 +6,7 @@
 // is relayed as a normal response, then the client connection is closed. A connect failure goes
 // to another member as the error table and the route's retries allow.
 import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { MeshgateError, type ErrorCode } from '../../proto/errors.js';
 import { MESH_DESTINATION } from '../../proto/headers.js';
@@ -55,6 +56,7 @@ export class UpgradeAttempt implements Dispatcher.DispatchHandler {
   #relay: ResponseRelay | null = null;
   #finished = false;
   #lastFailure: ErrorCode | undefined;
+  #released = false;
 
   constructor(init: UpgradeInit) {
     this.#init = init;
@@ -70,6 +72,7 @@ export class UpgradeAttempt implements Dispatcher.DispatchHandler {
       headersTimeout: init.plan.readTimeoutMs, bodyTimeout: init.plan.readTimeoutMs,
     };
     init.res.on('close', this.#onClientClose);
+    init.plan.pool.budget.deposit(Date.now());
   }
 
   start(): void {
@@ -173,8 +176,6 @@ export class UpgradeAttempt implements Dispatcher.DispatchHandler {
     if (this.#member !== undefined && !this.#released) { this.#released = true; this.#member.state.inflight--; }
   }
 
-  #released = false;
-
   readonly #onClientClose = (): void => {
     if (this.#finished) return;
     const abort = this.#abort;
@@ -197,8 +198,6 @@ export class UpgradeAttempt implements Dispatcher.DispatchHandler {
     });
   }
 }
-
-type Duplex = import('node:stream').Duplex;
 
 /** the upstream's Upgrade value (the protocol it switched to) */
 function upgradeOf(raw: readonly Buffer[] | null): string | undefined {
