@@ -106,7 +106,7 @@ export async function listen(
   // limit an idle keep-alive connection (oldest first) makes room; with none, the newcomer is refused
   let open = 0;
   server.on('connection', (sock: Socket) => {
-    if (open >= limits.maxConnections && !closeOneIdle(conns.keys(), h2Sockets)) { refuseConnection(sock, tls !== undefined); return; }
+    if (open >= limits.maxConnections && !closeOneIdle(conns.keys(), h2Sockets, tunnels)) { refuseConnection(sock, tls !== undefined); return; }
     open++;
     sock.once('close', () => { open--; });
   });
@@ -150,7 +150,7 @@ export async function listen(
       const closedAt = Date.now();
       for (const [s, c] of conns) {
         c.lastActive = closedAt;
-        if (h2Sockets.has(s)) continue;
+        if (h2Sockets.has(s) || tunnels.has(s)) continue;
         const res = (s as unknown as { _httpMessage?: http.ServerResponse | null })._httpMessage;
         // an answer still to come closes its connection (its head says so); a connection between
         // requests is closed now; one that has not sent its first request yet gets the idle sweep
@@ -204,9 +204,9 @@ function handOffHttp2(server: http.Server | https.Server, secure: boolean, h2: E
  * answer in progress): such a client loses nothing it asked for. A connection that has not sent
  * its first request yet is left alone (its request would be lost). Scans only at the limit.
  */
-function closeOneIdle(sockets: Iterable<Socket>, h2Sockets: WeakSet<Socket>): boolean {
+function closeOneIdle(sockets: Iterable<Socket>, h2Sockets: WeakSet<Socket>, tunnels: WeakSet<Socket>): boolean {
   for (const s of sockets) {
-    if (s.destroyed || h2Sockets.has(s) || s.bytesWritten === 0 || socketBusy(s)) continue;
+    if (s.destroyed || h2Sockets.has(s) || tunnels.has(s) || s.bytesWritten === 0 || socketBusy(s)) continue;
     s.destroy();
     return true;
   }
