@@ -84,16 +84,18 @@ export async function listen(
     handler(req, res);
   };
   let server: http.Server | https.Server;
+  /** sockets served by HTTP/2: their sessions close themselves on a drain (GOAWAY, then the streams finish) */
+  const h2Sockets = new WeakSet<Socket>();
   if (tls) {
     const s = https.createServer({ ...serverOptions, ...tls.options }, onRequest);
+    // before prepare: a connection check it prepends (the mesh's SPIFFE guard) then runs first
+    if (h2) handOffHttp2(s, true, h2, h2Sockets, limits.headerTimeoutMs);
     tls.prepare(s);
     server = s;
   } else {
     server = http.createServer(serverOptions, onRequest);
+    if (h2) handOffHttp2(server, false, h2, h2Sockets, limits.headerTimeoutMs);
   }
-  /** sockets served by HTTP/2: their sessions close themselves on a drain (GOAWAY, then the streams finish) */
-  const h2Sockets = new WeakSet<Socket>();
-  if (h2) handOffHttp2(server, tls !== undefined, h2, h2Sockets, limits.headerTimeoutMs);
   /** upgraded connections (tunnels): never idle-closed by a drain, ended at its deadline */
   const tunnels = new WeakSet<Socket>();
   server.maxConnections = limits.maxConnections;
@@ -179,7 +181,7 @@ function handOffHttp2(server: http.Server | https.Server, secure: boolean, h2: E
   const event = secure ? 'secureConnection' : 'connection';
   const http1 = server.listeners(event)[0] as (s: Socket) => void;
   server.removeListener(event, http1);
-  const toHttp2 = (sock: Socket) => { h2Sockets.add(sock); h2.accept(sock); };
+  const toHttp2 = (sock: Socket) => { if (sock.destroyed) return; h2Sockets.add(sock); h2.accept(sock); };
   if (secure) {
     server.prependListener(event, (sock: Socket) => { if ((sock as import('node:tls').TLSSocket).alpnProtocol === 'h2') toHttp2(sock); else http1.call(server, sock); });
     return;

@@ -6,7 +6,7 @@ import type { ConfigIssue } from './config-error.js';
 import { formatPath } from './config-error.js';
 import { upstreamHashRules } from './upstream-hash-rules.js';
 
-/** meshgate serves http and https only, so a plugin listing both runs exactly where Kong would run it. */
+/** a plugin listing both http and https runs exactly where Kong would on HTTP routes (gRPC routes: grpc-rules.ts) */
 const SERVED_PROTOCOLS = ['http', 'https'] as const;
 
 function pluginRules(plugins: readonly KongPlugin[] | undefined, at: (string | number)[], issues: ConfigIssue[]): void {

@@ -9,6 +9,7 @@ import type { ConfigIssue } from './config-error.js';
 import { formatPath } from './config-error.js';
 import { pathRegex } from '../table/router.js';
 import { resolvePlugins } from '../plugins/plugin-config.js';
+import { grpcRules } from './grpc-rules.js';
 import { unsupportedKongFields } from './unsupported-fields.js';
 import { kongIdentityRules } from './kong-identities.js';
 import { collectCertificates } from '../edge/tls/certificate-sources.js';
@@ -87,6 +88,7 @@ function kongRules(kong: KongDecl, prefix: (string | number)[], issues: ConfigIs
   issues.push(...resolvePlugins(kong, prefix, { allowUnknown: process.env.MESHGATE_ALLOW_UNKNOWN_PLUGINS === '1' }).issues);
   unsupportedKongFields(kong, prefix, issues);
   kongIdentityRules(kong, prefix, issues);
+  grpcRules(kong, prefix, issues);
   const serviceNames = new Set<string>();
   const upstreamNames = new Set<string>();
   kong.upstreams?.forEach((u, i) => {
@@ -106,8 +108,8 @@ function kongRules(kong: KongDecl, prefix: (string | number)[], issues: ConfigIs
       if (!r.paths?.length && !r.hosts?.length && !r.methods?.length) {
         issues.push({ path: formatPath(rat), message: 'must have at least one of paths, hosts or methods' });
       }
-      if (r.snis?.length && r.protocols && !r.protocols.includes('https')) {
-        issues.push({ path: formatPath([...rat, 'snis']), message: 'needs "https" in protocols (an SNI comes only with TLS)' });
+      if (r.snis?.length && r.protocols && !r.protocols.includes('https') && !r.protocols.includes('grpcs')) {
+        issues.push({ path: formatPath([...rat, 'snis']), message: 'needs "https" or "grpcs" in protocols (an SNI comes only with TLS)' });
       }
       r.paths?.forEach((p, k) => {
         try { pathRegex(p, kong._format_version); } catch (err) {

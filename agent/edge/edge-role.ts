@@ -19,7 +19,8 @@ import { NO_PHASES, type Hop, type Role, type RoutePhases } from '../pipeline/re
 import type { AccessLog } from '../observe/access-log.js';
 import type { InboundRequest, OutboundResponse } from '../pipeline/transport.js';
 import type { EdgeRoute, RouteTable } from '../table/route-table.js';
-import { upstreamPath, type Arrival } from '../table/router.js';
+import { grpcArrival, upstreamPath, type Arrival } from '../table/router.js';
+import { isGrpcRequest } from '../proxy/grpc-wire.js';
 import type { TLSSocket } from 'node:tls';
 import { canonicalHost } from './canonical-host.js';
 import { httpsRequiredPhases } from './https-redirect.js';
@@ -179,7 +180,7 @@ export function createEdgeRole(opts: EdgeRoleOptions): Role {
       if (url.includes('#')) return 'MG_BAD_PATH';
       const path = rules.path(q < 0 ? url : url.slice(0, q));
       if (path === null) return 'MG_BAD_PATH';
-      const arrival = arrivalOf(req);
+      const arrival = isGrpcRequest(req) ? grpcArrival(arrivalOf(req)) : arrivalOf(req);
       const table = opts.table();
       const match = table.match(req.method ?? 'GET', host, path, req.headers, arrival);
       if (match === undefined) return 'MG_NO_ROUTE';

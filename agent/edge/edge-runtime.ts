@@ -12,6 +12,7 @@ import type { ServicePool } from '../pool/service-pool.js';
 import { bindRouteTable, compileEdgeBlueprint, RouteTable, type EdgeBlueprint } from '../table/route-table.js';
 import type { MeshTls } from '../transport/mesh-tls.js';
 import type { ConnectionOptions } from '../pool/endpoint-registry.js';
+import { H2Sessions, type H2Mode } from '../proxy/h2-upstream-sessions.js';
 import type { PoolGuardPolicy } from '../discovery/pool-guard.js';
 import { AdminRoutes } from '../admin/admin-routes.js';
 import { ActiveProber } from '../pool/active-prober.js';
@@ -60,6 +61,8 @@ function closeInstances(bp: EdgeBlueprint): void {
 
 export class EdgeRuntime {
   readonly registry = new EndpointRegistry();
+  /** HTTP/2 sessions for gRPC services' members (outlive table swaps, like the registry's pools) */
+  readonly h2 = new H2Sessions();
   readonly #log: Logger;
   readonly #metrics: Metrics;
   readonly #consul: ConsulClient;
@@ -196,6 +199,7 @@ export class EdgeRuntime {
     for (const p of this.#probers.values()) p.stop();
     this.#probers.clear();
     await this.#discovery?.stop();
+    this.h2.close();
     await this.registry.close();
   }
 
@@ -247,6 +251,8 @@ export class EdgeRuntime {
   #bind(): RouteTable {
     const bp = this.#blueprint;
     const pools = new Map<string, ServicePool>();
+    /** pools reached through sidecars over mTLS: their gRPC calls go over mesh HTTP/2 */
+    const meshModes = new Map<string, H2Mode>();
     for (const spec of bp.pools.values()) {
       const connectTimeoutMs = [...bp.services.values()].find((s) => s.pool === spec.name)?.connectTimeoutMs ?? 60_000;
       let endpoints; let loaded = true; let source: ServicePool['source'] = 'static';
@@ -263,6 +269,7 @@ export class EdgeRuntime {
             connectTimeoutMs, protocol: 'https',
             connector: { key: `${identity}>${service}`, connect: tls.connector(identity, service, connectTimeoutMs) },
           };
+          meshModes.set(spec.name, { kind: 'mesh', tls, identity, target: service });
         }
       }
       pools.set(spec.name, buildServicePool({
@@ -271,6 +278,8 @@ export class EdgeRuntime {
     }
     return bindRouteTable(bp, pools, {
       metrics: this.#metrics,
+      h2For: (service) => service.protocol !== 'grpc' && service.protocol !== 'grpcs' ? undefined
+        : this.h2.upstream(meshModes.get(service.pool) ?? { kind: service.protocol === 'grpcs' ? 'tls' : 'h2c' }, service.connectTimeoutMs),
       onRetry: (service, reason) => this.#metrics.retries.labels(service, reason).inc(),
       onEject: (service, endpoint) => {
         this.#failover.memberFailed();

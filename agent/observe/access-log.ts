@@ -27,6 +27,8 @@ export interface AccessLogEntry {
   readonly consumer?: string;
   /** the W3C trace id when tracing is on */
   readonly trace_id?: string;
+  /** a gRPC call's grpc-status */
+  readonly grpc_status?: number;
 }
 
 export interface AccessLog {
@@ -83,6 +85,7 @@ class JsonAccessLog implements AccessLog {
     if (e.source !== undefined) { w.ascii(',"source":'); w.jsonString(e.source); }
     if (e.consumer !== undefined) { w.ascii(',"consumer":'); w.jsonString(e.consumer); }
     if (e.trace_id !== undefined) { w.ascii(',"trace_id":'); w.ascii('"'); w.ascii(e.trace_id); w.ascii('"'); }
+    if (e.grpc_status !== undefined) { w.ascii(',"grpc_status":'); w.number(e.grpc_status); }
     w.ascii(',"msg":"request"}');
     w.endLine();
   }

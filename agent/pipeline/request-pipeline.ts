@@ -37,6 +37,8 @@ import type { BodyLimits } from '../proxy/body-watchdog.js';
 import type { ExchangeOutcome, ForwardPlan, ResponseHooks } from '../proxy/forward-plan.js';
 import { sendError } from '../proxy/local-answers.js';
 import { Exchange } from '../proxy/upstream-exchange.js';
+import { GrpcExchange } from '../proxy/grpc-exchange.js';
+import { isGrpcRequest } from '../proxy/grpc-wire.js';
 import { startHopTrace, type HopTracing } from './hop-trace.js';
 import type { InFlight } from './in-flight.js';
 import type { InboundRequest, OutboundResponse, RequestEntry } from './transport.js';
@@ -165,6 +167,15 @@ export class Hop implements HashSource {
     const hash = key === null ? 0 : hashString(key(this));
     if (this.setCookie !== null) this.hooks = withCookie(this.hooks, this.setCookie);
     if (this.#tunnel !== null) return this.#tunnel(this, hash, this.#log);
+    const h2 = plan.h2;
+    // a plan with an HTTP/2 side takes gRPC calls over it; everything else goes the HTTP/1.1 way
+    if (h2 !== undefined && isGrpcRequest(this.req)) {
+      new GrpcExchange({
+        req: this.req, res: this.res, plan: { ...plan, h2 }, path: this.upstreamPath, headers: this.upstreamHeaders, hash,
+        requestId: this.requestId, body: this.upstreamBody, hooks: this.hooks, trace: this.trace, done: this.#log,
+      }).start();
+      return;
+    }
     new Exchange({
       req: this.req, res: this.res, plan, path: this.upstreamPath, headers: this.upstreamHeaders, hash,
       requestId: this.requestId, body: this.upstreamBody, hooks: this.hooks, trace: this.trace, done: this.#log,
@@ -194,7 +205,7 @@ export class Hop implements HashSource {
       request_id: this.requestId, client_ip: this.clientIp, attempts: o.attempts, ...(o.error ? { error: o.error } : {}),
       ...(o.bytesIn !== undefined ? { bytes_in: o.bytesIn } : {}),
       ...(this.consumer ? { consumer: this.consumer } : {}), ...(this.source ? { source: this.source } : {}),
-      ...(trace !== null ? { trace_id: trace.traceId } : {}),
+      ...(trace !== null ? { trace_id: trace.traceId } : {}), ...grpcField(o, this.res),
     });
   };
 
@@ -202,6 +213,14 @@ export class Hop implements HashSource {
     if (o.error !== undefined) return 'error';
     return this.#answeredHere ? 'exit' : 'service';
   }
+}
+
+const NO_FIELD = Object.freeze({});
+
+/** grpc_status for the log: the call's (upstream trailers or the exchange's), else meshgate's own answer's */
+function grpcField(o: ExchangeOutcome, res: OutboundResponse): { grpc_status?: number } {
+  const s = o.grpcStatus ?? (res as { grpcStatus?: number }).grpcStatus;
+  return s === undefined ? NO_FIELD : { grpc_status: s };
 }
 
 function bodyBytesIn(req: InboundRequest): number {

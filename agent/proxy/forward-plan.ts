@@ -2,6 +2,7 @@
 // compiled plan), how plugins edit the answer (response hooks), and what a finished exchange reports.
 import type { ErrorCode } from '../../proto/errors.js';
 import type { PoolMember, ServicePool } from '../pool/service-pool.js';
+import type { H2Upstream } from './h2-upstream-sessions.js';
 
 export interface ForwardPlan {
   readonly pool: ServicePool;
@@ -19,6 +20,8 @@ export interface ForwardPlan {
   /** `reason`: the error code that made the attempt fail */
   readonly onRetry?: (reason: ErrorCode) => void;
   readonly onEject?: (member: PoolMember) => void;
+  /** HTTP/2 toward the members, for gRPC calls (grpc-exchange.ts); absent: HTTP/1.1 only */
+  readonly h2?: H2Upstream;
 }
 
 /** A copy of a streamed response body for an observer (proxy-cache). */
@@ -47,4 +50,6 @@ export interface ExchangeOutcome {
   readonly endpoint: string;
   readonly attempts: number;
   readonly error?: ErrorCode;
+  /** the gRPC call's grpc-status (upstream's trailers, or meshgate's own answer) */
+  readonly grpcStatus?: number;
 }

@@ -6,8 +6,10 @@ import { buildServicePool, staticEndpoints } from '../pool/build-pool.js';
 import type { EndpointRegistry } from '../pool/endpoint-registry.js';
 import { serviceId } from '../../registrar/registration.js';
 import type { LocalTarget } from './sidecar-role.js';
+import type { H2Sessions } from '../proxy/h2-upstream-sessions.js';
 
-export function compileLocalTargets(services: readonly LocalService[], registry: EndpointRegistry, metrics: Metrics): Map<string, LocalTarget> {
+/** `h2`: the local instances' HTTP/2 sessions, for gRPC calls (h2c over loopback) */
+export function compileLocalTargets(services: readonly LocalService[], registry: EndpointRegistry, metrics: Metrics, h2: H2Sessions): Map<string, LocalTarget> {
   const targets = new Map<string, LocalTarget>();
   for (const s of services) {
     const id = serviceId(s);
@@ -20,7 +22,10 @@ export function compileLocalTargets(services: readonly LocalService[], registry:
     }, registry);
     targets.set(id, {
       id, name: s.name, recorder: metrics.recorderFor('sidecar', 'inbound', s.name), kong: null,
-      plan: { pool, retries: 0, readTimeoutMs: KONG_SERVICE_DEFAULTS.read_timeout, writeTimeoutMs: KONG_SERVICE_DEFAULTS.write_timeout },
+      plan: {
+        pool, retries: 0, readTimeoutMs: KONG_SERVICE_DEFAULTS.read_timeout, writeTimeoutMs: KONG_SERVICE_DEFAULTS.write_timeout,
+        h2: h2.upstream({ kind: 'h2c' }, 5_000),
+      },
     });
   }
   return targets;

@@ -7,7 +7,9 @@ import type { SidecarSection } from '../../proto/config-schema.js';
 import { parseHostPort } from '../config/host-port.js';
 import type { ConsulClient } from '../../registrar/consul-client.js';
 import { startEdge, upstreamDeclarative, type StartedEdge } from '../edge/start-edge.js';
-import { listen, type Listener } from '../http-listener.js';
+import { DEFAULT_LIMITS, listen, type Listener } from '../http-listener.js';
+import { createEdgeHttp2, HTTP2_DEFAULTS } from '../edge/h2/h2-server.js';
+import { H2Sessions } from '../proxy/h2-upstream-sessions.js';
 import type { Metrics } from '../observe/metrics.js';
 import { EndpointRegistry } from '../pool/endpoint-registry.js';
 import { LOOPBACK_CIDRS, TrustedProxies } from '../proxy/trusted-proxies.js';
@@ -56,7 +58,8 @@ const EVERYONE = ['0.0.0.0/0', '::/0'];
 export async function startSidecar(p: SidecarParams): Promise<StartedSidecar> {
   const { sidecar, meshTls, log } = p;
   const registry = new EndpointRegistry();
-  const targets = compileLocalTargets(sidecar.services, registry, p.metrics);
+  const h2Sessions = new H2Sessions();
+  const targets = compileLocalTargets(sidecar.services, registry, p.metrics, h2Sessions);
   const at = parseHostPort(p.listen);
   const serviceNames = [...new Set(sidecar.services.map((s) => s.name))];
 
@@ -66,7 +69,8 @@ export async function startSidecar(p: SidecarParams): Promise<StartedSidecar> {
     await meshTls.ready;
     clearInterval(waiting);
     tlsOptions = {
-      options: meshTls.serverOptions(serviceNames),
+      // ALPN h2: gRPC calls from other agents arrive as HTTP/2; everything else stays HTTP/1.1
+      options: { ...meshTls.serverOptions(serviceNames), ALPNProtocols: ['h2', 'http/1.1'] },
       prepare: (server: import('node:https').Server) => { guardMeshServer(server, meshTls, log); meshTls.attachServer(server, serviceNames[0]!); },
     };
   }
@@ -85,7 +89,7 @@ export async function startSidecar(p: SidecarParams): Promise<StartedSidecar> {
       trusted: new TrustedProxies(meshTls ? EVERYONE : LOOPBACK_CIDRS), mtls: meshTls !== undefined, authorizer, tracer,
     });
     return { request: createPipeline(role), upgrade: createUpgradeEntry(role, tunnels) };
-  }, tlsOptions);
+  }, tlsOptions, DEFAULT_LIMITS, {}, createEdgeHttp2(HTTP2_DEFAULTS, log.child({ part: 'mesh-h2' }), p.metrics));
   log.info({ listen: `${at.host}:${listener.port}`, services: [...targets.keys()], mtls: meshTls !== undefined }, 'sidecar listening');
 
   const upstreams: StartedEdge[] = [];

@@ -5,6 +5,7 @@ import type { KongDeclarative, KongRoute } from '../../proto/config-schema.js';
 import type { Metrics, RequestRecorder } from '../observe/metrics.js';
 import type { KongRouteRecorder } from '../observe/kong-metrics.js';
 import type { ForwardPlan } from '../proxy/forward-plan.js';
+import type { H2Upstream } from '../proxy/h2-upstream-sessions.js';
 import type { PoolMember, ServicePool } from '../pool/service-pool.js';
 import { compileRouteEntries, matchRoute, ruleFor, type Arrival, type RouteEntry, type RouteMatch, type RouteRule } from './router.js';
 import { compileServices, type PoolSpec, type ServiceSpec } from './service-spec.js';
@@ -82,6 +83,8 @@ export function compileEdgeBlueprint(kong: KongDeclarative, viaSidecars: boolean
 
 export interface BindHooks {
   readonly metrics: Metrics;
+  /** the HTTP/2 side of a gRPC service's plan; undefined for HTTP services */
+  readonly h2For?: (service: ServiceSpec) => H2Upstream | undefined;
   readonly onRetry: (service: string, reason: string) => void;
   readonly onEject: (service: string, endpoint: string) => void;
 }
@@ -91,6 +94,7 @@ export function bindRouteTable(bp: EdgeBlueprint, pools: ReadonlyMap<string, Ser
   for (const { rule } of bp.routes) {
     const service = bp.services.get(rule.serviceName)!;
     const pool = pools.get(service.pool)!;
+    const h2 = hooks.h2For?.(service);
     bound.set(rule, Object.freeze({
       ...rule,
       service,
@@ -103,6 +107,7 @@ export function bindRouteTable(bp: EdgeBlueprint, pools: ReadonlyMap<string, Ser
         pool, meshHop: pool.source === 'consul-mesh', retries: service.retries, readTimeoutMs: service.readTimeoutMs, writeTimeoutMs: service.writeTimeoutMs, perTryTimeoutMs: service.perTryTimeoutMs,
         onRetry: (reason: string) => hooks.onRetry(service.name, reason),
         onEject: (m: PoolMember) => hooks.onEject(service.name, m.key),
+        ...(h2 !== undefined ? { h2 } : {}),
       }),
     }));
   }

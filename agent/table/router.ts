@@ -152,17 +152,28 @@ export function compileRouteEntries<R extends RouteRule>(routes: readonly { rout
   return entries.map(({ score: _score, ...e }) => e);
 }
 
+/** null: every HTTP request (http and https); gRPC calls match only routes that list grpc or grpcs */
 function compileSchemes(protocols: readonly string[] | undefined): ReadonlySet<string> | null {
   if (!protocols?.length) return null;
   const set = new Set(protocols);
   if (set.has('https')) set.add('http');
-  return set.size === 2 ? null : set;
+  return set.size === 2 && set.has('http') && set.has('https') ? null : set;
 }
 
 /** How the request arrived: the scheme (after trusted X-Forwarded-Proto) and the TLS server name. */
 export interface Arrival {
-  readonly scheme: 'http' | 'https';
+  readonly scheme: 'http' | 'https' | 'grpc' | 'grpcs';
   readonly sni: string | undefined;
+  /** a gRPC call (scheme grpc or grpcs) */
+  readonly grpc?: boolean;
+}
+
+const PLAIN_GRPC: Arrival = Object.freeze({ scheme: 'grpc', sni: undefined, grpc: true });
+
+/** A gRPC call's arrival: grpc over plain HTTP/2 (h2c), grpcs over TLS. */
+export function grpcArrival(http: Arrival): Arrival {
+  if (http.scheme === 'http') return PLAIN_GRPC;
+  return { scheme: 'grpcs', sni: http.sni, grpc: true };
 }
 
 const PLAIN: Arrival = { scheme: 'http', sni: undefined };
@@ -174,7 +185,7 @@ export function matchRoute<R extends RouteRule>(
   for (let i = 0; i < entries.length; i++) {
     const e = entries[i]!;
     if (e.prefix !== '' && !prefixMatches(e.prefix, path)) continue;
-    if (e.schemes !== null && !e.schemes.has(arrival.scheme)) continue;
+    if (e.schemes === null ? arrival.grpc === true : !e.schemes.has(arrival.scheme)) continue;
     if (e.snis !== null && !sniMatches(e.snis, arrival.sni)) continue;
     if (e.methods !== null && !e.methods.has(method)) continue;
     if (e.hosts !== null && !hostMatches(e.hosts, host)) continue;
@@ -207,11 +218,16 @@ export function upstreamPath(servicePath: string, prefix: string, path: string, 
   return postfix.startsWith('/') ? base + postfix : `${base}/${postfix}`;
 }
 
+export function isGrpcRoute(route: KongRoute): boolean {
+  return route.protocols?.some((p) => p === 'grpc' || p === 'grpcs') ?? false;
+}
+
 export function ruleFor(route: KongRoute, serviceName: string, index: number): RouteRule {
   return {
     name: route.name ?? `${serviceName}.routes[${index}]`,
     serviceName,
-    stripPath: route.strip_path ?? KONG_ROUTE_DEFAULTS.strip_path,
+    // a gRPC path (/package.Service/Method) reaches the upstream whole: strip_path cannot be set on grpc routes
+    stripPath: route.strip_path ?? (isGrpcRoute(route) ? false : KONG_ROUTE_DEFAULTS.strip_path),
     preserveHost: route.preserve_host ?? KONG_ROUTE_DEFAULTS.preserve_host,
     httpsRedirectStatus: route.protocols?.includes('https') && !route.protocols.includes('http')
       ? route.https_redirect_status_code ?? KONG_ROUTE_DEFAULTS.https_redirect_status_code : null,

@@ -76,7 +76,8 @@ export function activeCheck(hc: KongHealthchecks | undefined): ActiveCheckSpec |
 
 export interface ServiceSpec {
   readonly name: string;
-  readonly protocol: 'http' | 'https';
+  /** grpc/grpcs: gRPC calls go to the members over HTTP/2 (h2c / TLS) */
+  readonly protocol: 'http' | 'https' | 'grpc' | 'grpcs';
   /** Host header sent upstream unless the route preserves the client's */
   readonly hostHeader: string;
   readonly path: string;
@@ -103,7 +104,7 @@ function parseTarget(target: string): { host: string; port: number } {
   return i < 0 ? { host: target, port: KONG_TARGET_DEFAULT_PORT } : { host: target.slice(0, i), port: Number(target.slice(i + 1)) };
 }
 
-function serviceOrigin(s: KongService): { protocol: 'http' | 'https'; host: string; port: number; path: string } {
+function serviceOrigin(s: KongService): { protocol: ServiceSpec['protocol']; host: string; port: number; path: string } {
   if (s.url) {
     const u = new URL(s.url);
     const protocol = u.protocol === 'https:' ? 'https' : 'http';
@@ -112,7 +113,7 @@ function serviceOrigin(s: KongService): { protocol: 'http' | 'https'; host: stri
     return { protocol, host, port: u.port ? Number(u.port) : protocol === 'https' ? 443 : 80, path: u.pathname === '/' && !s.url.endsWith('/') ? '' : u.pathname };
   }
   const protocol = s.protocol ?? KONG_SERVICE_DEFAULTS.protocol;
-  return { protocol, host: s.host!, port: s.port ?? (protocol === 'https' ? 443 : KONG_SERVICE_DEFAULTS.port), path: s.path ?? '' };
+  return { protocol, host: s.host!, port: s.port ?? (protocol === 'https' || protocol === 'grpcs' ? 443 : KONG_SERVICE_DEFAULTS.port), path: s.path ?? '' };
 }
 
 export function compileServices(kong: KongDeclarative): { services: Map<string, ServiceSpec>; pools: Map<string, PoolSpec> } {

@@ -13,10 +13,14 @@ export interface PeerIdentity {
   readonly serial: string;
 }
 
-const peers = new WeakMap<object, PeerIdentity>();
+/**
+ * The verified identity rides on the TLS socket as a symbol-keyed property: HTTP/2 requests see
+ * their connection's socket only through Node's proxy objects, which pass property reads through.
+ */
+const PEER = Symbol('meshgate.meshPeer');
 
 export function peerIdentityOf(socket: object): PeerIdentity | undefined {
-  return peers.get(socket);
+  return (socket as { [PEER]?: PeerIdentity })[PEER];
 }
 
 export function guardMeshServer(server: Server, meshTls: MeshTls, log: Logger): void {
@@ -29,7 +33,7 @@ export function guardMeshServer(server: Server, meshTls: MeshTls, log: Logger): 
       socket.destroy();
       return;
     }
-    peers.set(socket, { identity: r.identity, serial: cert!.serialNumber });
+    (socket as { [PEER]?: PeerIdentity })[PEER] = { identity: r.identity, serial: cert!.serialNumber };
   });
   server.on('tlsClientError', (err: NodeJS.ErrnoException, socket) => {
     // a bare connect-and-close (Consul's TCP check) is not worth a warning

@@ -16,6 +16,17 @@ export interface TlsSource {
   stop(): Promise<void>;
 }
 
+/** A TLS client's checkServerIdentity: the server must be `target`'s SPIFFE identity in a trusted domain. */
+export function meshServerCheck(trustDomains: ReadonlySet<string>, target: string): (host: string, cert: PeerCertificate) => Error | undefined {
+  return (_host, cert) => {
+    const r = checkServerIs({
+      subjectAltName: cert.subjectaltname, ca: Boolean(cert.ca),
+      validFromMs: Date.parse(cert.valid_from), validToMs: Date.parse(cert.valid_to),
+    }, trustDomains, target);
+    return r.ok ? undefined : Object.assign(new Error(`mesh server identity rejected: ${r.reason}`), { code: 'ERR_MESH_IDENTITY' });
+  };
+}
+
 export class MeshTls {
   readonly minVersion: MinTlsVersion;
   readonly #log: Logger;
@@ -93,13 +104,7 @@ export class MeshTls {
         built = buildConnector({
           secureContext: this.context(identity), servername: target, minVersion: tlsVersion(this.minVersion),
           rejectUnauthorized: true, timeout: timeoutMs, maxCachedSessions: 0,
-          checkServerIdentity: (_host: string, cert: PeerCertificate) => {
-            const r = checkServerIs({
-              subjectAltName: cert.subjectaltname, ca: Boolean(cert.ca),
-              validFromMs: Date.parse(cert.valid_from), validToMs: Date.parse(cert.valid_to),
-            }, m.trustDomains, target);
-            return r.ok ? undefined : Object.assign(new Error(`mesh server identity rejected: ${r.reason}`), { code: 'ERR_MESH_IDENTITY' });
-          },
+          checkServerIdentity: meshServerCheck(m.trustDomains, target),
         } as buildConnector.BuildOptions);
         builtFor = m.version;
       }

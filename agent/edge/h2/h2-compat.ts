@@ -5,8 +5,11 @@
 //   rawHeaders, which is what the pipeline copies upstream as HTTP/1.1 headers;
 // - response: writeHead drops the hop-by-hop headers HTTP/2 forbids (RFC 9113 §8.2.2) — the
 //   pipeline writes HTTP/1.1-shaped answers (a relayed `connection`, the 426's `upgrade`) — and
-//   `destroyed` is the stream's (the pipeline's "client went away").
+//   `destroyed` is the stream's (the pipeline's "client went away"); an answer meshgate writes itself
+//   to a gRPC call (writeHead + end) becomes a trailers-only gRPC response (proxy/grpc-local-answer.ts).
 import http2 from 'node:http2';
+import { answerGrpcLocally } from '../../proxy/grpc-local-answer.js';
+import { isGrpcRequest } from '../../proxy/grpc-wire.js';
 
 /** connection-specific headers: a response carrying one is malformed in HTTP/2 */
 const CONNECTION_SPECIFIC: ReadonlySet<string> = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade']);
@@ -51,8 +54,19 @@ export function withoutConnectionHeaders(headers: string[]): string[] {
   return headers;
 }
 
+const BASE_END = http2.Http2ServerResponse.prototype.end;
+
 export class H2Response extends http2.Http2ServerResponse<H2Request> {
+  /** the grpc-status of an answer meshgate made itself to a gRPC call (for the access log) */
+  grpcStatus: number | undefined;
+  /** a local answer's head to a gRPC call, held until end() brings its body (the grpc-message) */
+  heldGrpcHead: { status: number; headers: unknown } | null = null;
+
   override writeHead(status: number, headers?: unknown, more?: unknown): this {
+    if (isGrpcRequest((this as unknown as { req: H2Request }).req)) {
+      this.heldGrpcHead = { status, headers: typeof headers === 'string' ? more : headers };
+      return this;
+    }
     if (Array.isArray(headers)) return super.writeHead(status, withoutConnectionHeaders(headers as string[]) as never);
     if (headers !== undefined && headers !== null && typeof headers === 'object') {
       const copy: Record<string, unknown> = {};
@@ -60,6 +74,15 @@ export class H2Response extends http2.Http2ServerResponse<H2Request> {
       return super.writeHead(status, copy as never);
     }
     return more === undefined ? super.writeHead(status) : super.writeHead(status, headers as string, more as never);
+  }
+
+  override end(...args: unknown[]): this {
+    const head = this.heldGrpcHead;
+    if (head === null) return (BASE_END as (...a: unknown[]) => this).apply(this, args);
+    this.heldGrpcHead = null;
+    const body = typeof args[0] === 'function' ? undefined : args[0];
+    this.grpcStatus = answerGrpcLocally(this.stream, head.status, head.headers, body, this.getHeaders());
+    return this;
   }
 }
 Object.defineProperty(H2Response.prototype, 'destroyed', { get(this: H2Response) { return this.stream.destroyed; } });

@@ -8,6 +8,7 @@
 //   window; past the limit the connection gets GOAWAY ENHANCE_YOUR_CALM and is closed;
 // - idle sessions are closed after the keep-alive timeout; a drain sends GOAWAY to every session.
 import http2 from 'node:http2';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { Metrics } from '../../observe/metrics.js';
@@ -53,7 +54,7 @@ export function createEdgeHttp2(limits: Http2Limits, log: Logger, metrics: Metri
     },
     maxSessionInvalidFrames: 100, maxSessionRejectedStreams: 100,
   });
-  const sessions = new Set<http2.ServerHttp2Session>();
+  const sessions = new Set<http2.ServerHttp2Session<typeof IncomingMessage, typeof ServerResponse, typeof H2Request, typeof H2Response>>();
   let draining = false;
 
   server.on('session', (session) => {
