@@ -5,7 +5,8 @@
 //              upstream path and headers. Refusals here are answered from the error table.
 //   access   → the route's compiled access phase, null when empty (edge: the plugin chain; sidecar:
 //              intentions). It answers itself (short-circuit) or lets the request through.
-//   forward  → Exchange: attempts at pool members, retries as the error table allows.
+//   forward  → Exchange: attempts at pool members, retries as the error table allows (a gRPC call on a
+//              plan with an HTTP/2 side: GrpcExchange, over pooled HTTP/2 sessions).
 //   response → the route's response hooks (plugins' header/body phases), made once per request,
 //              null when the route has none; they also apply to meshgate's own answers.
 //   log      → the route's log phase (plugins), the metrics recorder, one access-log line.

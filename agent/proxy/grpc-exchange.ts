@@ -182,7 +182,7 @@ export class GrpcExchange {
     const up = this.#up!;
     const code = up.rstCode === undefined || up.rstCode === NGHTTP2_NO_ERROR ? NGHTTP2_INTERNAL_ERROR : up.rstCode;
     this.#error = 'MG_UPSTREAM_RESET';
-    this.#i.trace?.attemptEnd(0, 'MG_UPSTREAM_RESET');
+    if (this.#status === 0) this.#i.trace?.attemptEnd(0, 'MG_UPSTREAM_RESET');
     if (!this.#client.headersSent) {
       this.#observe('tcp_failure');
       return this.#fail('MG_UPSTREAM_RESET');
@@ -196,7 +196,7 @@ export class GrpcExchange {
   #timeout(kind: 'deadline' | 'read'): void {
     if (this.#finished) return;
     if (kind === 'read') this.#observe('timeout');
-    this.#i.trace?.attemptEnd(0, 'MG_UPSTREAM_TIMEOUT');
+    if (this.#status === 0 && this.#up !== null) this.#i.trace?.attemptEnd(0, 'MG_UPSTREAM_TIMEOUT');
     this.#detachUpstream();
     if (!this.#client.headersSent) return this.#fail('MG_UPSTREAM_TIMEOUT');
     this.#error = 'MG_UPSTREAM_TIMEOUT';

@@ -5,12 +5,11 @@
 // HTTP/2 (h2load, 100 concurrent streams per connection) against meshgate's own HTTP/1.1 and nginx http2.
 // Proxies on CPU 1, wrk and the upstream on CPU 0 (as run.mjs). It asserts nothing.
 //   node test/bench/tls.mjs [--duration 10] [--connections 50] [--rounds 3] [--out FILE]
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { nginxUpstreamConf } from './lib/configs.mjs';
+import { makeBenchCert, nginxUpstreamConf } from './lib/configs.mjs';
 import { freePorts, waitFor, httpGet } from './lib/net.mjs';
 import { PROXY_NODE, installCleanupHandlers, makeTempDir, runBench, startChild, writeResults } from './lib/proc.mjs';
 import { runWrk } from './lib/wrk.mjs';
@@ -41,12 +40,6 @@ const { values } = parseArgs({ options: {
 const durationS = Number(values.duration);
 const connections = Number(values.connections);
 const rounds = Number(values.rounds);
-
-function makeCert(dir) {
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '2',
-    '-subj', '/CN=bench.test', '-addext', 'subjectAltName=DNS:bench.test', '-keyout', 'bench.key', '-out', 'bench.crt'], { cwd: dir, stdio: 'ignore' });
-  return { certFile: path.join(dir, 'bench.crt'), keyFile: path.join(dir, 'bench.key') };
-}
 
 function nginxTlsConf(dir, { port, upstreamPort, cert }) {
   fs.mkdirSync(path.join(dir, 'nginx-tls-tmp'), { recursive: true });
@@ -79,7 +72,7 @@ http {
 async function main() {
   installCleanupHandlers();
   const dir = makeTempDir('meshgate-bench-tls-');
-  const cert = makeCert(dir);
+  const cert = makeBenchCert(dir);
   const [upstreamPort, edgePort, edgeTlsPort, adminPort, nginxPort] = await freePorts(5);
   startChild('upstream', ['nginx', '-c', nginxUpstreamConf(dir, { port: upstreamPort })], { log: path.join(dir, 'upstream.log'), cpu: 0 });
   const deck = path.join(dir, 'edge.yml');

@@ -120,6 +120,20 @@ agent: { node: lonely }
     expect: ['sidecar.services[1].name', 'duplicate service id "users"', /\(line 8\)/],
   },
   {
+    name: 'a grpc route with methods (a plain decK file)',
+    text: `_format_version: "3.0"
+services:
+  - name: greeter
+    protocol: grpc
+    host: greeter
+    routes:
+      - paths: ["/helloworld.Greeter/"]
+        protocols: [grpc]
+        methods: [POST]
+`,
+    expect: ['services[0].routes[0].methods', "cannot set 'methods' when 'protocols' is 'grpc' or 'grpcs'"],
+  },
+  {
     name: 'a bad duration',
     text: sidecarYaml().replace('port: 7001', 'port: 7001\n      check: { http: "http://127.0.0.1:7001/health", interval: soon }'),
     expect: ['sidecar.services[0].check.interval', 'must be a duration'],

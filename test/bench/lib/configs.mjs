@@ -1,4 +1,5 @@
 // Config file generators for every contestant. All paths live in the run's temp dir.
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -184,5 +185,39 @@ edge:
 `;
   const file = path.join(dir, 'edge-mesh.yml');
   fs.writeFileSync(file, conf);
+  return file;
+}
+
+/** A self-signed ECDSA P-256 certificate for bench.test in `dir` (the TLS benches' one certificate). */
+export function makeBenchCert(dir) {
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '2',
+    '-subj', '/CN=bench.test', '-addext', 'subjectAltName=DNS:bench.test', '-keyout', 'bench.key', '-out', 'bench.crt'], { cwd: dir, stdio: 'ignore' });
+  return { certFile: path.join(dir, 'bench.crt'), keyFile: path.join(dir, 'bench.key') };
+}
+
+/** nginx terminating TLS (ALPN h2) and passing gRPC calls to an h2c upstream (grpc_pass), with an access log. */
+export function nginxGrpcConf(dir, { port, upstreamPort, cert, name = 'nginx-grpc' }) {
+  const { tmp, user } = nginxCommon(dir, name);
+  const file = path.join(dir, `${name}.conf`);
+  fs.writeFileSync(file, `${user}
+worker_processes 1;
+daemon off;
+pid ${dir}/${name}.pid;
+error_log ${dir}/${name}-error.log warn;
+events { worker_connections 8192; multi_accept on; }
+http {
+  access_log ${dir}/${name}-access.log combined buffer=64k flush=1s;
+  client_body_temp_path ${tmp}/client_body; proxy_temp_path ${tmp}/proxy;
+  fastcgi_temp_path ${tmp}/fastcgi; uwsgi_temp_path ${tmp}/uwsgi; scgi_temp_path ${tmp}/scgi;
+  keepalive_timeout 300s; keepalive_requests 100000000; http2_max_concurrent_streams 128;
+  upstream g { server 127.0.0.1:${upstreamPort}; keepalive 128; }
+  server {
+    listen 127.0.0.1:${port} ssl http2 backlog=4096;
+    ssl_certificate ${cert.certFile};
+    ssl_certificate_key ${cert.keyFile};
+    location / { grpc_pass grpc://g; }
+  }
+}
+`);
   return file;
 }

@@ -5,18 +5,19 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ERRORS, type ErrorCode } from '../../../proto/errors.js';
+import { GRPC_STATUS_OF } from '../../../proto/grpc-status.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
 
-function readmeErrorRows(): Map<string, { status: number; message: string; retried: string }> {
+function readmeErrorRows(): Map<string, { status: number; message: string; retried: string; grpc: number }> {
   const text = fs.readFileSync(path.join(REPO, 'README.md'), 'utf8');
   const start = text.indexOf('| code | status | message |');
   assert.ok(start >= 0, 'README has the error table');
-  const rows = new Map<string, { status: number; message: string; retried: string }>();
+  const rows = new Map<string, { status: number; message: string; retried: string; grpc: number }>();
   for (const line of text.slice(start).split('\n').slice(2)) {
     if (!line.startsWith('|')) break;
-    const [code, status, message, retried] = line.split('|').slice(1, -1).map((c) => c.trim());
-    rows.set(code!, { status: Number(status), message: message!, retried: retried! });
+    const [code, status, message, retried, grpc] = line.split('|').slice(1, -1).map((c) => c.trim());
+    rows.set(code!, { status: Number(status), message: message!, retried: retried!, grpc: Number(grpc) });
   }
   return rows;
 }
@@ -37,6 +38,7 @@ describe('README error table', () => {
       // a code that is never an answer (MG_CLIENT_CLOSED) is explained in parentheses instead
       if (!row.message.startsWith('(logged only')) assert.equal(row.message, spec.message);
       assert.equal(row.retried, spec.retryable ? 'yes' : spec.idempotentRetry ? 'idempotent' : 'no');
+      assert.equal(row.grpc, GRPC_STATUS_OF[code], 'the gRPC status a gRPC client gets');
     });
   }
 });
