@@ -143,7 +143,7 @@ const KongRoute = Type.Object({
   https_redirect_status_code: Type.Optional(Type.Union([426, 301, 302, 307, 308].map((c) => Type.Literal(c)), { default: KONG_ROUTE_DEFAULTS.https_redirect_status_code })),
   request_buffering: Type.Optional(Type.Boolean()),
   response_buffering: Type.Optional(Type.Boolean()),
-  path_handling: Type.Optional(Type.Literal('v0')),
+  path_handling: Type.Optional(Type.Union([Type.Literal('v0'), Type.Literal('v1')], { description: 'v0 (how meshgate joins the service path and the stripped request path); v1 is refused' })),
   tags: Type.Optional(KongTags),
   plugins: Type.Optional(Type.Array(KongPlugin)),
 }, Strict);

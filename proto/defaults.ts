@@ -42,6 +42,7 @@ export const PASSIVE_HEALTH_DEFAULTS = { max_fails: 3, fail_timeout: '10s' } as 
 /** Kong's healthchecks defaults, and meshgate's ejection defaults (Envoy's outlier detection). */
 export const HEALTHCHECK_DEFAULTS = {
   passiveUnhealthyStatuses: [429, 500, 503],
+  passiveHealthyStatuses: [200, 201, 202, 203, 204, 205, 206, 207, 208, 226, 300, 301, 302, 303, 304, 305, 306, 307, 308],
   activeHealthyStatuses: [200, 302],
   activeUnhealthyStatuses: [429, 404, 500, 501, 502, 503, 504, 505],
   activeTimeoutS: 1,

@@ -24,6 +24,11 @@ function hostPort(host: string, port: number): string {
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
+/** The mesh listener's address in Consul: sidecar.advertise, else the listen host (loopback for a wildcard, which no peer can dial). */
+export function meshAdvertiseAddress(listenHost: string, advertise: string | undefined): string {
+  return advertise ?? (listenHost === '0.0.0.0' || listenHost === '::' ? '127.0.0.1' : listenHost);
+}
+
 export function serviceId(s: LocalService): string {
   return s.id ?? s.name;
 }

@@ -28,6 +28,7 @@ export function unsupportedKongFields(kong: KongDeclarative, prefix: (string | n
       const rat = [...sat, 'routes', j];
       pluginRules(r.plugins, [...rat, 'plugins'], issues);
       if (r.request_buffering === true) issues.push({ path: formatPath([...rat, 'request_buffering']), message: 'not supported: meshgate streams request bodies (request_buffering: false); set false or remove the field' });
+      if (r.path_handling === 'v1') issues.push({ path: formatPath([...rat, 'path_handling']), message: 'not supported: meshgate joins the service path and the request path as Kong\'s v0 does; set v0 or remove the field' });
       if (r.response_buffering === true) issues.push({ path: formatPath([...rat, 'response_buffering']), message: 'not supported: meshgate streams response bodies (response_buffering: false); set false or remove the field' });
     });
   });

@@ -256,7 +256,7 @@ export class EdgeRuntime {
     for (const spec of bp.pools.values()) {
       const connectTimeoutMs = [...bp.services.values()].find((s) => s.pool === spec.name)?.connectTimeoutMs ?? 60_000;
       let endpoints; let loaded = true; let source: ServicePool['source'] = 'static';
-      let connection: ConnectionOptions = { connectTimeoutMs };
+      let connection: ConnectionOptions = { connectTimeoutMs, protocol: spec.protocol };
       if (spec.source.kind === 'static') {
         endpoints = staticEndpoints(spec.source.targets);
       } else {

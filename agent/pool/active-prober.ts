@@ -13,9 +13,35 @@ export interface ProbeTarget {
   readonly state: EndpointState;
 }
 
-type ProbeResult = 'success' | 'http_failure' | 'tcp_failure' | 'timeout';
+/** 'ignored': a status in neither healthy.http_statuses nor unhealthy.http_statuses (Kong counts it as neither) */
+export type ProbeResult = 'success' | 'http_failure' | 'tcp_failure' | 'timeout' | 'ignored';
 
-interface Tracker { successes: number; http: number; tcp: number; timeouts: number; timer: NodeJS.Timeout | undefined }
+/** consecutive results of one target's probes */
+export interface ProbeCounters { successes: number; http: number; tcp: number; timeouts: number }
+interface Tracker extends ProbeCounters { timer: NodeJS.Timeout | undefined }
+
+/** Kong's active-check counting: `successes` in a row make a target healthy, any failure threshold reached makes it unhealthy. */
+export function applyProbeResult(s: ActiveCheckSpec, t: ProbeCounters, r: ProbeResult, state: { activeHealthy: boolean }): void {
+  if (r === 'ignored') return;
+  if (r === 'success') {
+    t.http = t.tcp = t.timeouts = 0;
+    if (++t.successes >= s.successes) state.activeHealthy = true;
+    return;
+  }
+  t.successes = 0;
+  if (r === 'http_failure') t.http++;
+  else if (r === 'tcp_failure') t.tcp++;
+  else t.timeouts++;
+  if ((s.httpFailures > 0 && t.http >= s.httpFailures) || (s.tcpFailures > 0 && t.tcp >= s.tcpFailures) || (s.timeouts > 0 && t.timeouts >= s.timeouts)) {
+    state.activeHealthy = false;
+  }
+}
+
+/** a probe's HTTP status → its result (Kong: a status in neither list is ignored) */
+export function probeStatusResult(s: ActiveCheckSpec, status: number): ProbeResult {
+  if (s.healthyStatuses.has(status)) return 'success';
+  return s.unhealthyStatuses.has(status) ? 'http_failure' : 'ignored';
+}
 
 export class ActiveProber {
   readonly #spec: ActiveCheckSpec;
@@ -56,42 +82,27 @@ export class ActiveProber {
     const tracker = t;
     tracker.timer = setTimeout(async () => {
       if (this.#stopped) return;
-      this.#apply(target.state, tracker, await this.#probe(target));
+      applyProbeResult(this.#spec, tracker, await this.#probe(target), target.state);
       const interval = target.state.activeHealthy ? this.#spec.healthyIntervalMs : this.#spec.unhealthyIntervalMs;
       if (!this.#stopped && this.#trackers.get(target.key) === tracker) this.#schedule(target, interval > 0 ? interval : 1000);
     }, delayMs);
     tracker.timer.unref();
   }
 
-  #apply(state: EndpointState, t: Tracker, r: ProbeResult): void {
-    const s = this.#spec;
-    if (r === 'success') {
-      t.http = t.tcp = t.timeouts = 0;
-      if (++t.successes >= s.successes) state.activeHealthy = true;
-      return;
-    }
-    t.successes = 0;
-    if (r === 'http_failure') t.http++;
-    else if (r === 'tcp_failure') t.tcp++;
-    else t.timeouts++;
-    if ((s.httpFailures > 0 && t.http >= s.httpFailures) || (s.tcpFailures > 0 && t.tcp >= s.tcpFailures) || (s.timeouts > 0 && t.timeouts >= s.timeouts)) {
-      state.activeHealthy = false;
-    }
-  }
-
   async #probe(target: ProbeTarget): Promise<ProbeResult> {
     const s = this.#spec;
     if (s.type === 'tcp') return tcpProbe(target.host, target.port, s.timeoutMs);
+    // undici's own timeouts tick coarsely (about a second); the signal holds the probe to `timeout`
+    const signal = AbortSignal.timeout(s.timeoutMs);
     try {
       const host = target.host.includes(':') ? `[${target.host}]` : target.host;
       const res = await request(`${s.type}://${host}:${target.port}${s.path}`, {
-        dispatcher: this.#agent, headers: s.headers, headersTimeout: s.timeoutMs, bodyTimeout: s.timeoutMs,
-        signal: AbortSignal.timeout(s.timeoutMs + 100),
+        dispatcher: this.#agent, headers: s.headers, headersTimeout: s.timeoutMs, bodyTimeout: s.timeoutMs, signal,
       });
       await res.body.dump();
-      if (s.healthyStatuses.has(res.statusCode)) return 'success';
-      return s.unhealthyStatuses.has(res.statusCode) ? 'http_failure' : 'success';
+      return probeStatusResult(s, res.statusCode);
     } catch (err) {
+      if (signal.aborted) return 'timeout';
       const code = (err as { code?: string; name?: string }).code ?? (err as { name?: string }).name;
       return code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'TimeoutError' || code === 'UND_ERR_CONNECT_TIMEOUT' ? 'timeout' : 'tcp_failure';
     }

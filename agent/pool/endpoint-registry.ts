@@ -9,7 +9,7 @@ export interface ConnectionOptions {
   readonly connectTimeoutMs: number;
   readonly keepAliveTimeoutMs?: number;
   readonly connections?: number;
-  /** origin scheme; https for mesh hops */
+  /** origin scheme: https for mesh hops and for services with protocol https */
   readonly protocol?: 'http' | 'https';
   /** a custom connector (mesh mTLS); its identity expectations are part of the pool key */
   readonly connector?: { readonly key: string; readonly connect: buildConnector.connector };
@@ -37,7 +37,7 @@ export class EndpointRegistry {
   }
 
   dispatcher(address: string, opts: ConnectionOptions): Pool {
-    const key = opts.connector ? `${address}|${opts.connector.key}` : address;
+    const key = EndpointRegistry.dispatcherKey(address, opts);
     let d = this.#dispatchers.get(key);
     if (d === undefined) {
       d = new Pool(`${opts.protocol ?? 'http'}://${address}`, {
@@ -53,7 +53,9 @@ export class EndpointRegistry {
   }
 
   static dispatcherKey(address: string, opts: ConnectionOptions): string {
-    return opts.connector ? `${address}|${opts.connector.key}` : address;
+    if (opts.connector) return `${address}|${opts.connector.key}`;
+    // a TLS origin's connections are not a plain one's: own pool (undici verifies the certificate, SNI from a host name)
+    return opts.protocol === 'https' ? `https://${address}` : address;
   }
 
   /**

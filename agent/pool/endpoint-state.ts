@@ -16,6 +16,10 @@ export interface OutlierHealth {
   readonly kind: 'outlier';
   /** statuses that count as HTTP failures */
   readonly unhealthyStatuses: ReadonlySet<number>;
+  /** statuses that count as successes; one in neither set is ignored (Kong) */
+  readonly healthyStatuses: ReadonlySet<number>;
+  /** passive.type tcp: only connection failures and timeouts count, HTTP statuses never do */
+  readonly tcpOnly: boolean;
   /** consecutive failures of each kind that eject (0 = that kind is ignored) */
   readonly httpFailures: number;
   readonly tcpFailures: number;
@@ -33,6 +37,14 @@ export type PassiveHealth = FailWindowHealth | OutlierHealth;
 
 /** What one attempt told us about the endpoint. */
 export type Observation = 'success' | 'http_failure' | 'tcp_failure' | 'timeout';
+
+/** An upstream answer's status as passive health sees it; null: neither a success nor a failure (Kong ignores it). */
+export function statusObservation(h: PassiveHealth, status: number): Observation | null {
+  if (h.kind !== 'outlier') return status >= 500 ? 'http_failure' : 'success';
+  if (h.tcpOnly) return 'success';
+  if (h.unhealthyStatuses.has(status)) return 'http_failure';
+  return h.healthyStatuses.has(status) ? 'success' : null;
+}
 
 export class EndpointState {
   inflight = 0;

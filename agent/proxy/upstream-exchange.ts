@@ -8,7 +8,7 @@ import { MeshgateError, type ErrorCode } from '../../proto/errors.js';
 import { MESH_DESTINATION } from '../../proto/headers.js';
 import { recordLatency } from '../balance/latency.js';
 import type { HopTrace } from '../observe/trace/tracer.js';
-import type { Observation } from '../pool/endpoint-state.js';
+import { statusObservation, type Observation } from '../pool/endpoint-state.js';
 import type { PoolMember } from '../pool/service-pool.js';
 import { observeMember, pickMember } from '../pool/service-pool.js';
 import type { InboundRequest, OutboundResponse } from '../pipeline/transport.js';
@@ -172,8 +172,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
       }
     }
     this.#trace?.attemptEnd(statusCode);
-    const h = this.#plan.pool.health;
-    this.#observe((h.kind === 'outlier' ? h.unhealthyStatuses.has(statusCode) : statusCode >= 500) ? 'http_failure' : 'success');
+    const observation = statusObservation(this.#plan.pool.health, statusCode);
+    if (observation !== null) this.#observe(observation);
     return this.#relay.head(statusCode, rawHeaders, resume);
   }
 

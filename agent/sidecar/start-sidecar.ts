@@ -17,6 +17,7 @@ import { NativeIntentions } from '../intentions/native-intentions.js';
 import { guardMeshServer } from '../transport/mesh-server.js';
 import type { MeshTls } from '../transport/mesh-tls.js';
 import { Registrar, sidecarRegistrations } from '../../registrar/registrar.js';
+import { meshAdvertiseAddress } from '../../registrar/registration.js';
 import { compileLocalTargets } from './local-targets.js';
 import { createPipeline } from '../pipeline/request-pipeline.js';
 import { createUpgradeEntry } from '../pipeline/upgrade-entry.js';
@@ -102,7 +103,7 @@ export async function startSidecar(p: SidecarParams): Promise<StartedSidecar> {
     }));
   }
 
-  const advertise = sidecar.advertise ?? (at.host === '0.0.0.0' || at.host === '::' ? '127.0.0.1' : at.host);
+  const advertise = meshAdvertiseAddress(at.host, sidecar.advertise);
   const registrar = new Registrar(p.consul, log.child({ part: 'registrar' }), sidecarRegistrations(
     sidecar.services, { address: advertise, port: listener.port },
     (sidecar.upstreams ?? []).map((u, i) => ({ service: u.service, address: parseHostPort(u.listen).host, port: upstreams[i]!.listener.port })),

@@ -14,6 +14,8 @@ export type PoolSource =
 export interface PoolSpec {
   readonly name: string;
   readonly source: PoolSource;
+  /** the service's protocol: https pools speak TLS to their members (verified; a mesh hop has its own mTLS) */
+  readonly protocol: 'http' | 'https';
   readonly algorithm: BalancerName;
   /** Kong's `slots`: the consistent-hash table size */
   readonly slots: number;
@@ -47,6 +49,8 @@ export function outlierHealth(hc: KongHealthchecks | undefined): OutlierHealth |
   return {
     kind: 'outlier',
     unhealthyStatuses: new Set(u.http_statuses ?? HEALTHCHECK_DEFAULTS.passiveUnhealthyStatuses),
+    healthyStatuses: new Set(p.healthy?.http_statuses ?? HEALTHCHECK_DEFAULTS.passiveHealthyStatuses),
+    tcpOnly: p.type === 'tcp',
     httpFailures: u.http_failures ?? 0, tcpFailures: u.tcp_failures ?? 0, timeouts: u.timeouts ?? 0,
     successes: p.healthy?.successes ?? 0,
     baseEjectionMs: parseDurationMs(p.ejection_base_time ?? HEALTHCHECK_DEFAULTS.ejectionBaseTime),
@@ -124,13 +128,17 @@ export function compileServices(kong: KongDeclarative): { services: Map<string, 
     if (s.enabled === false) continue;
     const origin = serviceOrigin(s);
     const upstream = upstreams.get(origin.host);
+    // http and https services to one destination get a pool each: TLS is a property of the connections
+    const scheme = origin.protocol === 'https' ? 'https:' : '';
+    const protocol = origin.protocol;
     let pool: PoolSpec;
     if (upstream) {
       // an upstream without targets whose name is a Consul service takes its pool from Consul,
       // with the upstream's algorithm and healthchecks (Consul's checks are the active checks)
       const consulName = (upstream.targets ?? []).length === 0 ? consulServiceName(upstream.name) : undefined;
       pool = {
-        name: `upstream:${upstream.name}`,
+        name: `upstream:${scheme}${upstream.name}`,
+        protocol,
         source: consulName !== undefined
           ? { kind: 'consul', service: consulName }
           : { kind: 'static', targets: (upstream.targets ?? []).map((t) => ({ ...parseTarget(t.target), weight: t.weight ?? KONG_TARGET_WEIGHT })) },
@@ -146,10 +154,10 @@ export function compileServices(kong: KongDeclarative): { services: Map<string, 
     } else {
       const consul = consulServiceName(origin.host);
       const health = { maxFails: PASSIVE_HEALTH_DEFAULTS.max_fails, failTimeoutMs: parseDurationMs(PASSIVE_HEALTH_DEFAULTS.fail_timeout) };
-      const plain = { algorithm: 'round-robin', slots: KONG_UPSTREAM_SLOTS, hashKey: null, health, active: null } as const;
+      const plain = { protocol, algorithm: 'round-robin', slots: KONG_UPSTREAM_SLOTS, hashKey: null, health, active: null } as const;
       pool = consul
-        ? { name: `consul:${consul}`, source: { kind: 'consul', service: consul }, ...plain }
-        : { name: `static:${origin.host}:${origin.port}`, source: { kind: 'static', targets: [{ host: origin.host, port: origin.port, weight: 1 }] }, ...plain };
+        ? { name: `consul:${scheme}${consul}`, source: { kind: 'consul', service: consul }, ...plain }
+        : { name: `static:${scheme}${origin.host}:${origin.port}`, source: { kind: 'static', targets: [{ host: origin.host, port: origin.port, weight: 1 }] }, ...plain };
     }
     if (!pools.has(pool.name)) pools.set(pool.name, pool);
     services.set(s.name, {

@@ -1,6 +1,12 @@
 // Kong service, route and plugin-entry fields through a real edge: where a request goes and the
 // path it arrives with, what `enabled: false` does, and plugin references by id.
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { makeRoot, signLeaf, type Pem } from '../support/pki.js';
 import type { AgentHandle, ServiceHandle } from '../support/harness.js';
 import { useHarness } from '../support/harness.js';
 import type { Echo } from '../support/http.js';
@@ -82,5 +88,78 @@ describe('Kong services, routes and plugin entries end to end (decK, one edge)',
     const asAnn = (await h.http.get(`${edge.url}/who`, { headers: { apikey: 'ann-key' } })).json<Echo>();
     assert.equal(asAnn.headers['x-consumer-id'], U(3));
     assert.equal(asAnn.headers['x-consumer-plugin'], 'on', 'consumer by id');
+  });
+});
+
+describe('Kong upstreams and targets end to end', function () {
+  this.timeout(30_000);
+  const harness = useHarness('kong-upstreams', { consul: false });
+
+  it('a service host naming an upstream sends its requests to the upstream\'s targets, each by its weight (0 takes none)', async () => {
+    const h = harness();
+    const [a, b, c] = [await h.startService('web', 'web-a'), await h.startService('web', 'web-b'), await h.startService('web', 'web-c')];
+    const edge = await h.startDeck('weights', {
+      _format_version: '3.0',
+      upstreams: [{ name: 'web-pool', targets: [{ target: `127.0.0.1:${a.port}`, weight: 300 }, { target: `127.0.0.1:${b.port}` }, { target: `127.0.0.1:${c.port}`, weight: 0 }] }],
+      services: [{ name: 'web', host: 'web-pool', routes: [{ paths: ['/'] }] }],
+    });
+    const counts: Record<string, number> = {};
+    // the smooth weighted schedule of [300, 100] repeats every 4 picks: 8 requests are exactly 6 and 2
+    for (let i = 0; i < 8; i++) {
+      const r = await h.http.get(`${edge.url}/x`);
+      assert.equal(r.status, 200, r.text);
+      const instance = r.json<Echo>().instance;
+      counts[instance] = (counts[instance] ?? 0) + 1;
+    }
+    assert.deepEqual(counts, { 'web-a': 6, 'web-b': 2 });
+  });
+});
+
+describe('service protocol https: TLS to the upstream, certificate verified', function () {
+  this.timeout(30_000);
+  const harness = useHarness('kong-https-upstream', { consul: false });
+  let dir: string;
+  const servers: https.Server[] = [];
+
+  /** an HTTPS upstream answering with what it saw; `tls` true proves the request came over TLS */
+  async function tlsUpstream(leaf: Pem): Promise<{ port: number; seen: () => number }> {
+    let seen = 0;
+    const server = https.createServer({ cert: leaf.cert, key: leaf.key }, (req, res) => {
+      seen++;
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ path: req.url, tls: (req.socket as { encrypted?: boolean }).encrypted === true, host: req.headers.host }));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    servers.push(server);
+    return { port: (server.address() as AddressInfo).port, seen: () => seen };
+  }
+
+  before(function () { dir = mkdtempSync(path.join(os.tmpdir(), 'meshgate-https-upstream-')); });
+  after(function () {
+    for (const s of servers) { s.closeAllConnections(); s.close(); }
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('protocol https (or an https:// url): requests reach the upstream over TLS; a certificate the edge does not trust is 502, nothing sent', async () => {
+    const h = harness();
+    const trusted = makeRoot(dir, 'trusted-ca');
+    const stranger = makeRoot(dir, 'stranger-ca');
+    const good = await tlsUpstream(signLeaf(dir, trusted, 'good', { uris: [], ips: ['127.0.0.1'] }));
+    const bad = await tlsUpstream(signLeaf(dir, stranger, 'bad', { uris: [], ips: ['127.0.0.1'] }));
+    const edge = await h.startDeck('https-upstream', {
+      _format_version: '3.0',
+      services: [
+        { name: 'by-url', url: `https://127.0.0.1:${good.port}/u`, routes: [{ paths: ['/url'] }] },
+        { name: 'by-parts', protocol: 'https', host: '127.0.0.1', port: good.port, routes: [{ paths: ['/parts'] }] },
+        { name: 'untrusted', url: `https://127.0.0.1:${bad.port}`, retries: 0, routes: [{ paths: ['/untrusted'] }] },
+      ],
+    }, [], { ...process.env, NODE_EXTRA_CA_CERTS: trusted.certFile });
+    for (const [p, want] of [['/url/a', '/u/a'], ['/parts/b', '/b']] as const) {
+      const r = await h.http.get(`${edge.url}${p}`);
+      assert.equal(r.status, 200, `${p}: ${r.text}`);
+      assert.deepEqual(r.json(), { path: want, tls: true, host: `127.0.0.1:${good.port}` });
+    }
+    const refused = await h.http.get(`${edge.url}/untrusted`);
+    assert.equal(refused.status, 502, refused.text);
+    assert.equal(bad.seen(), 0);
   });
 });

@@ -65,6 +65,19 @@ describe('mesh identity (mTLS with Consul Connect)', function () {
     assert.equal(sidecarLine.source, `spiffe://${td}/ns/default/dc/dc1/svc/edge`);
   });
 
+  it('agent.identity: an edge configured as "gateway" presents that service identity to the sidecars', async () => {
+    const h = harness();
+    const gateway = await h.startEdge({ name: 'gateway-edge', agent: { identity: 'gateway' }, kong: {
+      _format_version: '3.0',
+      services: [{ name: 'users', url: 'http://users', routes: [{ name: 'users', paths: ['/api/v1/users'], strip_path: false }] }],
+    } });
+    await h.waitForPool(gateway, 'consul:users', ['users-1']);
+    const { res, echo } = await h.echo(`${gateway.url}/api/v1/users/1`);
+    assert.equal(res.status, 200);
+    const td = (await caRoots(h)).TrustDomain;
+    assert.equal(echo?.headers['x-forwarded-client-cert'], `URI=spiffe://${td}/ns/default/dc/dc1/svc/gateway`);
+  });
+
   it('plain HTTP to the mesh port gets no HTTP answer', async () => {
     const answer = await new Promise<string>((resolve) => {
       let got = '';

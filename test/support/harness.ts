@@ -208,8 +208,8 @@ export class Harness {
   }
 
   /** Starts `node <NODE_FLAGS> bin/meshgate.js agent --config FILE ...args` and, unless told not to, waits for /ready. */
-  async startAgent(name: string, configFile: string, opts: { adminPort: number; port: number; args?: readonly string[]; waitReady?: boolean }): Promise<AgentHandle> {
-    const child = this.spawn(name, process.execPath, [...NODE_FLAGS, MESHGATE_BIN, 'agent', '--config', configFile, ...(opts.args ?? [])]);
+  async startAgent(name: string, configFile: string, opts: { adminPort: number; port: number; args?: readonly string[]; waitReady?: boolean; env?: NodeJS.ProcessEnv }): Promise<AgentHandle> {
+    const child = this.spawn(name, process.execPath, [...NODE_FLAGS, MESHGATE_BIN, 'agent', '--config', configFile, ...(opts.args ?? [])], opts.env);
     const adminUrl = `http://127.0.0.1:${opts.adminPort}`;
     const http = this.http;
     const handle: AgentHandle = {
@@ -265,10 +265,10 @@ export class Harness {
   }
 
   /** A plain Kong decK file as --config, with --listen and --admin on free loopback ports. */
-  async startDeck(name: string, deck: Record<string, unknown>, extraArgs: readonly string[] = []): Promise<AgentHandle> {
+  async startDeck(name: string, deck: Record<string, unknown>, extraArgs: readonly string[] = [], env?: NodeJS.ProcessEnv): Promise<AgentHandle> {
     const [port, adminPort] = [await this.port(), await this.port()];
     const file = this.writeYaml(`${name}-${++this.#seq}.yml`, deck);
-    return this.startAgent(name, file, { adminPort, port, args: ['--listen', `127.0.0.1:${port}`, '--admin', `127.0.0.1:${adminPort}`, ...extraArgs] });
+    return this.startAgent(name, file, { adminPort, port, args: ['--listen', `127.0.0.1:${port}`, '--admin', `127.0.0.1:${adminPort}`, ...extraArgs], env });
   }
 
   // ---- waiting on the mesh ---------------------------------------------------------------

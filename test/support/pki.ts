@@ -30,6 +30,8 @@ export interface LeafOptions {
   readonly uris: readonly string[];
   /** DNS SANs (public-facing server certificates) */
   readonly dns?: readonly string[];
+  /** IP address SANs (a server reached by address) */
+  readonly ips?: readonly string[];
   /** default an EC P-256 key */
   readonly rsa?: boolean;
   readonly isCa?: boolean;
@@ -49,7 +51,7 @@ export function signLeaf(dir: string, ca: Pem, name: string, o: LeafOptions): Pe
   mkdirSync(db, { recursive: true });
   writeFileSync(path.join(db, 'index.txt'), '');
   writeFileSync(path.join(db, 'serial'), `${(Date.now() % 1e12).toString(16).padStart(16, '0')}\n`);
-  const san = [...o.uris.map((u) => `URI:${u}`), ...(o.dns ?? []).map((d) => `DNS:${d}`)].join(',');
+  const san = [...o.uris.map((u) => `URI:${u}`), ...(o.dns ?? []).map((d) => `DNS:${d}`), ...(o.ips ?? []).map((ip) => `IP:${ip}`)].join(',');
   writeFileSync(path.join(db, 'ca.cnf'), `
 [ ca ]
 default_ca = test

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { LocalService } from '../../../proto/config-schema.js';
-import { checkId, registrationBody, serviceId, SIDECAR_SUFFIX, sidecarId } from '../../../registrar/registration.js';
+import { checkId, meshAdvertiseAddress, registrationBody, serviceId, SIDECAR_SUFFIX, sidecarId } from '../../../registrar/registration.js';
 
 const MESH = { address: '10.0.0.7', port: 21000 };
 
@@ -44,6 +44,16 @@ describe('registrationBody', () => {
     const b = body({ name: 'users', port: 8080, meta: { team: 'core', 'meshgate-managed': 'false' } });
     assert.deepEqual(b.Meta, { team: 'core', 'meshgate-managed': 'true' });
     assert.deepEqual(b.Connect.SidecarService.Meta, { 'meshgate-managed': 'true' });
+  });
+
+  it('sidecar.advertise is the mesh address registered for the proxy; without it, the listen host (loopback for a wildcard)', () => {
+    assert.equal(meshAdvertiseAddress('0.0.0.0', '10.1.2.3'), '10.1.2.3');
+    assert.equal(meshAdvertiseAddress('127.0.0.5', undefined), '127.0.0.5');
+    assert.equal(meshAdvertiseAddress('0.0.0.0', undefined), '127.0.0.1');
+    assert.equal(meshAdvertiseAddress('::', undefined), '127.0.0.1');
+    const b = body({ name: 'users', port: 8080 }, { address: meshAdvertiseAddress('0.0.0.0', '10.1.2.3'), port: 21000 });
+    assert.equal(b.Connect.SidecarService.Address, '10.1.2.3');
+    assert.equal(b.Connect.SidecarService.Checks[0].TCP, '10.1.2.3:21000');
   });
 
   it('registers a connect-proxy sidecar on the mesh listener', () => {
@@ -98,9 +108,9 @@ describe('registrationBody', () => {
     ['ttl', { ttl: '30s' },
       { Name: 'users health', DeregisterCriticalServiceAfter: '1m', TTL: '30s' }],
   ];
-  for (const [name, check, want] of CHECKS) {
-    it(`builds a ${name} check`, () => assert.deepEqual(body({ name: 'users', port: 8080, check }).Check, want));
-  }
+  it('builds the service check from check.http, check.tcp or check.ttl, with check.interval and check.timeout', () => {
+    for (const [name, check, want] of CHECKS) assert.deepEqual(body({ name: 'users', port: 8080, check }).Check, want, name);
+  });
 
   it('checks TCP on the service address and port when no check is given', () => {
     assert.deepEqual(body({ name: 'users', port: 8080, address: '10.0.0.9' }).Check, {

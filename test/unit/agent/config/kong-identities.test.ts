@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { validateKongDeclarative } from '../../../../agent/config/validate.js';
 import { resolvePlugins } from '../../../../agent/plugins/plugin-config.js';
-import { consumerIdOf } from '../../../../agent/plugins/consumers.js';
+import { ConsumerIndex, consumerIdOf } from '../../../../agent/plugins/consumers.js';
 import type { KongDeclarative } from '../../../../proto/config-schema.js';
 
 const U = (n: number): string => `5a1d0000-0000-4000-8000-${String(n).padStart(12, '0')}`;
@@ -121,5 +121,19 @@ describe('Kong metadata: ids, tags, unique names, references, _info', () => {
     const refused = issuesOf({ _info: { select_tags: ['t'], defaults: { service: { retries: 1 } } } });
     assert.deepEqual(refused.map((i) => i.path), ['_info.defaults']);
     assert.match(refused[0]!.message, /^not supported/);
+  });
+
+  it('_transform: true or false, credentials are read as written (Kong transforms only basic-auth passwords, which meshgate does not take)', () => {
+    const doc = (transform: boolean): KongDeclarative => ({
+      _format_version: '3.0', _transform: transform,
+      consumers: [{ username: 'ann', keyauth_credentials: [{ key: 'plain-key' }], jwt_secrets: [{ key: 'iss-1', secret: 'plain-secret' }] }],
+    });
+    for (const transform of [true, false]) {
+      assert.deepEqual(validateKongDeclarative(doc(transform)).issues, []);
+      const index = ConsumerIndex.compile(doc(transform));
+      assert.equal(index.keyAuth.get('plain-key')?.consumer.username, 'ann', `_transform: ${String(transform)}`);
+      assert.equal(index.jwtSecrets.get('iss-1')?.secret, 'plain-secret', `_transform: ${String(transform)}`);
+    }
+    assert.deepEqual(pathsOf({ _transform: 'yes' }), ['_transform']);
   });
 });

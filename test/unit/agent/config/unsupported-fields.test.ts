@@ -27,6 +27,7 @@ describe('Kong fields without Kong behaviour in meshgate', () => {
     { name: 'refuses key-auth credential ttl, naming its path and "not supported"', text: deck(...CREDENTIAL(', ttl: 3600')), path: 'consumers[0].keyauth_credentials[0].ttl' },
     { name: 'refuses active concurrency, naming its path and "not supported"', text: deck(...UPSTREAM('concurrency: 10')), path: 'upstreams[0].healthchecks.active.concurrency' },
     { name: 'refuses active https_verify_certificate: false, naming its path and "not supported"', text: deck(...UPSTREAM('https_verify_certificate: false')), path: 'upstreams[0].healthchecks.active.https_verify_certificate' },
+    { name: 'refuses route path_handling: v1, naming its path and "not supported"', text: deck(...ROUTE('path_handling: v1')), path: 'services[0].routes[0].path_handling' },
     { name: 'refuses active https_sni, naming its path and "not supported"', text: deck(...UPSTREAM('https_sni: api.example.com')), path: 'upstreams[0].healthchecks.active.https_sni' },
   ];
   for (const row of REFUSED) {
@@ -43,6 +44,7 @@ describe('Kong fields without Kong behaviour in meshgate', () => {
     { name: 'plugin protocols listing http and https (Kong\'s default list)', text: deck(...PLUGIN('[grpc, grpcs, http, https]')) },
     { name: 'active https_verify_certificate: true (probes verify)', text: deck(...UPSTREAM('https_verify_certificate: true')) },
     { name: 'a key-auth credential without ttl', text: deck(...CREDENTIAL('')) },
+    { name: 'route path_handling: v0 (how meshgate joins paths)', text: deck(...ROUTE('path_handling: v0')) },
   ];
   for (const row of ACCEPTED) {
     it(`accepts ${row.name}`, () => assert.deepEqual(issuesOf(row.text), []));

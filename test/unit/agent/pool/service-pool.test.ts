@@ -24,7 +24,7 @@ function pool(n: number, ejected: number, health: PassiveHealth): ServicePool {
 
 const WINDOW: PassiveHealth = { maxFails: 3, failTimeoutMs: 10_000 };
 const outlier = (panicThresholdPercent: number): OutlierHealth => ({
-  kind: 'outlier', unhealthyStatuses: new Set([500]), httpFailures: 5, tcpFailures: 5, timeouts: 5, successes: 0,
+  kind: 'outlier', unhealthyStatuses: new Set([500]), healthyStatuses: new Set([200]), tcpOnly: false, httpFailures: 5, tcpFailures: 5, timeouts: 5, successes: 0,
   baseEjectionMs: 30_000, maxEjectionMs: 300_000, maxEjectionPercent: 100, panicThresholdPercent,
 });
 

@@ -220,11 +220,23 @@ describe('upstreamPath', () => {
     ['/s', '/', '/', false, '/s'],
     ['/s', '', '/', true, '/s'],
   ];
-  for (const [servicePath, prefix, path, strip, want] of KONG_V0) {
-    it(`as Kong v0: service "${servicePath}", prefix "${prefix}", ${path}, strip ${strip} → ${want}`, () => {
-      assert.equal(upstreamPath(servicePath, prefix, path, strip), want);
-    });
-  }
+  it('path_handling v0 (Kong\'s default, the only one meshgate has): a trailing slash is kept or dropped as Kong v0 does', () => {
+    for (const [servicePath, prefix, path, strip, want] of KONG_V0) {
+      assert.equal(upstreamPath(servicePath, prefix, path, strip), want, `service "${servicePath}", prefix "${prefix}", ${path}, strip ${String(strip)}`);
+    }
+  });
+});
+
+describe('_format_version', () => {
+  it('_format_version: in a 1.1 or 2.1 file a path with regex characters is a regex (decK adds "~" when it migrates); in 3.0 it is a plain prefix', () => {
+    const winner = (formatVersion: string, path: string) =>
+      matchRoute(compileRouteEntries([{ route: { paths: ['/items/\\d+$'] }, rule: rule('r') }], formatVersion), 'GET', 'h', path)?.rule.name;
+    assert.equal(winner('1.1', '/items/42'), 'r');
+    assert.equal(winner('2.1', '/items/42'), 'r');
+    assert.equal(winner('2.1', '/items/x'), undefined);
+    assert.equal(winner('3.0', '/items/42'), undefined);
+    assert.equal(winner('3.0', '/items/\\d+$'), 'r', 'in 3.0 the text is a literal prefix');
+  });
 });
 
 describe('ruleFor', () => {

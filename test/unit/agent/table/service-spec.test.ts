@@ -40,7 +40,7 @@ describe('compileServices', () => {
   it('sends a Consul service to a consul pool with default passive health', () => {
     const { pools } = compileServices(kong([{ name: 'a', host: 'users.service.consul', port: 9000 }]));
     assert.deepEqual(pools.get('consul:users'), {
-      name: 'consul:users', source: { kind: 'consul', service: 'users' }, algorithm: 'round-robin', slots: 10_000, hashKey: null,
+      name: 'consul:users', source: { kind: 'consul', service: 'users' }, protocol: 'http', algorithm: 'round-robin', slots: 10_000, hashKey: null,
       health: { maxFails: 3, failTimeoutMs: 10_000 }, active: null,
     });
   });
@@ -49,8 +49,8 @@ describe('compileServices', () => {
     ['an IP', { host: '127.0.0.1', port: 8080 }, 'static:127.0.0.1:8080', '127.0.0.1:8080', 8080],
     ['localhost, default port 80', { host: 'localhost' }, 'static:localhost:80', 'localhost', 80],
     ['a DNS name', { host: 'example.com', port: 80 }, 'static:example.com:80', 'example.com', 80],
-    ['https default port 443', { host: 'example.com', protocol: 'https' }, 'static:example.com:443', 'example.com', 443],
-    ['https on 8443', { host: 'example.com', protocol: 'https', port: 8443 }, 'static:example.com:8443', 'example.com:8443', 8443],
+    ['https default port 443', { host: 'example.com', protocol: 'https' }, 'static:https:example.com:443', 'example.com', 443],
+    ['https on 8443', { host: 'example.com', protocol: 'https', port: 8443 }, 'static:https:example.com:8443', 'example.com:8443', 8443],
   ];
   for (const [name, origin, poolName, hostHeader, port] of STATIC) {
     it(`sends ${name} to a static pool`, () => {
@@ -66,7 +66,7 @@ describe('compileServices', () => {
     ['http://users', { protocol: 'http', hostHeader: 'users', path: '', pool: 'consul:users' }],
     ['http://users/', { protocol: 'http', hostHeader: 'users', path: '/', pool: 'consul:users' }],
     ['http://users/api/', { protocol: 'http', hostHeader: 'users', path: '/api/', pool: 'consul:users' }],
-    ['https://example.com/v1', { protocol: 'https', hostHeader: 'example.com', path: '/v1', pool: 'static:example.com:443' }],
+    ['https://example.com/v1', { protocol: 'https', hostHeader: 'example.com', path: '/v1', pool: 'static:https:example.com:443' }],
     ['http://example.com:81', { protocol: 'http', hostHeader: 'example.com:81', path: '', pool: 'static:example.com:81' }],
     ['http://10.0.0.1:8080/x/y', { protocol: 'http', hostHeader: '10.0.0.1:8080', path: '/x/y', pool: 'static:10.0.0.1:8080' }],
   ];
@@ -95,7 +95,7 @@ describe('compileServices', () => {
       connectTimeoutMs: 60_000, readTimeoutMs: 60_000, writeTimeoutMs: 60_000, perTryTimeoutMs: 0, pool: 'upstream:my-pool',
     });
     assert.deepEqual(pools.get('upstream:my-pool'), {
-      name: 'upstream:my-pool',
+      name: 'upstream:my-pool', protocol: 'http',
       source: {
         kind: 'static',
         targets: [
@@ -112,7 +112,7 @@ describe('compileServices', () => {
   it('gives an upstream round-robin and default passive health when unset', () => {
     const { pools } = compileServices(kong([{ name: 's', url: 'http://up.example.com/x' }], [{ name: 'up.example.com' }]));
     assert.deepEqual(pools.get('upstream:up.example.com'), {
-      name: 'upstream:up.example.com', source: { kind: 'static', targets: [] }, algorithm: 'round-robin', slots: 10_000, hashKey: null,
+      name: 'upstream:up.example.com', protocol: 'http', source: { kind: 'static', targets: [] }, algorithm: 'round-robin', slots: 10_000, hashKey: null,
       health: { maxFails: 3, failTimeoutMs: 10_000 }, active: null,
     });
   });
