@@ -14,7 +14,7 @@ export type PoolSource =
 export interface PoolSpec {
   readonly name: string;
   readonly source: PoolSource;
-  /** the service's protocol: https pools speak TLS to their members (verified; a mesh hop has its own mTLS) */
+  /** https pools speak TLS to their members (verified; a mesh hop has its own mTLS) */
   readonly protocol: 'http' | 'https';
   readonly algorithm: BalancerName;
   /** Kong's `slots`: the consistent-hash table size */
@@ -130,7 +130,8 @@ export function compileServices(kong: KongDeclarative): { services: Map<string, 
     const upstream = upstreams.get(origin.host);
     // http and https services to one destination get a pool each: TLS is a property of the connections
     const scheme = origin.protocol === 'https' ? 'https:' : '';
-    const protocol = origin.protocol;
+    // (gRPC goes over its own HTTP/2 sessions, chosen from the service's protocol; this is the HTTP/1 pool's scheme)
+    const protocol = origin.protocol === 'https' ? 'https' : 'http';
     let pool: PoolSpec;
     if (upstream) {
       // an upstream without targets whose name is a Consul service takes its pool from Consul,
