@@ -1,8 +1,8 @@
 // A public HTTP listener with drain support. Draining, in order: a short grace with nothing
 // changed (readiness already says no, so clients move on while their connections still work); the
 // listener stops accepting; every answer then closes its connection (`Connection: close`, also on
-// answers already in progress; HTTP/2 gets GOAWAY), connections between requests are closed at
-// once, ones that have not sent a request yet once idle a while; a deadline ends the rest.
+// answers already in progress; HTTP/2 gets GOAWAY), connections between requests are closed once
+// idle 250 ms, ones that have not sent a request yet once idle a while; a deadline ends the rest.
 import http from 'node:http';
 import https from 'node:https';
 import net, { type AddressInfo, type Socket } from 'node:net';
@@ -35,8 +35,15 @@ export const DEFAULT_LIMITS: ListenerLimitsMs = {
 
 /** a connection idle this long during a drain is closed: its client is not about to use it */
 const DRAIN_IDLE_CLOSE_MS = 1000;
+/**
+ * A connection between requests when the drain begins is closed once it has stayed idle this long:
+ * a client in a request loop sends its next request within it (and that answer closes the
+ * connection), so the close never races a request already on its way (ECONNRESET on a reused
+ * connection, which a client cannot safely retry for a POST).
+ */
+const DRAIN_BETWEEN_REQUESTS_MS = 250;
 
-interface ConnState { busy: number; lastActive: number }
+interface ConnState { busy: number; lastActive: number; idleCloseMs?: number }
 
 type RequestHandler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
 type UpgradeHandler = (req: http.IncomingMessage, socket: Socket, head: Buffer) => void;
@@ -155,14 +162,15 @@ export async function listen(
         if (h2Sockets.has(s) || tunnels.has(s)) continue;
         const res = (s as unknown as { _httpMessage?: http.ServerResponse | null })._httpMessage;
         // an answer still to come closes its connection (its head says so); a connection between
-        // requests is closed now; one that has not sent its first request yet gets the idle sweep
-        if (res != null && !res.writableFinished) { if (!res.headersSent) res.shouldKeepAlive = false; } else if (s.bytesWritten > 0) s.destroy();
+        // requests is closed as soon as it has stayed idle a moment; one that has not sent its
+        // first request yet gets the idle sweep
+        if (res != null && !res.writableFinished) { if (!res.headersSent) res.shouldKeepAlive = false; } else if (s.bytesWritten > 0) c.idleCloseMs = DRAIN_BETWEEN_REQUESTS_MS;
       }
       return new Promise<boolean>((resolve) => {
         const sweep = setInterval(() => {
           const now = Date.now();
           for (const [s, c] of conns) {
-            if (!h2Sockets.has(s) && !tunnels.has(s) && !socketBusy(s) && c.busy <= 0 && now - c.lastActive >= DRAIN_IDLE_CLOSE_MS) s.destroy();
+            if (!h2Sockets.has(s) && !tunnels.has(s) && !socketBusy(s) && c.busy <= 0 && now - c.lastActive >= (c.idleCloseMs ?? DRAIN_IDLE_CLOSE_MS)) s.destroy();
           }
           if (conns.size === 0) { clearInterval(sweep); resolve(true); return; }
           if (now - started >= timeoutMs) { clearInterval(sweep); for (const s of conns.keys()) s.destroy(); resolve(false); }
