@@ -8,11 +8,10 @@ import { ConfigError } from './config/config-error.js';
 import { parseDurationMs } from '../proto/duration.js';
 import { parseHostPort } from './config/host-port.js';
 import { reportRestartSections, RESTART_WARNING } from './config/reload-scope.js';
-import { AGENT_DEFAULTS, CONSUL_DEFAULTS } from '../proto/defaults.js';
+import { AGENT_DEFAULTS } from '../proto/defaults.js';
 import { createAdminServer } from './admin/admin-server.js';
 import { AdminRoutes } from './admin/admin-routes.js';
-import { ConsulClient } from '../registrar/consul-client.js';
-import { consulTokens, reportPermissionDenied } from './discovery/consul-acl.js';
+import { agentConsulClient } from './discovery/consul-acl.js';
 import { poolGuardPolicy, type StartedEdge } from './edge/start-edge.js';
 import { EdgePeers } from './edge/edge-peers.js';
 import { createLoggers } from './observe/log.js';
@@ -42,13 +41,7 @@ export async function runAgent(file: string, loaded: LoadedConfig, overrides: Ag
   const { root: log, access: accessLog, flush: flushLogs } = createLoggers((cfg.agent?.log_level ?? AGENT_DEFAULTS.log_level) as LevelWithSilent, { node, role: roles });
   const metrics = new Metrics();
   metrics.configReloadSuccess.set(1);
-  const consul = new ConsulClient({
-    address: overrides.consul ?? cfg.consul?.address ?? CONSUL_DEFAULTS.address,
-    tokens: consulTokens(file, cfg.consul, log),
-    ...(cfg.consul?.datacenter ? { datacenter: cfg.consul.datacenter } : {}),
-    onPermissionDenied: reportPermissionDenied(log.child({ component: 'consul' }), metrics),
-  });
-  metrics.consulStats = consul.stats;
+  const consul = agentConsulClient(file, cfg, overrides.consul, log, metrics);
   const requestId = createRequestIdSource();
   const drainMs = parseDurationMs(cfg.agent?.drain_timeout ?? AGENT_DEFAULTS.drain_timeout);
   const started = Date.now();

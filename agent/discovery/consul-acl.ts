@@ -1,11 +1,14 @@
 // The agent's side of Consul ACLs: its token source built from the config (a token file that
 // cannot be read at start is a configuration error), and what happens when Consul refuses a
 // request: a metric per missing permission and an error log naming it, at most once a minute per
-// permission. Watchers keep their backoff and last-known-good state; nothing exits.
+// permission. Watchers keep their backoff and last-known-good state; nothing exits. And the agent's
+// one Consul client, built from all of that.
 import type { Logger } from 'pino';
 import { ConfigError } from '../config/config-error.js';
 import type { Metrics } from '../observe/metrics.js';
-import type { ConsulPermissionError } from '../../registrar/consul-client.js';
+import { ConsulClient, type ConsulPermissionError } from '../../registrar/consul-client.js';
+import type { MeshgateConfig } from '../../proto/config-schema.js';
+import { CONSUL_DEFAULTS } from '../../proto/defaults.js';
 import { createTokenSource, type TokenSource } from '../../registrar/token-source.js';
 
 const LOG_EVERY_MS = 60_000;
@@ -36,4 +39,19 @@ export function reportPermissionDenied(log: Logger, metrics: Metrics): (err: Con
     lastLogged.set(err.permission, now);
     log.error({ missing_permission: err.permission, path: err.path, consul: err.detail.slice(0, 200) }, `Consul refused the request: the ACL token lacks ${err.permission}`);
   };
+}
+
+/**
+ * The agent's one Consul client: its address (the command line's over the file's), its tokens
+ * (rotated from a file), its datacenter, and permission errors logged and counted.
+ */
+export function agentConsulClient(file: string, cfg: MeshgateConfig, addressOverride: string | undefined, log: Logger, metrics: Metrics): ConsulClient {
+  const consul = new ConsulClient({
+    address: addressOverride ?? cfg.consul?.address ?? CONSUL_DEFAULTS.address,
+    tokens: consulTokens(file, cfg.consul, log),
+    ...(cfg.consul?.datacenter ? { datacenter: cfg.consul.datacenter } : {}),
+    onPermissionDenied: reportPermissionDenied(log.child({ component: 'consul' }), metrics),
+  });
+  metrics.consulStats = consul.stats;
+  return consul;
 }

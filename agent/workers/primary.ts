@@ -13,10 +13,9 @@ import { loadConfigFile } from '../config/load.js';
 import { ConfigError } from '../config/config-error.js';
 import { reportRestartSections, RESTART_WARNING } from '../config/reload-scope.js';
 import { parseHostPort } from '../config/host-port.js';
-import { AGENT_DEFAULTS, CONSUL_DEFAULTS, EDGE_DEFAULTS } from '../../proto/defaults.js';
+import { AGENT_DEFAULTS, EDGE_DEFAULTS } from '../../proto/defaults.js';
 import { parseDurationMs } from '../../proto/duration.js';
-import { ConsulClient } from '../../registrar/consul-client.js';
-import { consulTokens, reportPermissionDenied } from '../discovery/consul-acl.js';
+import { agentConsulClient } from '../discovery/consul-acl.js';
 import { createAdminServer } from '../admin/admin-server.js';
 import { poolGuardPolicy } from '../edge/start-edge.js';
 import { EdgePeers } from '../edge/edge-peers.js';
@@ -45,13 +44,7 @@ export async function runPrimary(file: string, loaded: LoadedConfig, overrides: 
   const { root: log, flush } = createLoggers(level, { node, role: 'edge', worker: 'primary' }, { sharedDescriptor: true });
   const metrics = new Metrics();
   metrics.configReloadSuccess.set(1);
-  const consul = new ConsulClient({
-    address: overrides.consul ?? cfg.consul?.address ?? CONSUL_DEFAULTS.address,
-    tokens: consulTokens(file, cfg.consul, log),
-    ...(cfg.consul?.datacenter ? { datacenter: cfg.consul.datacenter } : {}),
-    onPermissionDenied: reportPermissionDenied(log.child({ component: 'consul' }), metrics),
-  });
-  metrics.consulStats = consul.stats;
+  const consul = agentConsulClient(file, cfg, overrides.consul, log, metrics);
   const drainMs = parseDurationMs(cfg.agent?.drain_timeout ?? AGENT_DEFAULTS.drain_timeout);
   const startedAt = Date.now();
   if (!hasNodeFlags()) log.info({ recommended: NODE_FLAGS.join(' ') }, 'node runs without meshgate\'s V8 flags (see README, "Running meshgate")');

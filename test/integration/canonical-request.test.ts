@@ -13,27 +13,17 @@ describe('one canonical request at the edge: raw targets, a recording upstream',
   let edge: AgentHandle;
   let lenient: AgentHandle;
 
-  async function startEdge(name: string, http?: Record<string, unknown>): Promise<AgentHandle> {
-    const h = harness();
-    const [port, adminPort] = [await h.port(), await h.port()];
+  function startEdge(name: string, http?: Record<string, unknown>): Promise<AgentHandle> {
     const target = `http://127.0.0.1:${up.port}`;
-    const file = h.writeYaml(`${name}.yaml`, {
-      consul: { address: h.consul.httpAddress },
-      agent: { node: name, admin: `127.0.0.1:${adminPort}`, log_level: 'info' },
-      edge: {
-        listen: `127.0.0.1:${port}`, ...(http ? { http } : {}),
-        kong: {
-          _format_version: '3.0',
-          services: [
-            { name: 'rec', url: target, routes: [{ name: 'rec', paths: ['/rec'], strip_path: false }] },
-            { name: 'api', url: target, routes: [{ name: 'api', hosts: ['api.example'], paths: ['/api'], strip_path: false, preserve_host: true }] },
-            { name: 'cached', url: target, routes: [{ name: 'cached', paths: ['/cached'], strip_path: false, plugins: [{ name: 'proxy-cache', config: { strategy: 'memory' } }] }] },
-            { name: 'limited', url: target, routes: [{ name: 'limited', paths: ['/limited'], strip_path: false, plugins: [{ name: 'rate-limiting', config: { minute: 2, limit_by: 'path', path: '/limited/x', policy: 'local' } }] }] },
-          ],
-        },
-      },
-    });
-    return h.startAgent(name, file, { adminPort, port });
+    return harness().startEdge({ name, ...(http ? { http } : {}), kong: {
+      _format_version: '3.0',
+      services: [
+        { name: 'rec', url: target, routes: [{ name: 'rec', paths: ['/rec'], strip_path: false }] },
+        { name: 'api', url: target, routes: [{ name: 'api', hosts: ['api.example'], paths: ['/api'], strip_path: false, preserve_host: true }] },
+        { name: 'cached', url: target, routes: [{ name: 'cached', paths: ['/cached'], strip_path: false, plugins: [{ name: 'proxy-cache', config: { strategy: 'memory' } }] }] },
+        { name: 'limited', url: target, routes: [{ name: 'limited', paths: ['/limited'], strip_path: false, plugins: [{ name: 'rate-limiting', config: { minute: 2, limit_by: 'path', path: '/limited/x', policy: 'local' } }] }] },
+      ],
+    } });
   }
 
   before(async function () {

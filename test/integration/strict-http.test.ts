@@ -14,27 +14,17 @@ describe('strict HTTP at the edge: raw requests, a recording upstream', function
   let rejecting: AgentHandle;
   let allowing: AgentHandle;
 
-  async function startEdge(name: string, http?: Record<string, unknown>): Promise<AgentHandle> {
-    const h = harness();
-    const [port, adminPort] = [await h.port(), await h.port()];
+  function startEdge(name: string, http?: Record<string, unknown>): Promise<AgentHandle> {
     const target = `http://127.0.0.1:${up.port}`;
-    const file = h.writeYaml(`${name}.yaml`, {
-      consul: { address: h.consul.httpAddress },
-      agent: { node: name, admin: `127.0.0.1:${adminPort}`, log_level: 'info' },
-      edge: {
-        listen: `127.0.0.1:${port}`, ...(http ? { http } : {}),
-        kong: {
-          _format_version: '3.0',
-          services: [
-            { name: 'rec', url: target, routes: [{ name: 'rec', paths: ['/rec'], strip_path: true }] },
-            { name: 'abs', url: target, routes: [{ name: 'abs', hosts: ['api.example'], paths: ['/abs'], strip_path: true, preserve_host: true }] },
-            { name: 'auth', url: target, routes: [{ name: 'auth', paths: ['/auth'], strip_path: true, plugins: [{ name: 'key-auth' }] }] },
-          ],
-          consumers: [{ username: 'alice', id: '5f1c0a2e-0000-4000-8000-0000000a11ce', keyauth_credentials: [{ key: 'alice-key' }] }],
-        },
-      },
-    });
-    return h.startAgent(name, file, { adminPort, port });
+    return harness().startEdge({ name, ...(http ? { http } : {}), kong: {
+      _format_version: '3.0',
+      services: [
+        { name: 'rec', url: target, routes: [{ name: 'rec', paths: ['/rec'], strip_path: true }] },
+        { name: 'abs', url: target, routes: [{ name: 'abs', hosts: ['api.example'], paths: ['/abs'], strip_path: true, preserve_host: true }] },
+        { name: 'auth', url: target, routes: [{ name: 'auth', paths: ['/auth'], strip_path: true, plugins: [{ name: 'key-auth' }] }] },
+      ],
+      consumers: [{ username: 'alice', id: '5f1c0a2e-0000-4000-8000-0000000a11ce', keyauth_credentials: [{ key: 'alice-key' }] }],
+    } });
   }
 
   before(async function () {

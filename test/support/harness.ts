@@ -80,6 +80,8 @@ export interface EdgeOptions {
   readonly poolGuard?: { readonly max_shrink_fraction: number; readonly hold: string };
   /** more consul: settings (failover_datacenters …) */
   readonly consul?: Record<string, unknown>;
+  /** edge.http (strict-request and canonical-request rules) */
+  readonly http?: Record<string, unknown>;
   /** more agent: settings (tracing …) */
   readonly agent?: Record<string, unknown>;
 }
@@ -258,6 +260,7 @@ export class Harness {
       edge: {
         listen: `127.0.0.1:${port}`,
         ...(opts.trustedProxies ? { trusted_proxies: opts.trustedProxies } : {}),
+        ...(opts.http ? { http: opts.http } : {}),
         kong: opts.kong,
       },
     });
