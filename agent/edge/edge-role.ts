@@ -7,7 +7,8 @@
 import type { Logger } from 'pino';
 import type { Metrics } from '../observe/metrics.js';
 import type { MeshTracer } from '../observe/trace/tracer.js';
-import { RequestContext } from '../plugins/context.js';
+import { isBodyTimeout, RequestContext } from '../plugins/context.js';
+import { classifyUpstreamError } from '../proxy/upstream-errors.js';
 import { collectTaps, runAccess, runLog, runResponseHeaders, runTransformBody } from '../plugins/pipeline.js';
 import type { ShortCircuit } from '../plugins/plugin.js';
 import type { BodyLimits } from '../proxy/body-watchdog.js';
@@ -111,6 +112,8 @@ function pluginPhases(events: Logger, metrics: Metrics | undefined): RoutePhases
       runAccess(ctx, route.plugins!, (sc, err) => {
         if (hop.res.destroyed) return next(null);
         if (err !== undefined) {
+          // a body a plugin read stalled or trickled: the client's 408, not a plugin failure
+          if (isBodyTimeout(err)) return next({ refuse: classifyUpstreamError(err) });
           events.error({ err: (err as Error).message, route: route.name, request_id: hop.requestId }, 'plugin failed');
           return next({ refuse: 'MG_INTERNAL' });
         }
@@ -123,7 +126,8 @@ function pluginPhases(events: Logger, metrics: Metrics | undefined): RoutePhases
         hop.upstreamHeaders = ctx.upstreamHeaders.flat;
         if (ctx.upstreamBody !== null) hop.upstreamBody = ctx.upstreamBody;
         else if (ctx.bodyWasRead) {
-          ctx.readBody().then((body) => { hop.upstreamBody = body; next(null); }, () => next({ refuse: 'MG_INTERNAL' }));
+          ctx.readBody().then((body) => { hop.upstreamBody = body; next(null); },
+            (e: unknown) => next({ refuse: isBodyTimeout(e) ? classifyUpstreamError(e) : 'MG_INTERNAL' }));
           return;
         }
         next(null);
@@ -205,6 +209,7 @@ export function createEdgeRole(opts: EdgeRoleOptions): Role {
         hop.state = new RequestContext({
           req, requestId: hop.requestId, clientIp: up.clientIp, route: { name: route.name, service: route.service.name }, host, path,
           query: hop.query, captures: hop.captures, upstreamPath: target, upstreamHeaders: up.headers,
+          bodyLimits: opts.bodyLimits ?? null, startedAt: hop.started,
         });
         phases = withPlugins;
         // the plugins' config stays open until this request's log phase has run (a reload retires it)

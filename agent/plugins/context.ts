@@ -1,5 +1,7 @@
 // Per-request state shared by the plugins of one route, created only for routes with plugins.
 import type { InboundRequest } from '../pipeline/transport.js';
+import { watchRequestBody, type BodyLimits } from '../proxy/body-watchdog.js';
+import { BODY_TIMEOUT, REQUEST_TIMEOUT } from '../proxy/upstream-errors.js';
 import { FlatHeaderList } from './header-list.js';
 import type { Consumer, Credential } from './consumers.js';
 import type { PluginInstance } from './plugin.js';
@@ -10,6 +12,14 @@ export interface RouteInfo {
   /** Kong route/service ids when the config gave them */
   readonly routeId?: string;
   readonly serviceId?: string;
+}
+
+const NOOP = (): void => {};
+
+/** A body read that the client's body_timeout or request_timeout ended (answered 408, not a plugin failure). */
+export function isBodyTimeout(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === BODY_TIMEOUT || code === REQUEST_TIMEOUT;
 }
 
 export class RequestContext {
@@ -46,10 +56,16 @@ export class RequestContext {
   #query: string;
   #params: URLSearchParams | null = null;
   #body: Promise<Buffer> | null = null;
+  /** the listener's body bounds, kept while a plugin reads the body; null: none */
+  readonly #bodyLimits: BodyLimits | null;
+  /** when the request's head was read (performance.now()), for request_timeout */
+  readonly #startedAt: number;
+  #stopBodyWatch: () => void = NOOP;
 
   constructor(init: {
     req: InboundRequest; requestId: string; clientIp: string; route: RouteInfo; host?: string; path: string; query: string;
     captures: Readonly<Record<string, string>>; upstreamPath: string; upstreamHeaders: string[];
+    bodyLimits?: BodyLimits | null; startedAt?: number;
   }) {
     this.req = init.req;
     this.requestId = init.requestId;
@@ -62,6 +78,8 @@ export class RequestContext {
     this.captures = init.captures;
     this.upstreamPath = init.upstreamPath;
     this.upstreamHeaders = new FlatHeaderList(init.upstreamHeaders);
+    this.#bodyLimits = init.bodyLimits ?? null;
+    this.#startedAt = init.startedAt ?? performance.now();
   }
 
   /** a client request header (lower-case name), as Node parsed it */
@@ -90,21 +108,36 @@ export class RequestContext {
 
   /**
    * Reads the whole client body (once; later calls share it) up to `limit` bytes. Only plugins
-   * that must see the body call this; everything else streams.
+   * that must see the body call this; everything else streams. The listener's body_timeout and
+   * request_timeout hold while it reads: a body that stalls or trickles rejects with a body
+   * timeout (isBodyTimeout), which the edge answers with 408.
    */
   readBody(limit = 8 * 1024 * 1024): Promise<Buffer> {
     this.#body ??= new Promise((resolve, reject) => {
       const chunks: Buffer[] = [];
       let size = 0;
-      this.req.on('data', (c: Buffer) => {
-        size += c.length;
-        if (size > limit) { reject(Object.assign(new Error('request body too large'), { code: 'MG_BODY_TOO_LARGE' })); this.req.destroy(); return; }
-        chunks.push(c);
+      const req = this.req;
+      const stopWatch = this.#bodyLimits === null ? NOOP : watchRequestBody(req, this.#bodyLimits, this.#startedAt, (err) => {
+        req.off('data', onData);
+        req.pause();
+        reject(err);
       });
-      this.req.once('end', () => resolve(Buffer.concat(chunks)));
-      this.req.once('error', reject);
+      this.#stopBodyWatch = stopWatch;
+      const onData = (c: Buffer) => {
+        size += c.length;
+        if (size > limit) { stopWatch(); reject(Object.assign(new Error('request body too large'), { code: 'MG_BODY_TOO_LARGE' })); req.destroy(); return; }
+        chunks.push(c);
+      };
+      req.on('data', onData);
+      req.once('end', () => { stopWatch(); resolve(Buffer.concat(chunks)); });
+      req.once('error', (err) => { stopWatch(); reject(err); });
     });
     return this.#body;
+  }
+
+  /** The body read is given up (a refusal past a size limit): its timeouts no longer apply. */
+  abandonBodyRead(): void {
+    this.#stopBodyWatch();
   }
 
   get bodyWasRead(): boolean {

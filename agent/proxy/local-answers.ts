@@ -1,5 +1,6 @@
 // Answers produced at this agent (errors, plugin short-circuits), and the bounded lingering
 // close of a refused request's unread body.
+import http2 from 'node:http2';
 import { MeshgateError, errorBody, type ErrorCode } from '../../proto/errors.js';
 import { MESH_ERROR } from '../../proto/headers.js';
 import type { InboundRequest, OutboundResponse } from '../pipeline/transport.js';
@@ -12,9 +13,13 @@ const ENDS_CONNECTION: ReadonlySet<ErrorCode> = new Set(['MG_BODY_TIMEOUT', 'MG_
 /** meshgate's own JSON error answer (one table, stable code); response hooks still apply. */
 export function sendError(res: OutboundResponse, code: ErrorCode, requestId: string, hooks?: ResponseHooks | null): void {
   if (res.headersSent) { res.destroy(); return; }
-  if (ENDS_CONNECTION.has(code)) (res as { shouldKeepAlive?: boolean }).shouldKeepAlive = false;
+  const ends = ENDS_CONNECTION.has(code);
+  if (ends) (res as { shouldKeepAlive?: boolean }).shouldKeepAlive = false;
   const e = new MeshgateError(code);
   sendJson(res, e.status, errorBody(code, requestId), ['x-request-id', requestId, MESH_ERROR, code], hooks);
+  // HTTP/2: only the stream ends. After the complete answer, RST_STREAM NO_ERROR asks the client to
+  // stop sending its body (RFC 9113 §8.1); the session and its other streams go on
+  if (ends && res instanceof http2.Http2ServerResponse) res.stream.close(http2.constants.NGHTTP2_NO_ERROR);
 }
 
 /** A JSON answer produced at this agent (errors, plugin short-circuits). */

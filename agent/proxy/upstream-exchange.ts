@@ -19,6 +19,7 @@ import { ResponseRelay } from './response-relay.js';
 import { mayRetry } from './retry-policy.js';
 import { classifyUpstreamError, sidecarNeverReached } from './upstream-errors.js';
 import { watchStreamedBody, type BodyLimits } from './body-watchdog.js';
+import { hasRequestBody } from './request-body.js';
 
 export interface ExchangeInit {
   readonly req: InboundRequest;
@@ -93,7 +94,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     if (init.body != null) {
       body = init.body;
       setContentLength(headers, init.body.length);
-    } else if (req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0')) {
+    } else if (hasRequestBody(req)) {
       body = req;
     }
     this.#hasBody = body !== null;

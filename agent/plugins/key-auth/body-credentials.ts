@@ -1,6 +1,6 @@
 // key-auth's `key_in_body`: the request body as a key/value bag (form-urlencoded or JSON), and
 // the same body without the key for hide_credentials.
-import type { RequestContext } from '../context.js';
+import { isBodyTimeout, type RequestContext } from '../context.js';
 
 export type ParsedBody =
   | { readonly kind: 'form'; readonly params: URLSearchParams }
@@ -14,7 +14,9 @@ export const DUPLICATE = Symbol('duplicate');
 
 /**
  * Reads and parses the client body. Like Kong, a body that cannot be read or parsed counts as
- * empty (the request then simply has no key in it). Multipart bodies are not read.
+ * empty (the request then simply has no key in it); a body that stalls or trickles past the
+ * listener's timeouts is the client's fault and is answered 408 (the error goes on). Multipart
+ * bodies are not read.
  */
 export async function readParsedBody(ctx: RequestContext): Promise<ParsedBody> {
   const type = (ctx.req.headers['content-type'] ?? '').split(';', 1)[0]!.trim().toLowerCase();
@@ -22,7 +24,7 @@ export async function readParsedBody(ctx: RequestContext): Promise<ParsedBody> {
   const json = type === 'application/json' || type.endsWith('+json');
   if (!form && !json) return NONE;
   let buf: Buffer;
-  try { buf = await ctx.readBody(); } catch { return NONE; }
+  try { buf = await ctx.readBody(); } catch (err) { if (isBodyTimeout(err)) throw err; return NONE; }
   if (form) return { kind: 'form', params: new URLSearchParams(buf.toString('utf8')) };
   try {
     const value: unknown = JSON.parse(buf.toString('utf8'));

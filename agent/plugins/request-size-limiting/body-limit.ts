@@ -18,6 +18,7 @@ export function readBodyWithin(ctx: RequestContext, limitBytes: number): Promise
       if (seen <= limitBytes) return;
       req.off('data', count);
       req.pause();
+      ctx.abandonBodyRead();
       resolve(null);
     };
     // attached before readBody's own listener, so each chunk is counted before it is kept
