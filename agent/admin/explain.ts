@@ -2,15 +2,21 @@
 // chosen and why each other candidate lost, the plugins in execution order with what each would
 // decide, the pool, each endpoint's health and the balancer's pick. Served as GET /debug/explain
 // on the admin listener, and for a real request carrying the request-debug header and token.
+// How the request arrived matters as it does to the router: `url=https://…` says it came over TLS
+// (a route's `protocols` and its https-only redirect), `sni=` names the TLS server name (default:
+// the url's host name, none for an IP address; `sni=` empty: none), a gRPC content-type makes it a
+// gRPC call (grpc or grpcs routes only).
 import http from 'node:http';
-import { Socket } from 'node:net';
+import { isIP, Socket } from 'node:net';
+import { canonicalHost } from '../edge/canonical-host.js';
+import { sniMatches } from '../edge/tls/sni-index.js';
 import { MeshgateError } from '../../proto/errors.js';
 import { hashString } from '../balance/hash-ring.js';
 import { RequestContext } from '../plugins/context.js';
 import type { PluginInstance } from '../plugins/plugin.js';
 import { normalizePath } from '../table/normalize-path.js';
 import type { RouteTable, EdgeRoute } from '../table/route-table.js';
-import { headersMatch, hostMatches, prefixMatches, upstreamPath } from '../table/router.js';
+import { grpcArrival, headersMatch, hostMatches, prefixMatches, upstreamPath, type Arrival, type RouteEntry, type RouteRule } from '../table/router.js';
 
 /** Plugins whose access phase only reads the request (safe to dry-run on a throwaway context). */
 const PURE_ACCESS = new Set(['correlation-id', 'cors', 'key-auth', 'jwt', 'ip-restriction', 'acl', 'request-size-limiting', 'request-transformer', 'response-transformer']);
@@ -21,6 +27,17 @@ export interface ExplainInput {
   /** lower-case names */
   readonly headers: Readonly<Record<string, string>>;
   readonly clientIp: string;
+  /** the scheme and TLS server name it arrived with (the router's input beside method, host, path, headers) */
+  readonly arrival: Arrival;
+}
+
+/** http(s) from the url, the TLS server name from `sni` (default: the url's DNS host name), gRPC from the content-type. */
+function arrivalOf(url: URL, sniParam: string | null, headers: Readonly<Record<string, string>>): Arrival {
+  const https = url.protocol === 'https:';
+  const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+  const sni = !https ? undefined : sniParam !== null ? sniParam.toLowerCase() || undefined : isIP(host) === 0 ? host.toLowerCase() : undefined;
+  const arrival: Arrival = { scheme: https ? 'https' : 'http', sni };
+  return /^application\/grpc($|[+;])/.test(headers['content-type'] ?? '') ? grpcArrival(arrival) : arrival;
 }
 
 /** Query of GET /debug/explain → input, or a MeshgateError (400) naming what is wrong. */
@@ -32,6 +49,9 @@ export function parseExplainQuery(query: URLSearchParams): ExplainInput | Meshga
   if (url.protocol !== 'http:' && url.protocol !== 'https:') return new MeshgateError('MG_BAD_REQUEST', '"url" must be http:// or https://');
   const method = (query.get('method') ?? 'GET').toUpperCase();
   if (!/^[A-Z]{1,20}$/.test(method)) return new MeshgateError('MG_BAD_REQUEST', '"method" must be an HTTP method');
+  const sni = query.get('sni');
+  if (sni !== null && url.protocol !== 'https:') return new MeshgateError('MG_BAD_REQUEST', '"sni" needs an https:// url (a server name comes with TLS)');
+  if (sni !== null && sni !== '' && !/^[a-z0-9*][a-z0-9.*-]{0,252}$/i.test(sni)) return new MeshgateError('MG_BAD_REQUEST', `"sni" must be a DNS name, got ${JSON.stringify(sni)}`);
   const headers: Record<string, string> = {};
   for (const h of query.getAll('header')) {
     const colon = h.indexOf(':');
@@ -40,16 +60,40 @@ export function parseExplainQuery(query: URLSearchParams): ExplainInput | Meshga
     headers[name] = h.slice(colon + 1).trim();
   }
   headers.host ??= url.host;
-  return { method, url, headers, clientIp: query.get('client_ip') ?? '127.0.0.1' };
+  return { method, url, headers, clientIp: query.get('client_ip') ?? '127.0.0.1', arrival: arrivalOf(url, sni, headers) };
 }
 
-function whyNot(e: RouteTable['entries'][number], method: string, host: string, path: string, headers: http.IncomingHttpHeaders): string | null {
+/** Why a route entry does not match, in the router's order (router.ts matchRoute); null: it matches. */
+function whyNot(e: RouteEntry<RouteRule>, method: string, host: string, path: string, headers: http.IncomingHttpHeaders, arrival: Arrival): string | null {
   if (e.prefix !== '' && !prefixMatches(e.prefix, path)) return `path ${path} does not start with ${e.prefix}`;
+  if (e.schemes === null ? arrival.grpc === true : !e.schemes.has(arrival.scheme)) {
+    return e.schemes === null ? `a ${arrival.scheme} call matches grpc/grpcs routes only` : `protocol ${arrival.scheme} not in [${[...e.schemes].join(', ')}]`;
+  }
+  if (e.snis !== null && !sniMatches(e.snis, arrival.sni)) return arrival.sni === undefined ? `no TLS server name; the route's snis are [${[...e.snis].join(', ')}]` : `sni ${arrival.sni} not in [${[...e.snis].join(', ')}]`;
   if (e.methods !== null && !e.methods.has(method)) return `method ${method} not in [${[...e.methods].join(', ')}]`;
   if (e.hosts !== null && !hostMatches(e.hosts, host)) return `host ${host} not in the route's hosts`;
   if (e.headers !== null && !headersMatch(e.headers, headers)) return `headers ${e.headers.map((h) => h.name).join(', ')} do not match`;
   if (e.regex !== null && !e.regex.test(path)) return `path ${path} does not match ${e.regex.source}`;
   return null;
+}
+
+export interface Candidate { readonly rank: number; readonly route: string; readonly service: string; readonly path: string; readonly result: 'chosen' | 'lost'; readonly reason?: string }
+
+/** Every route entry in the router's order: the first that matches is chosen, each other says why it lost. */
+export function explainCandidates<R extends RouteRule>(
+  entries: readonly RouteEntry<R>[], method: string, host: string, path: string, headers: http.IncomingHttpHeaders, arrival: Arrival,
+): { candidates: Candidate[]; chosen: { route: R; prefix: string; captures?: Record<string, string> } | null } {
+  let chosen: { route: R; prefix: string; captures?: Record<string, string> } | null = null;
+  const candidates = entries.map((e, rank): Candidate => {
+    const reason = whyNot(e, method, host, path, headers, arrival);
+    const at = { rank, route: e.rule.name, service: e.rule.serviceName, path: e.regex !== null ? `~${e.regex.source}` : e.prefix };
+    if (reason !== null) return { ...at, result: 'lost', reason };
+    if (chosen !== null) return { ...at, result: 'lost', reason: `matches, but ${chosen.route.name} ranks first (Kong's order)` };
+    const m = e.regex?.exec(path);
+    chosen = { route: e.rule, prefix: m ? m[0] : e.prefix, ...(m?.groups ? { captures: { ...m.groups } } : {}) };
+    return { ...at, result: 'chosen' };
+  });
+  return { candidates, chosen };
 }
 
 /** A throwaway request object: plugins read method, url, headers and the socket's address. */
@@ -78,22 +122,18 @@ async function explainPlugin(p: PluginInstance, ctx: RequestContext): Promise<Re
 export async function explainRequest(table: RouteTable, input: ExplainInput): Promise<Record<string, unknown>> {
   const rawPath = input.url.pathname;
   const path = normalizePath(rawPath);
-  const host = (input.headers.host ?? '').toLowerCase();
-  const request = { method: input.method, url: input.url.href, host, path: path ?? rawPath };
+  const arrival = input.arrival;
+  // the one canonical host the router sees (case, trailing dots, the scheme's default port)
+  const host = canonicalHost(input.headers.host ?? '', arrival.scheme === 'https' || arrival.scheme === 'grpcs' ? '443' : '80');
+  const request = { method: input.method, url: input.url.href, host, path: path ?? rawPath, arrival: { scheme: arrival.scheme, sni: arrival.sni ?? null } };
   if (path === null) return { request, route: null, error: 'MG_BAD_PATH (the edge answers 400)' };
-  const headers = input.headers as http.IncomingHttpHeaders;
-  let chosen: { route: EdgeRoute; prefix: string; captures?: Record<string, string> } | null = null;
-  const candidates = table.entries.map((e, rank) => {
-    const reason = whyNot(e, input.method, host, path, headers);
-    const at = { rank, route: e.rule.name, service: e.rule.service.name, path: e.regex !== null ? `~${e.regex.source}` : e.prefix };
-    if (reason !== null) return { ...at, result: 'lost', reason };
-    if (chosen !== null) return { ...at, result: 'lost', reason: `matches, but ${chosen.route.name} ranks first (Kong's order)` };
-    const m = e.regex?.exec(path);
-    chosen = { route: e.rule, prefix: m ? m[0] : e.prefix, ...(m?.groups ? { captures: { ...m.groups } } : {}) };
-    return { ...at, result: 'chosen' };
-  });
+  const { candidates, chosen } = explainCandidates(table.entries, input.method, host, path, input.headers as http.IncomingHttpHeaders, arrival);
   if (chosen === null) return { request, route: null, candidates, answer: 'MG_NO_ROUTE (404)' };
-  const { route, prefix, captures } = chosen as { route: EdgeRoute; prefix: string; captures?: Record<string, string> };
+  const { route, prefix, captures } = chosen;
+  // an https-only route reached over plain HTTP answers itself (426, or a redirect to https)
+  if (route.httpsRedirectStatus !== null && arrival.scheme === 'http') {
+    return { request, candidates, route: { name: route.name, service: route.service.name }, answer: `${route.httpsRedirectStatus} (the route's protocols are https only; nothing is forwarded)` };
+  }
   const target = upstreamPath(route.service.path, prefix, path, route.stripPath);
   const out: Record<string, unknown> = {
     request, candidates,
@@ -102,7 +142,7 @@ export async function explainRequest(table: RouteTable, input: ExplainInput): Pr
   let consumerId: string | null = null;
   if (route.plugins !== null) {
     const ctx = new RequestContext({
-      req: syntheticRequest(input, path), requestId: 'explain', clientIp: input.clientIp, route: { name: route.name, service: route.service.name }, path,
+      req: syntheticRequest(input, path), requestId: 'explain', clientIp: input.clientIp, route: { name: route.name, service: route.service.name }, host, path,
       query: input.url.search.slice(1), captures: captures ?? {}, upstreamPath: target, upstreamHeaders: Object.entries(input.headers).flat(),
     });
     const plugins: Record<string, unknown>[] = [];

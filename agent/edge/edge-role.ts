@@ -143,11 +143,11 @@ function pluginPhases(events: Logger, metrics: Metrics | undefined): RoutePhases
 }
 
 /** The route's phases with the request-debug report made first (a rare, token-holding request). */
-function withDebugReport(phases: RoutePhases, debug: RequestDebug, table: RouteTable): RoutePhases {
+function withDebugReport(phases: RoutePhases, debug: RequestDebug, table: RouteTable, arrival: Arrival): RoutePhases {
   return {
     ...phases,
     access: (hop, next) => {
-      requestDebugReport(debug, table, hop.req, hop.res).finally(() => {
+      requestDebugReport(debug, table, hop.req, hop.res, arrival).finally(() => {
         if (phases.access === null) next(null);
         else phases.access(hop, next);
       });
@@ -216,7 +216,7 @@ export function createEdgeRole(opts: EdgeRoleOptions): Role {
         hop.lease = table.inFlight;
         table.inFlight.enter();
       }
-      return requestDebug !== null && requestDebug.wanted(req) ? withDebugReport(phases, requestDebug, table) : phases;
+      return requestDebug !== null && requestDebug.wanted(req) ? withDebugReport(phases, requestDebug, table, arrival) : phases;
     },
   };
 }

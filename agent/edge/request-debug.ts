@@ -6,6 +6,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { explainRequest } from '../admin/explain.js';
 import type { InboundRequest, OutboundResponse } from '../pipeline/transport.js';
 import type { RouteTable } from '../table/route-table.js';
+import type { Arrival } from '../table/router.js';
 
 export const DEBUG_HEADER = 'x-kong-request-debug';
 export const DEBUG_TOKEN_HEADER = 'x-kong-request-debug-token';
@@ -30,15 +31,17 @@ function asciiJson(v: unknown): string {
   return JSON.stringify(v).replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
-export async function requestDebugReport(_d: RequestDebug, table: RouteTable, req: InboundRequest, res: OutboundResponse): Promise<void> {
+/** The report for a real request, with the arrival (scheme, TLS server name) the router used. */
+export async function requestDebugReport(_d: RequestDebug, table: RouteTable, req: InboundRequest, res: OutboundResponse, arrival: Arrival): Promise<void> {
   const h: Record<string, string> = {};
   for (const [k, v] of Object.entries(req.headers)) {
     if (v === undefined || k === DEBUG_TOKEN_HEADER) continue;
     h[k] = Array.isArray(v) ? v.join(', ') : v;
   }
   try {
-    const url = new URL(req.url ?? '/', `http://${req.headers.host ?? 'localhost'}`);
-    const report = await explainRequest(table, { method: req.method ?? 'GET', url, headers: h, clientIp: req.socket.remoteAddress ?? '' });
+    const secure = arrival.scheme === 'https' || arrival.scheme === 'grpcs';
+    const url = new URL(req.url ?? '/', `${secure ? 'https' : 'http'}://${req.headers.host ?? 'localhost'}`);
+    const report = await explainRequest(table, { method: req.method ?? 'GET', url, headers: h, clientIp: req.socket.remoteAddress ?? '', arrival });
     if (!res.headersSent) res.setHeader(DEBUG_OUTPUT_HEADER, asciiJson(report));
   } catch (err) {
     if (!res.headersSent) res.setHeader(DEBUG_OUTPUT_HEADER, asciiJson({ error: (err as Error).message }));

@@ -8,6 +8,8 @@ import { useHarness, waitFor, type AgentHandle, type ServiceHandle } from '../su
 const TOKEN = 'explain-debug-token-5b1f0c';
 
 interface Report {
+  request: { arrival: { scheme: string; sni: string | null } };
+  answer?: string;
   candidates: { route: string; result: string; reason?: string }[];
   route: { name: string; upstream_path: string } | null;
   plugins: { name: string; priority: number; decision: string; key?: string; windows?: { key: string; remaining: number | null }[]; cache_key?: string; would_hit?: boolean }[];
@@ -34,6 +36,8 @@ describe('/debug/explain: what the edge would do with a request, without forward
             { name: 'api-post', paths: ['/api'], methods: ['POST'] },
             { name: 'api', paths: ['/api'] },
             { name: 'other', paths: ['/other'] },
+            { name: 'tls-sni', paths: ['/secure'], protocols: ['https'], snis: ['secure.example'] },
+            { name: 'tls-any', paths: ['/secure'], protocols: ['https'] },
           ],
         }],
         upstreams: [{ name: 'api-lb', targets: [{ target: `127.0.0.1:${web1.port}` }, { target: `127.0.0.1:${web2.port}` }] }],
@@ -114,6 +118,35 @@ describe('/debug/explain: what the edge would do with a request, without forward
     assert.ok(want.includes(r.pick.endpoint!), JSON.stringify(r.pick));
     assert.deepEqual(r.plugins, [], 'the other route has no plugins');
   });
+
+  it('matches protocols and snis as the router does: https from the url, the SNI from sni= or the url host, an https-only route over http answers 426', async function () {
+    const bySni = await report('url=https://secure.example/secure/x');
+    assert.deepEqual(bySni.request.arrival, { scheme: 'https', sni: 'secure.example' }, 'the SNI defaults to the url host');
+    assert.equal(bySni.route?.name, 'tls-sni');
+    const given = await report('url=https://10.0.0.1/secure/x&sni=secure.example');
+    assert.equal(given.route?.name, 'tls-sni', 'sni= names the server name');
+    const other = await report('url=https://secure.example/secure/x&sni=other.example');
+    assert.equal(other.route?.name, 'tls-any');
+    assert.match(other.candidates.find((c) => c.route === 'tls-sni')!.reason!, /sni other\.example not in \[secure\.example\]/);
+    const byIp = await report('url=https://10.0.0.1/secure/x');
+    assert.equal(byIp.request.arrival.sni, null, 'no SNI for an IP address');
+    assert.equal(byIp.route?.name, 'tls-any');
+    const plain = await report('url=http://secure.example/secure/x');
+    assert.deepEqual(plain.request.arrival, { scheme: 'http', sni: null });
+    assert.match(plain.candidates.find((c) => c.route === 'tls-sni')!.reason!, /no TLS server name/);
+    assert.equal(plain.route?.name, 'tls-any');
+    assert.match(plain.answer ?? '', /^426 /, 'the https-only route answers plain HTTP itself');
+    const real = await harness().http.get(`${edge.url}/secure/x`, { headers: { host: 'secure.example' } });
+    assert.equal(real.status, 426, 'what the real edge answers');
+  });
+
+  for (const [what, query] of [['an sni without https', 'url=http://x/&sni=a.example'], ['a malformed sni', 'url=https://x/&sni=a%20b']] as const) {
+    it(`answers 400 with a JSON error for ${what}`, async function () {
+      const r = await explain(query);
+      assert.equal(r.status, 400, r.text);
+      assert.equal(r.json<{ code: string }>().code, 'MG_BAD_REQUEST');
+    });
+  }
 
   for (const [what, query] of [['no url', 'method=GET'], ['a malformed url', 'url=not%20a%20url'], ['a non-http url', 'url=ftp://x/y'], ['a bad header', 'url=http://x/&header=nocolon']] as const) {
     it(`answers 400 with a JSON error for ${what}`, async function () {
