@@ -12,6 +12,8 @@ import { AGENT_DEFAULTS } from '../proto/defaults.js';
 import { createAdminServer } from './admin/admin-server.js';
 import { AdminRoutes } from './admin/admin-routes.js';
 import { agentConsulClient } from './discovery/consul-acl.js';
+import { consulSettings, prepareConsulReload } from './discovery/consul-reload.js';
+import type { ConsulClient } from '../registrar/consul-client.js';
 import { poolGuardPolicy, type StartedEdge } from './edge/start-edge.js';
 import { EdgePeers } from './edge/edge-peers.js';
 import { createLoggers } from './observe/log.js';
@@ -22,7 +24,7 @@ import { startSidecar, type StartedSidecar } from './sidecar/start-sidecar.js';
 import { outboundIdentity, startMeshTls } from './transport/start-mesh-tls.js';
 import { statusReport } from './status.js';
 import type { EdgeCertificates } from './edge/tls/edge-certificates.js';
-import { prepareEdgeReload } from './edge/edge-reload.js';
+import { edgeListenAddresses, prepareEdgeListen, prepareEdgeReload, type PreparedReload } from './edge/edge-reload.js';
 import { startConfiguredEdge } from './edge/edge-from-config.js';
 
 import { tracingFromAgent } from './observe/trace/tracing-settings.js';
@@ -57,20 +59,21 @@ export async function runAgent(file: string, loaded: LoadedConfig, overrides: Ag
   let edge: StartedEdge | undefined;
   let certificates: EdgeCertificates | undefined;
   let peers: EdgePeers | undefined;
+  let clusterSize = () => 1;
+  /** this edge's registration, for the port it listens on now (a reload may move it) */
+  const registerEdge = (e: StartedEdge, listenAt: string) => {
+    peers = new EdgePeers(consul, log.child({ component: 'edge-peers' }), node, parseHostPort(listenAt).host, e.listener.port);
+    clusterSize = peers.size;
+    peers.start();
+  };
   if (cfg.edge) {
-    let clusterSize = () => 1;
     const configured = await startConfiguredEdge({
       file, loaded, overrides, node, log, accessLog, metrics, consul, mesh: meshTls ? { tls: meshTls, identity } : undefined, requestId,
       admin: adminRoutes, clusterSize: () => clusterSize(),
     });
     ({ edge, certificates } = configured);
-    const listenAt = configured.listenAt;
     // a plain decK file is Kong-style and may run without Consul: no self-registration
-    if (!loaded.deckOnly) {
-      peers = new EdgePeers(consul, log.child({ component: 'edge-peers' }), node, parseHostPort(listenAt).host, edge.listener.port);
-      clusterSize = peers.size;
-      peers.start();
-    }
+    if (!loaded.deckOnly) registerEdge(edge, configured.listenAt);
   }
 
   let shuttingDown = false;
@@ -108,10 +111,37 @@ export async function runAgent(file: string, loaded: LoadedConfig, overrides: Ag
   }, 1000);
   stalenessTimer.unref();
 
-  const reload = async () => {
+  let appliedConsul = consulSettings(cfg, overrides.consul);
+  const leaveConsul = (previous: ConsulClient) => Promise.all([sidecar?.registrar.leave(previous), peers?.registrar.leave(previous)]);
+  const reloadOnce = async () => {
     try {
       const next = await loadConfigFile(file);
-      if (edge) prepareEdgeReload(file, edge, certificates, next).commit();
+      // everything is compiled, checked and bound before anything is swapped: a failure keeps all of the running config
+      const consulSwap = prepareConsulReload(file, appliedConsul, next.config, overrides.consul, consul, log.child({ component: 'consul' }), leaveConsul);
+      let edgeSwap: PreparedReload | undefined;
+      let listenSwap: PreparedReload | undefined;
+      let sidecarSwap: PreparedReload | undefined;
+      try {
+        const nextSidecar = next.config.sidecar;
+        sidecarSwap = sidecar && nextSidecar ? await sidecar.prepareReload(file, nextSidecar, drainMs) : undefined;
+        listenSwap = edge ? await prepareEdgeListen(file, edge, next, overrides, drainMs) : undefined;
+        edgeSwap = edge ? prepareEdgeReload(file, edge, certificates, next) : undefined;
+      } catch (err) { consulSwap.abort(); sidecarSwap?.abort(); listenSwap?.abort(); throw err; }
+      edgeSwap?.commit();
+      sidecarSwap?.commit();
+      const portBefore = edge?.listener.port;
+      listenSwap?.commit();
+      if (edge && peers && edge.listener.port !== portBefore) {
+        // registered again for the new port; the old registration goes
+        const old = peers;
+        void old.registrar.deregister().then(() => old.stop());
+        registerEdge(edge, edgeListenAddresses(next.config.edge!, overrides).listen);
+      }
+      consulSwap.commit();
+      appliedConsul = consulSettings(next.config, overrides.consul);
+      // new handshakes from now on; the intention table is compiled again with the new default
+      meshTls?.setMinVersion(next.config.mesh?.min_tls_version ?? '1.3');
+      void sidecar?.authorizer?.setDefaultPolicy(next.config.mesh?.default_intention_policy);
       metrics.configReloadSuccess.set(1);
       log.info({ routes: edge?.runtime.table.routes.length ?? 0 }, 'config reloaded');
       reportRestartSections(cfg, next.config, metrics.configRestartRequired, (sections) => log.warn({ sections }, RESTART_WARNING));
@@ -120,9 +150,12 @@ export async function runAgent(file: string, loaded: LoadedConfig, overrides: Ag
       log.error({ err: err instanceof ConfigError ? err.message : String(err) }, 'config reload rejected; keeping the running config');
     }
   };
-  process.on('SIGHUP', () => void reload());
+  // one reload at a time: a SIGHUP and the file watch seeing the same change run one after the other
+  let reloads = Promise.resolve();
+  const reload = () => { reloads = reloads.then(reloadOnce); };
+  process.on('SIGHUP', reload);
   // a change of the file reloads it too (polling: works on every filesystem and with editors that replace files)
-  const onFileChange = (cur: Stats, prev: Stats) => { if (cur.mtimeMs !== prev.mtimeMs || cur.size !== prev.size) void reload(); };
+  const onFileChange = (cur: Stats, prev: Stats) => { if (cur.mtimeMs !== prev.mtimeMs || cur.size !== prev.size) reload(); };
   watchFile(file, { interval: 1000 }, onFileChange);
 
   return new Promise<number>((resolve) => {

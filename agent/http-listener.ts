@@ -15,6 +15,8 @@ export interface Listener {
   readonly port: number;
   readonly draining: () => boolean;
   drain(timeoutMs: number): Promise<boolean>;
+  /** a reload's limits, for the connections and requests that come from now on */
+  setLimits(next: ListenerLimitsMs): void;
 }
 
 export interface ListenerLimitsMs {
@@ -69,13 +71,8 @@ export async function listen(
   const conns = new Map<Socket, ConnState>();
   // a slow client (one header byte every few seconds) is cut off after headerTimeoutMs: Node checks
   // the timers every connectionsCheckingInterval, so that interval must be short too
-  // request_timeout is answered in JSON by the pipeline's body watchdog (counted from the end of the
-  // head); Node's own check, which counts from the first byte and answers in plain text, is the backstop
-  const nodeRequestTimeout = limits.requestTimeoutMs > 0 ? limits.requestTimeoutMs + limits.headerTimeoutMs + 2000 : 0;
   const serverOptions: http.ServerOptions = {
-    keepAliveTimeout: limits.keepAliveTimeoutMs, requestTimeout: nodeRequestTimeout, headersTimeout: limits.headerTimeoutMs,
-    connectionsCheckingInterval: Math.min(1000, limits.headerTimeoutMs), ...(limits.maxHeaderSize ? { maxHeaderSize: limits.maxHeaderSize } : {}),
-    ...extra,
+    ...nodeLimits(limits), connectionsCheckingInterval: Math.min(1000, limits.headerTimeoutMs), ...extra,
   };
   let handler: RequestHandler = () => { throw new Error('request before the listener was ready'); };
   const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => {
@@ -96,12 +93,12 @@ export async function listen(
   if (tls) {
     const s = https.createServer({ ...serverOptions, ...tls.options }, onRequest);
     // before prepare: a connection check it prepends (the mesh's SPIFFE guard) then runs first
-    if (h2) handOffHttp2(s, true, h2, h2Sockets, limits.headerTimeoutMs);
+    if (h2) handOffHttp2(s, true, h2, h2Sockets, () => limits.headerTimeoutMs);
     tls.prepare(s);
     server = s;
   } else {
     server = http.createServer(serverOptions, onRequest);
-    if (h2) handOffHttp2(server, false, h2, h2Sockets, limits.headerTimeoutMs);
+    if (h2) handOffHttp2(server, false, h2, h2Sockets, () => limits.headerTimeoutMs);
   }
   /** upgraded connections (tunnels): never idle-closed by a drain, ended at its deadline */
   const tunnels = new WeakSet<Socket>();
@@ -136,12 +133,26 @@ export async function listen(
       resolve();
     });
   });
-  const mirrors = await mirrorListener(server, (limits.acceptsPerTurn ?? DEFAULT_LIMITS.acceptsPerTurn!) - 1,
-    (sock) => { server.emit('connection', sock); });
+  const toServer = (sock: Socket) => { server.emit('connection', sock); };
+  const mirrors = await mirrorListener(server, mirrorCount(limits), toServer);
   return {
     server,
     port: (server.address() as AddressInfo).port,
     draining: () => draining,
+    setLimits(next) {
+      limits = next;
+      Object.assign(server, nodeLimits(next));
+      server.maxConnections = next.maxConnections;
+      h2?.setIdleTimeout(next.keepAliveTimeoutMs);
+      // more accept handles come from the helper process (a moment later); fewer: the extra ones close
+      const want = mirrorCount(next);
+      for (const m of mirrors.splice(want)) m.close();
+      if (want > mirrors.length && !draining) {
+        void mirrorListener(server, want - mirrors.length, toServer).then((more) => {
+          for (const m of more) { if (draining || mirrors.length >= mirrorCount(limits)) m.close(); else mirrors.push(m); }
+        });
+      }
+    },
     async drain(timeoutMs) {
       draining = true;
       const started = Date.now();
@@ -185,7 +196,7 @@ export async function listen(
  * added by its constructor): TLS sockets that negotiated ALPN h2, and plain sockets whose first
  * bytes are the h2c preface, go to HTTP/2; every other socket to HTTP/1.1 as before.
  */
-function handOffHttp2(server: http.Server | https.Server, secure: boolean, h2: EdgeHttp2, h2Sockets: WeakSet<Socket>, firstBytesTimeoutMs: number): void {
+function handOffHttp2(server: http.Server | https.Server, secure: boolean, h2: EdgeHttp2, h2Sockets: WeakSet<Socket>, firstBytesTimeoutMs: () => number): void {
   const event = secure ? 'secureConnection' : 'connection';
   const http1 = server.listeners(event)[0] as (s: Socket) => void;
   server.removeListener(event, http1);
@@ -196,7 +207,7 @@ function handOffHttp2(server: http.Server | https.Server, secure: boolean, h2: E
   }
   // prior-knowledge h2c: the first bytes decide; a client that sends nothing is cut off as HTTP/1.1's header timeout would
   server.on(event, (sock: Socket) => {
-    const timer = setTimeout(() => sock.destroy(), firstBytesTimeoutMs);
+    const timer = setTimeout(() => sock.destroy(), firstBytesTimeoutMs());
     sock.once('close', () => clearTimeout(timer));
     sock.once('readable', () => {
       clearTimeout(timer);
@@ -207,6 +218,24 @@ function handOffHttp2(server: http.Server | https.Server, secure: boolean, h2: E
       if (chunk.subarray(0, n).equals(H2C_PREFACE.subarray(0, n))) toHttp2(sock); else http1.call(server, sock);
     });
   });
+}
+
+/**
+ * The limits node:http applies itself, read for each new connection and response (also after a
+ * reload). request_timeout is answered in JSON by the pipeline's body watchdog (counted from the end
+ * of the head); Node's own check, which counts from the first byte and answers in plain text, is the
+ * backstop. No max_header_size leaves Node's default (16 KiB).
+ */
+function nodeLimits(l: ListenerLimitsMs): Pick<http.ServerOptions, 'keepAliveTimeout' | 'requestTimeout' | 'headersTimeout' | 'maxHeaderSize'> {
+  return {
+    keepAliveTimeout: l.keepAliveTimeoutMs, requestTimeout: l.requestTimeoutMs > 0 ? l.requestTimeoutMs + l.headerTimeoutMs + 2000 : 0,
+    headersTimeout: l.headerTimeoutMs, maxHeaderSize: l.maxHeaderSize,
+  };
+}
+
+/** listening handles besides the server's own */
+function mirrorCount(l: ListenerLimitsMs): number {
+  return (l.acceptsPerTurn ?? DEFAULT_LIMITS.acceptsPerTurn!) - 1;
 }
 
 /**

@@ -26,7 +26,7 @@ Usage:
   validate  check FILE; prints every error with its YAML path, or OK. Exit code 2 when invalid.
   demo      run the demo mesh: Consul, sample services behind sidecars, an edge on :8080
 
-Signals: SIGTERM/SIGINT drain and exit 0; SIGHUP (or a change of FILE) reloads the edge config;
+Signals: SIGTERM/SIGINT drain and exit 0; SIGHUP (or a change of FILE) reloads the config (README, "What a reload applies");
 an invalid file is rejected and the running config keeps serving.
 `;
 

@@ -37,31 +37,66 @@ export class ConsulPermissionError extends ConsulHttpError {
   }
 }
 
-export class ConsulClient {
+/** Where a client sends its requests, and as whom: what a reload may change. */
+export interface ConsulTarget {
   readonly address: string;
   readonly tokens: TokenSource;
-  readonly #datacenter: string | undefined;
-  readonly #dispatcher: Dispatcher;
+  readonly datacenter: string | undefined;
+}
+
+export class ConsulClient {
+  #address: string;
+  #tokens: TokenSource;
+  #datacenter: string | undefined;
+  #dispatcher: Dispatcher;
   /** blocking queries each hold a connection while they wait: no cap, or they would queue behind each other */
-  readonly #blockingDispatcher: Dispatcher;
+  #blockingDispatcher: Dispatcher;
   readonly #onDenied: ((err: ConsulPermissionError) => void) | undefined;
   #headers: Record<string, string> = {};
   /** requests sent to Consul since start, and blocking calls waiting now (metrics, the convergence bench) */
   readonly stats = { requests: 0, blocking: 0 };
 
   constructor(opts: ConsulClientOptions) {
-    this.address = opts.address.replace(/\/+$/, '');
-    this.tokens = opts.tokens ?? createTokenSource({ ...(opts.token ? { token: opts.token } : {}), env: {} });
+    this.#address = opts.address.replace(/\/+$/, '');
+    this.#tokens = opts.tokens ?? createTokenSource({ ...(opts.token ? { token: opts.token } : {}), env: {} });
     this.#setHeaders();
-    this.tokens.onChange(() => this.#setHeaders());
+    this.#tokens.onChange(() => this.#setHeaders());
     this.#onDenied = opts.onPermissionDenied;
     this.#datacenter = opts.datacenter;
-    this.#dispatcher = new Agent({ connections: 16, keepAliveTimeout: 30_000, connect: { timeout: 5_000 } });
-    this.#blockingDispatcher = new Agent({ keepAliveTimeout: 30_000, connect: { timeout: 5_000 } });
+    this.#dispatcher = newDispatcher();
+    this.#blockingDispatcher = newBlockingDispatcher();
+  }
+
+  get address(): string { return this.#address; }
+  get tokens(): TokenSource { return this.#tokens; }
+  get target(): ConsulTarget { return { address: this.#address, tokens: this.#tokens, datacenter: this.#datacenter }; }
+
+  /**
+   * A reload's Consul address, tokens and datacenter, for every request from now on. Blocking
+   * queries in flight are cut: their watchers keep their last answer and ask again (index 0, the
+   * new agent's state) after their usual short backoff. Returns the previous target; its token
+   * source is the caller's to close.
+   */
+  repoint(next: ConsulTarget): ConsulTarget {
+    const previous = this.target;
+    this.#address = next.address.replace(/\/+$/, '');
+    this.#datacenter = next.datacenter;
+    if (next.tokens !== this.#tokens) {
+      this.#tokens = next.tokens;
+      this.#tokens.onChange(() => { if (this.#tokens === next.tokens) this.#setHeaders(); });
+    }
+    this.#setHeaders();
+    const [oldDispatcher, oldBlocking] = [this.#dispatcher, this.#blockingDispatcher];
+    this.#dispatcher = newDispatcher();
+    this.#blockingDispatcher = newBlockingDispatcher();
+    // requests in flight on the short-request pool finish; the long waits end now
+    void oldDispatcher.close().catch(() => {});
+    void oldBlocking.destroy().catch(() => {});
+    return previous;
   }
 
   #setHeaders(): void {
-    const t = this.tokens.current();
+    const t = this.#tokens.current();
     this.#headers = t ? { 'x-consul-token': t } : {};
   }
 
@@ -69,7 +104,7 @@ export class ConsulClient {
     if (status !== 403) throw new ConsulHttpError(status, path, text);
     const err = new ConsulPermissionError(path, text, requiredPermission(path));
     // the token may have been rotated under us: look at the file again before the next call
-    this.tokens.refresh();
+    this.#tokens.refresh();
     this.#onDenied?.(err);
     throw err;
   }
@@ -119,7 +154,15 @@ export class ConsulClient {
   }
 
   async close(): Promise<void> {
-    this.tokens.close();
+    this.#tokens.close();
     await Promise.all([this.#dispatcher.destroy(), this.#blockingDispatcher.destroy()]);
   }
+}
+
+function newDispatcher(): Dispatcher {
+  return new Agent({ connections: 16, keepAliveTimeout: 30_000, connect: { timeout: 5_000 } });
+}
+
+function newBlockingDispatcher(): Dispatcher {
+  return new Agent({ keepAliveTimeout: 30_000, connect: { timeout: 5_000 } });
 }

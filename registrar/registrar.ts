@@ -29,7 +29,7 @@ export function sidecarRegistrations(services: readonly LocalService[], mesh: Me
 export class Registrar {
   readonly #client: ConsulClient;
   readonly #log: Logger;
-  readonly #registrations: readonly Registration[];
+  #registrations: readonly Registration[];
   readonly #reconcileMs: number;
   #timer: NodeJS.Timeout | undefined;
   #ttlTimers: NodeJS.Timeout[] = [];
@@ -51,12 +51,37 @@ export class Registrar {
     void this.#reconcile();
     this.#timer = setInterval(() => void this.#reconcile(), this.#reconcileMs);
     this.#timer.unref();
+    this.#startTtl();
+  }
+
+  #startTtl(): void {
+    for (const t of this.#ttlTimers) clearInterval(t);
+    this.#ttlTimers = [];
     for (const r of this.#registrations) {
       if (!r.ttl) continue;
       const t = setInterval(() => void this.#passTtl(r), r.ttl.everyMs);
       t.unref();
       this.#ttlTimers.push(t);
     }
+  }
+
+  /**
+   * A reload's registrations: ids no longer listed are deregistered, new or changed ones registered
+   * now (the reconcile loop keeps them from then on).
+   */
+  async replace(next: readonly Registration[]): Promise<void> {
+    const before = this.#registrations;
+    this.#registrations = next;
+    if (this.#timer === undefined || this.#stopped) return;
+    this.#startTtl();
+    const gone = before.filter((r) => !next.some((n) => n.id === r.id));
+    const changed = next.filter((n) => JSON.stringify(before.find((r) => r.id === n.id)?.body) !== JSON.stringify(n.body));
+    const results = await Promise.allSettled([
+      ...gone.map((r) => this.#client.put(`/agent/service/deregister/${encodeURIComponent(r.id)}`)),
+      ...changed.map((r) => this.#register(r)),
+    ]);
+    const failed = results.filter((r) => r.status === 'rejected').length;
+    this.#log.info({ deregistered: gone.map((r) => r.id), registered: changed.map((r) => r.id), ...(failed ? { failed } : {}) }, 'registrations reloaded');
   }
 
   async #register(r: Registration): Promise<void> {
@@ -98,6 +123,17 @@ export class Registrar {
     this.#stopped = true;
     await Promise.allSettled(this.#registrations.map((r) =>
       this.#client.put(`/agent/service/maintenance/${encodeURIComponent(r.id)}`, undefined, { enable: 'true', reason })));
+  }
+
+  /**
+   * After the agent was pointed at another Consul agent: removes this agent's registrations from
+   * the previous one (the reconcile loop makes them at the new one). A previous agent that is gone
+   * has nothing to remove.
+   */
+  async leave(previous: ConsulClient): Promise<void> {
+    const results = await Promise.allSettled(this.#registrations.map((r) => previous.put(`/agent/service/deregister/${encodeURIComponent(r.id)}`)));
+    const failed = results.filter((r) => r.status === 'rejected').length;
+    this.#log.info({ ids: this.#registrations.map((r) => r.id), previous: previous.address, ...(failed ? { failed } : {}) }, 'left the previous consul agent');
   }
 
   async deregister(): Promise<void> {

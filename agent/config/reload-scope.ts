@@ -1,21 +1,37 @@
 // What a hot reload applies, and which changed sections it cannot: those are named in a log line
 // and a metric rather than silently kept at their old values.
-import { EdgeSection, MeshgateConfig } from '../../proto/config-schema.js';
+import { ConsulSection, EdgeSection, MeshgateConfig, MeshSection, SidecarSection } from '../../proto/config-schema.js';
 
 /**
  * Sections a reload swaps in place: the route table, how pools are reached, the edge's certificates,
- * whom it trusts for X-Forwarded-*, and its strict-request rules.
+ * whom it trusts for X-Forwarded-*, its strict-request rules, its listeners' limits; which Consul
+ * agent the watchers and the registrar talk to, with which token, in which datacenter; the mesh's
+ * lowest TLS version and the decision when no intention matches; a sidecar's local services and
+ * upstream ports; the edge's listen addresses (one process: re-bound, the old listener drained).
  */
-export const RELOADED_SECTIONS: readonly string[] = ['edge.kong', 'edge.via_sidecars', 'edge.tls', 'edge.trusted_proxies', 'edge.http'];
+export const RELOADED_SECTIONS: readonly string[] = [
+  'edge.kong', 'edge.via_sidecars', 'edge.tls', 'edge.trusted_proxies', 'edge.http', 'edge.limits',
+  'consul.address', 'consul.token', 'consul.token_file', 'consul.datacenter',
+  'mesh.min_tls_version', 'mesh.default_intention_policy', 'sidecar.services', 'sidecar.upstreams',
+  'edge.listen', 'edge.listen_tls',
+];
+
+/**
+ * What an edge with workers cannot reload besides RESTART_SECTIONS: its listening sockets are the
+ * primary's, bound for it by node:cluster when the workers start.
+ */
+export const WORKERS_RESTART_SECTIONS: readonly string[] = ['edge.listen', 'edge.listen_tls'];
+
+/** sections named field by field, because a reload applies some of their fields and not others */
+const SPLIT: Readonly<Record<string, { properties: Record<string, unknown> }>> = { consul: ConsulSection, mesh: MeshSection, sidecar: SidecarSection, edge: EdgeSection };
 
 /**
  * Every other section takes effect only at start; a change to one needs a restart. Derived from
  * the schema, so a field added to it is reported on reload rather than silently kept.
  */
-export const RESTART_SECTIONS: readonly string[] = [
-  ...Object.keys(MeshgateConfig.properties).filter((k) => k !== 'edge'),
-  ...Object.keys(EdgeSection.properties).map((k) => `edge.${k}`),
-].filter((name) => !RELOADED_SECTIONS.includes(name));
+export const RESTART_SECTIONS: readonly string[] = Object.keys(MeshgateConfig.properties)
+  .flatMap((k) => (SPLIT[k] ? Object.keys(SPLIT[k]!.properties).map((f) => `${k}.${f}`) : [k]))
+  .filter((name) => !RELOADED_SECTIONS.includes(name));
 
 function sectionOf(cfg: MeshgateConfig, name: string): unknown {
   const [top, sub] = name.split('.') as [keyof MeshgateConfig, string | undefined];
@@ -24,8 +40,8 @@ function sectionOf(cfg: MeshgateConfig, name: string): unknown {
 }
 
 /** The restart-only sections whose value differs between the running and the reloaded config. */
-export function sectionsNeedingRestart(running: MeshgateConfig, next: MeshgateConfig): string[] {
-  return RESTART_SECTIONS.filter((name) => JSON.stringify(sectionOf(running, name)) !== JSON.stringify(sectionOf(next, name)));
+export function sectionsNeedingRestart(running: MeshgateConfig, next: MeshgateConfig, alsoRestart: readonly string[] = []): string[] {
+  return [...RESTART_SECTIONS, ...alsoRestart].filter((name) => JSON.stringify(sectionOf(running, name)) !== JSON.stringify(sectionOf(next, name)));
 }
 
 export const RESTART_WARNING = 'config sections changed that only a restart applies; they keep their running values';
@@ -37,8 +53,10 @@ export const RESTART_WARNING = 'config sections changed that only a restart appl
 export function reportRestartSections(
   running: MeshgateConfig, next: MeshgateConfig,
   gauge: { labels(section: string): { set(v: number): void } }, warn: (sections: string[]) => void,
+  /** sections this kind of agent cannot reload (WORKERS_RESTART_SECTIONS) */
+  alsoRestart: readonly string[] = [],
 ): void {
-  const needRestart = sectionsNeedingRestart(running, next);
-  for (const section of RESTART_SECTIONS) gauge.labels(section).set(needRestart.includes(section) ? 1 : 0);
+  const needRestart = sectionsNeedingRestart(running, next, alsoRestart);
+  for (const section of [...RESTART_SECTIONS, ...alsoRestart]) gauge.labels(section).set(needRestart.includes(section) ? 1 : 0);
   if (needRestart.length > 0) warn(needRestart);
 }

@@ -7,17 +7,14 @@ import type { AccessLog } from '../observe/access-log.js';
 import type { Metrics } from '../observe/metrics.js';
 import type { ConsulClient } from '../../registrar/consul-client.js';
 import type { AdminRoutes } from '../admin/admin-routes.js';
-import { EDGE_DEFAULTS } from '../../proto/defaults.js';
 import { parseDurationMs } from '../../proto/duration.js';
 import { tracingFromAgent } from '../observe/trace/tracing-settings.js';
 import { registerExplain } from '../admin/explain-route.js';
 import { MESHGATE_VERSION } from '../version.js';
-import { certificateConfig } from './edge-reload.js';
+import { certificateConfig, edgeListenAddresses } from './edge-reload.js';
 import type { MeshClient } from './edge-runtime.js';
 import { poolGuardPolicy, startEdge, type EdgeParams, type StartedEdge } from './start-edge.js';
 import { EdgeCertificates, hasCertificates } from './tls/edge-certificates.js';
-
-const DEFAULT_LISTEN_TLS = '0.0.0.0:8443';
 
 export interface ConfiguredEdgeInput {
   readonly file: string;
@@ -46,15 +43,16 @@ export interface ConfiguredEdge {
 export async function startConfiguredEdge(i: ConfiguredEdgeInput): Promise<ConfiguredEdge> {
   const cfg = i.loaded.config;
   const e = cfg.edge!;
-  const listenAt = i.overrides.listen ?? e.listen ?? EDGE_DEFAULTS.listen;
+  const { listen: listenAt, listenTls } = edgeListenAddresses(e, i.overrides);
   const certConfig = certificateConfig(e, i.loaded.deckOnly);
   const certificates = hasCertificates(certConfig) ? new EdgeCertificates(certConfig, i.file, i.log.child({ component: 'edge-tls' }), i.metrics) : undefined;
-  // a worker's connections are handed over by the primary: extra accept handles would not help
-  const limits = i.worker !== undefined ? { ...e.limits, accepts_per_turn: 1 } : e.limits;
+
   const edge = await startEdge({
-    ...(certificates ? { tls: { listen: i.overrides.listenTls ?? e.listen_tls ?? DEFAULT_LISTEN_TLS, certificates } } : {}),
+    ...(certificates ? { tls: { listen: listenTls, certificates } } : {}),
     listen: listenAt, kong: e.kong, clusterSize: i.clusterSize, admin: i.admin,
-    ...(limits ? { limits } : {}), ...(e.http2 ? { http2: e.http2 } : {}),
+    ...(e.limits ? { limits: e.limits } : {}), ...(e.http2 ? { http2: e.http2 } : {}),
+    // a worker's connections are handed over by the primary: extra accept handles would not help
+    ...(i.worker !== undefined ? { limitsOverride: { accepts_per_turn: 1 } } : {}),
     ...(cfg.consul?.pool_guard ? { poolGuard: poolGuardPolicy(cfg.consul.pool_guard)! } : {}),
     ...(cfg.consul?.failover_datacenters ? { failover: cfg.consul.failover_datacenters } : {}),
     viaSidecars: e.via_sidecars ?? true, trustedProxies: e.trusted_proxies ?? [], consul: i.consul, ...(e.http ? { http: e.http } : {}),

@@ -45,8 +45,8 @@ export interface EdgeRoleOptions {
   readonly metrics?: Metrics;
   /** X-Kong-Request-Debug with the admin token; null when no token is configured */
   readonly requestDebug?: RequestDebug | null;
-  /** the listener's body_timeout and request_timeout, kept while a client body streams upstream */
-  readonly bodyLimits?: BodyLimits | null;
+  /** the listener's body_timeout and request_timeout (the current ones: a reload swaps them), kept while a client body streams upstream */
+  readonly bodyLimits?: { readonly current: BodyLimits } | null;
 }
 
 const PLAIN: Arrival = Object.freeze({ scheme: 'http', sni: undefined });
@@ -167,9 +167,10 @@ export function createEdgeRole(opts: EdgeRoleOptions): Role {
   const defaultPort = proto === 'https' ? '443' : '80';
   const tracer = opts.tracer;
   const requestDebug = opts.requestDebug ?? null;
+  const bodyLimits = opts.bodyLimits ?? null;
   return {
     log: opts.log,
-    bodyLimits: opts.bodyLimits ?? null,
+    get bodyLimits() { return bodyLimits?.current ?? null; },
     tracing: tracer === undefined ? null : { current: tracer, trustsPeer: (req) => trusted.trusts(req.socket.remoteAddress ?? '') },
     requestId: () => nextId(),
     route(hop) {
@@ -209,7 +210,7 @@ export function createEdgeRole(opts: EdgeRoleOptions): Role {
         hop.state = new RequestContext({
           req, requestId: hop.requestId, clientIp: up.clientIp, route: { name: route.name, service: route.service.name }, host, path,
           query: hop.query, captures: hop.captures, upstreamPath: target, upstreamHeaders: up.headers,
-          bodyLimits: opts.bodyLimits ?? null, startedAt: hop.started,
+          bodyLimits: bodyLimits?.current ?? null, startedAt: hop.started,
         });
         phases = withPlugins;
         // the plugins' config stays open until this request's log phase has run (a reload retires it)

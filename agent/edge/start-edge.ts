@@ -22,6 +22,7 @@ import { createEdgeHttp2, HTTP2_DEFAULTS, type Http2Limits } from './h2/h2-serve
 import type { TracingSettings } from '../observe/trace/tracing-settings.js';
 import { RequestDebug } from './request-debug.js';
 import type { PoolSourceFactory } from '../discovery/pool-source.js';
+import type { BodyLimits } from '../proxy/body-watchdog.js';
 
 export interface StartedEdge {
   readonly runtime: EdgeRuntime;
@@ -30,6 +31,13 @@ export interface StartedEdge {
   readonly tlsListener: Listener | undefined;
   /** a reload's edge.trusted_proxies and edge.http, for new requests from now on */
   applyPolicy(trustedProxies: readonly string[], http: EdgeSection['http']): void;
+  /** a reload's edge.limits, for new connections and requests from now on (with limitsOverride on top) */
+  applyLimits(limits: ListenerLimits | undefined): void;
+  /**
+   * A reload's listen addresses: a changed one is bound now (a failure throws and nothing changed);
+   * commit makes it the listener and drains the old one (it stops accepting, its connections finish).
+   */
+  prepareListen(which: 'plain' | 'tls', address: string, drainMs: number): Promise<{ commit(): void; abort(): void }>;
 }
 
 export interface EdgeParams {
@@ -51,6 +59,8 @@ export interface EdgeParams {
   readonly clusterSize?: () => number;
   readonly admin?: AdminRoutes;
   readonly limits?: ListenerLimits;
+  /** fields that stay fixed whatever the config says, on start and on reload (a worker's accepts_per_turn) */
+  readonly limitsOverride?: Partial<ListenerLimits>;
   readonly poolGuard?: PoolGuardPolicy;
   /** consul.failover_datacenters */
   readonly failover?: readonly string[];
@@ -89,6 +99,10 @@ function limitsMs(l: ListenerLimits | undefined): ListenerLimitsMs {
   };
 }
 
+function bodyLimitsOf(l: ListenerLimitsMs): BodyLimits {
+  return { bodyTimeoutMs: l.bodyTimeoutMs ?? DEFAULT_LIMITS.bodyTimeoutMs!, requestTimeoutMs: l.requestTimeoutMs };
+}
+
 export async function startEdge(p: EdgeParams): Promise<StartedEdge> {
   const runtime = new EdgeRuntime({
     kong: p.kong, viaSidecars: p.viaSidecars, consul: p.consul, log: p.log, metrics: p.metrics, mesh: p.mesh,
@@ -98,9 +112,9 @@ export async function startEdge(p: EdgeParams): Promise<StartedEdge> {
     ...(p.poolSource ? { poolSource: p.poolSource } : {}), ...(p.onEjected ? { onEjected: p.onEjected } : {}),
   });
   const requestDebug = p.requestDebugToken !== undefined ? new RequestDebug(p.requestDebugToken) : null;
-  const at = parseHostPort(p.listen);
   const trusted = new TrustedProxies(p.trustedProxies);
-  const limits = limitsMs(p.limits);
+  let limits = limitsMs({ ...p.limits, ...p.limitsOverride });
+  const bodyLimits = { current: bodyLimitsOf(limits) };
   const strict = p.strict ?? true;
   const swappable = strict ? new SwappableRules(p.http) : undefined;
   const rules = swappable ?? PASS_THROUGH;
@@ -110,33 +124,63 @@ export async function startEdge(p: EdgeParams): Promise<StartedEdge> {
     const role = createEdgeRole({
       table: () => runtime.table, trusted, log: p.accessLog, events: p.log, requestId: p.requestId, localPort, proto, rules,
       tracer: () => runtime.tracer, metrics: p.metrics, requestDebug,
-      bodyLimits: { bodyTimeoutMs: limits.bodyTimeoutMs ?? DEFAULT_LIMITS.bodyTimeoutMs!, requestTimeoutMs: limits.requestTimeoutMs },
+      bodyLimits,
     });
     return { request: createPipeline(role), upgrade: createUpgradeEntry(role, tunnels) };
   };
-  const h2Limits = http2Limits(p.http2, limits);
   const h2Log = p.log.child({ component: 'edge-http2' });
-  const h2c = p.http2?.h2c === true ? createEdgeHttp2(h2Limits, h2Log, p.metrics) : undefined;
-  const listener = await listen(at.host, at.port, handlerFor('http'), undefined, limits, extra, h2c);
-  p.log.info({ listen: `${at.host}:${listener.port}`, h2c: h2c !== undefined, routes: runtime.table.routes.length }, 'edge listening');
+  // each listener gets its own HTTP/2 server: a drain of one sends GOAWAY to its sessions only
+  const openPlain = async (address: string): Promise<Listener> => {
+    const a = parseHostPort(address);
+    const h2c = p.http2?.h2c === true ? createEdgeHttp2(http2Limits(p.http2, limits), h2Log, p.metrics) : undefined;
+    const l = await listen(a.host, a.port, handlerFor('http'), undefined, limits, extra, h2c);
+    p.log.info({ listen: `${a.host}:${l.port}`, h2c: h2c !== undefined, routes: runtime.table.routes.length }, 'edge listening');
+    return l;
+  };
+  const openTls = async (address: string, certs: EdgeCertificates): Promise<Listener> => {
+    const a = parseHostPort(address);
+    const h2 = p.http2?.enabled === false ? undefined : createEdgeHttp2(http2Limits(p.http2, limits), h2Log, p.metrics);
+    const l = await listen(a.host, a.port, handlerFor('https'), { options: certs.serverOptions(h2 !== undefined), prepare: (s) => certs.attach(s) }, limits, extra, h2);
+    p.log.info({ listen_tls: `${a.host}:${l.port}`, http2: h2 !== undefined, certificates: certs.sources.map((c) => c.name) }, 'edge listening for TLS');
+    return l;
+  };
+  let [listenAt, tlsAt] = [p.listen, p.tls?.listen];
+  let listener = await openPlain(p.listen);
   let tlsListener: Listener | undefined;
   if (p.tls) {
-    const certs = p.tls.certificates;
-    const tlsAt = parseHostPort(p.tls.listen);
-    const h2 = p.http2?.enabled === false ? undefined : createEdgeHttp2(h2Limits, h2Log, p.metrics);
     try {
-      tlsListener = await listen(tlsAt.host, tlsAt.port, handlerFor('https'), { options: certs.serverOptions(h2 !== undefined), prepare: (s) => certs.attach(s) }, limits, extra, h2);
+      tlsListener = await openTls(p.tls.listen, p.tls.certificates);
     } catch (err) {
-      listener.server.close();
+      void listener.drain(0);
       throw err;
     }
-    p.log.info({ listen_tls: `${tlsAt.host}:${tlsListener.port}`, http2: h2 !== undefined, certificates: certs.sources.map((c) => c.name) }, 'edge listening for TLS');
   }
   return {
-    runtime, listener, tlsListener,
+    runtime,
+    get listener() { return listener; },
+    get tlsListener() { return tlsListener; },
     applyPolicy(trustedProxies, http) {
       trusted.replace(trustedProxies);
       swappable?.replace(http);
+    },
+    applyLimits(next) {
+      limits = limitsMs({ ...next, ...p.limitsOverride });
+      listener.setLimits(limits);
+      tlsListener?.setLimits(limits);
+      bodyLimits.current = bodyLimitsOf(limits);
+    },
+    async prepareListen(which, address, drainMs) {
+      const certs = p.tls?.certificates;
+      if (which === 'plain' ? address === listenAt : (address === tlsAt || certs === undefined)) return { commit() {}, abort() {} };
+      const opened = which === 'plain' ? await openPlain(address) : await openTls(address, certs!);
+      return {
+        commit() {
+          const old = which === 'plain' ? listener : tlsListener;
+          if (which === 'plain') [listener, listenAt] = [opened, address]; else [tlsListener, tlsAt] = [opened, address];
+          void old?.drain(drainMs);
+        },
+        abort() { void opened.drain(0); },
+      };
     },
   };
 }

@@ -24,7 +24,7 @@ const UNKNOWN: IntentionDecision = Object.freeze({ allowed: false, reason: 'inte
 export class NativeIntentions {
   readonly #client: ConsulClient;
   readonly #log: Logger;
-  readonly #opts: NativeIntentionsOptions;
+  #opts: NativeIntentionsOptions;
   #table: CompiledTable | undefined;
   #defaultAction: IntentionAction | undefined;
   #watcher: BlockingWatcher | undefined;
@@ -57,6 +57,19 @@ export class NativeIntentions {
       onError: (err, attempt) => { if (attempt === 1 || attempt % 10 === 0) this.#log.warn({ err: (err as Error).message }, 'intentions watch failed; the last known intentions keep deciding'); },
     });
     this.#watcher.start();
+  }
+
+  /**
+   * A reload's mesh.default_intention_policy: the table is compiled again with it (the next request
+   * decides by it); none given falls back to Consul's ACL default policy, asked again.
+   */
+  async setDefaultPolicy(policy: IntentionAction | undefined): Promise<void> {
+    if (policy === this.#opts.defaultPolicy) return;
+    this.#opts = { ...this.#opts, defaultPolicy: policy };
+    const action = policy ?? await this.#aclDefault();
+    if (this.#stopped || this.#opts.defaultPolicy !== policy) return;
+    this.#defaultAction = action;
+    if (this.#table !== undefined) this.#swap();
   }
 
   async stop(): Promise<void> {

@@ -22,8 +22,15 @@ export interface LocalTarget {
   readonly kong: null;
 }
 
+/** The local instances by service id; `only`: the one a request without a destination header goes to. */
+export interface LocalTargets {
+  readonly byId: ReadonlyMap<string, LocalTarget>;
+  readonly only: LocalTarget | undefined;
+}
+
 export interface SidecarRoleOptions {
-  readonly targets: ReadonlyMap<string, LocalTarget>;
+  /** the current targets (a reload swaps them; each request reads them once) */
+  readonly targets: { readonly current: LocalTargets };
   readonly trusted: TrustedProxies;
   readonly log: AccessLog;
   /** security events (intention_deny) */
@@ -58,7 +65,6 @@ function intentionPhases(authorizer: NativeIntentions, events: Logger): RoutePha
 }
 
 export function createSidecarRole(opts: SidecarRoleOptions): Role {
-  const only = opts.targets.size === 1 ? [...opts.targets.values()][0]! : undefined;
   const { trusted, localPort, authorizer } = opts;
   const authorized = authorizer === undefined ? NO_PHASES : intentionPhases(authorizer, opts.events);
   const tracer = opts.tracer ?? null;
@@ -74,7 +80,8 @@ export function createSidecarRole(opts: SidecarRoleOptions): Role {
       const req = hop.req;
       hop.routeName = 'inbound';
       const dest = req.headers[MESH_DESTINATION];
-      const target = typeof dest === 'string' ? opts.targets.get(dest) : only;
+      const local = opts.targets.current;
+      const target = typeof dest === 'string' ? local.byId.get(dest) : local.only;
       const peer = opts.mtls ? peerIdentityOf(req.socket) : undefined;
       hop.source = peer?.identity.uri ?? '';
       if (target === undefined) { hop.serviceName = String(dest ?? ''); return 'MG_UNKNOWN_DESTINATION'; }

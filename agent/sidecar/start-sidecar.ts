@@ -21,7 +21,10 @@ import { meshAdvertiseAddress } from '../../registrar/registration.js';
 import { compileLocalTargets } from './local-targets.js';
 import { createPipeline } from '../pipeline/request-pipeline.js';
 import { createUpgradeEntry } from '../pipeline/upgrade-entry.js';
-import { createSidecarRole } from './sidecar-role.js';
+import { createSidecarRole, type LocalTarget, type LocalTargets } from './sidecar-role.js';
+import { planUpstreams, type UpstreamSpec } from './upstream-plan.js';
+import { ConfigError } from '../config/config-error.js';
+import type { PreparedReload } from '../edge/edge-reload.js';
 import { MeshTracer } from '../observe/trace/tracer.js';
 import type { TracingSettings } from '../observe/trace/tracing-settings.js';
 
@@ -29,9 +32,18 @@ export interface StartedSidecar {
   readonly listener: Listener;
   readonly registrar: Registrar;
   readonly registry: EndpointRegistry;
+  /** the local upstream ports now (a reload adds and removes some) */
   readonly upstreams: readonly StartedEdge[];
   readonly authorizer: NativeIntentions | undefined;
   readonly tracer: MeshTracer | null;
+  /**
+   * A reload's sidecar.services and sidecar.upstreams. Prepare compiles the local targets and binds
+   * the new upstream ports (a port that cannot be bound, or a service name the agent has no mesh
+   * certificate for, fails the reload naming its YAML path); commit swaps the targets, updates the
+   * registrations in Consul, drains the upstream ports no longer listed and leaves unchanged ones
+   * untouched.
+   */
+  prepareReload(file: string, next: SidecarSection, drainMs: number): Promise<PreparedReload>;
 }
 
 export interface SidecarParams {
@@ -60,7 +72,8 @@ export async function startSidecar(p: SidecarParams): Promise<StartedSidecar> {
   const { sidecar, meshTls, log } = p;
   const registry = new EndpointRegistry();
   const h2Sessions = new H2Sessions();
-  const targets = compileLocalTargets(sidecar.services, registry, p.metrics, h2Sessions);
+  let services = sidecar.services;
+  const targets = { current: localTargets(compileLocalTargets(services, registry, p.metrics, h2Sessions)) };
   const at = parseHostPort(p.listen);
   const serviceNames = [...new Set(sidecar.services.map((s) => s.name))];
 
@@ -91,23 +104,74 @@ export async function startSidecar(p: SidecarParams): Promise<StartedSidecar> {
     });
     return { request: createPipeline(role), upgrade: createUpgradeEntry(role, tunnels) };
   }, tlsOptions, DEFAULT_LIMITS, {}, createEdgeHttp2(HTTP2_DEFAULTS, log.child({ part: 'mesh-h2' }), p.metrics));
-  log.info({ listen: `${at.host}:${listener.port}`, services: [...targets.keys()], mtls: meshTls !== undefined }, 'sidecar listening');
+  log.info({ listen: `${at.host}:${listener.port}`, services: [...targets.current.byId.keys()], mtls: meshTls !== undefined }, 'sidecar listening');
 
-  const upstreams: StartedEdge[] = [];
-  for (const u of sidecar.upstreams ?? []) {
-    upstreams.push(await startEdge({
+  const openUpstream = async (u: UpstreamSpec): Promise<BoundUpstream> => ({
+    spec: u,
+    edge: await startEdge({
       listen: u.listen, kong: upstreamDeclarative(u.service), viaSidecars: true, trustedProxies: LOOPBACK_CIDRS,
       consul: p.consul, log: log.child({ upstream: u.service }), accessLog: p.accessLog.child({ upstream: u.service }), metrics: p.metrics,
       mesh: meshTls ? { tls: meshTls, identity: p.identity } : undefined, requestId: p.requestId, strict: false, tracing: p.tracing ?? null,
       ...(p.poolGuard ? { poolGuard: p.poolGuard } : {}), ...(p.failover ? { failover: p.failover } : {}),
-    }));
-  }
+    }),
+  });
+  let bound: BoundUpstream[] = [];
+  for (const u of sidecar.upstreams ?? []) bound.push(await openUpstream(u));
+  /** read live by readiness, status and the drain */
+  const upstreams: StartedEdge[] = bound.map((b) => b.edge);
 
   const advertise = meshAdvertiseAddress(at.host, sidecar.advertise);
-  const registrar = new Registrar(p.consul, log.child({ part: 'registrar' }), sidecarRegistrations(
-    sidecar.services, { address: advertise, port: listener.port },
-    (sidecar.upstreams ?? []).map((u, i) => ({ service: u.service, address: parseHostPort(u.listen).host, port: upstreams[i]!.listener.port })),
-  ));
+  const registrations = (b: readonly BoundUpstream[]) => sidecarRegistrations(services, { address: advertise, port: listener.port },
+    b.map((x) => ({ service: x.spec.service, address: parseHostPort(x.spec.listen).host, port: x.edge.listener.port })));
+  const registrar = new Registrar(p.consul, log.child({ part: 'registrar' }), registrations(bound));
   registrar.start();
-  return { listener, registrar, registry, upstreams, authorizer, tracer };
+  return {
+    listener, registrar, registry, upstreams, authorizer, tracer,
+    async prepareReload(file, next, drainMs) {
+      // each service name's mesh certificate is asked for at start: a new name needs a restart
+      const unknown = meshTls ? next.services.findIndex((s) => !serviceNames.includes(s.name)) : -1;
+      if (unknown >= 0) {
+        throw new ConfigError(file, [{ path: `sidecar.services[${unknown}].name`, message: 'a service name the sidecar did not start with needs a restart (its mesh certificate is requested at start)' }]);
+      }
+      const nextUpstreams = next.upstreams ?? [];
+      const plan = planUpstreams(bound.map((b) => b.spec), nextUpstreams);
+      const opened: BoundUpstream[] = [];
+      try {
+        for (const i of plan.open) opened.push(await openUpstream(nextUpstreams[i]!));
+      } catch (err) {
+        await Promise.allSettled(opened.map(closeUpstream));
+        const i = plan.open[opened.length]!;
+        throw new ConfigError(file, [{ path: `sidecar.upstreams[${i}].listen`, message: `cannot listen: ${(err as Error).message}` }]);
+      }
+      const servicesChanged = JSON.stringify(next.services) !== JSON.stringify(services);
+      const nextTargets = servicesChanged ? localTargets(compileLocalTargets(next.services, registry, p.metrics, h2Sessions)) : targets.current;
+      return {
+        commit() {
+          const closing = bound.filter((_, i) => !plan.keep.includes(i));
+          bound = nextUpstreams.map((_, i) => {
+            const kept = plan.kept.get(i);
+            return kept !== undefined ? bound[kept]! : opened[plan.open.indexOf(i)]!;
+          });
+          upstreams.splice(0, upstreams.length, ...bound.map((b) => b.edge));
+          services = next.services;
+          targets.current = nextTargets;
+          if (servicesChanged || opened.length + closing.length > 0) void registrar.replace(registrations(bound));
+          for (const c of closing) void c.edge.listener.drain(drainMs).then(() => c.edge.runtime.stop());
+          if (opened.length + closing.length > 0) log.info({ opened: opened.map((o) => o.spec), closed: closing.map((c) => c.spec) }, 'sidecar upstreams reloaded');
+        },
+        abort() { void Promise.allSettled(opened.map(closeUpstream)); },
+      };
+    },
+  };
+}
+
+interface BoundUpstream { readonly spec: UpstreamSpec; readonly edge: StartedEdge }
+
+function localTargets(byId: ReadonlyMap<string, LocalTarget>): LocalTargets {
+  return { byId, only: byId.size === 1 ? [...byId.values()][0] : undefined };
+}
+
+/** a port bound for a reload that did not happen: nothing was sent to it yet */
+async function closeUpstream(u: BoundUpstream): Promise<void> {
+  await Promise.all([u.edge.listener.drain(0), u.edge.runtime.stop()]);
 }

@@ -28,7 +28,7 @@ export function meshServerCheck(trustDomains: ReadonlySet<string>, target: strin
 }
 
 export class MeshTls {
-  readonly minVersion: MinTlsVersion;
+  #minVersion: MinTlsVersion;
   readonly #log: Logger;
   readonly #source: TlsSource;
   readonly #expiry: Gauge<'identity'> | undefined;
@@ -44,7 +44,7 @@ export class MeshTls {
 
   constructor(source: TlsSource, minVersion: MinTlsVersion, log: Logger, expiryGauge?: Gauge<'identity'>) {
     this.#source = source;
-    this.minVersion = minVersion;
+    this.#minVersion = minVersion;
     this.#log = log;
     this.#expiry = expiryGauge;
     this.#ready = new Promise((r) => { this.#resolveReady = r; });
@@ -53,6 +53,16 @@ export class MeshTls {
   /** resolves once the first complete material (roots and every leaf) is in */
   get ready(): Promise<void> { return this.#ready; }
   get material(): TlsMaterial | undefined { return this.#material; }
+  get minVersion(): MinTlsVersion { return this.#minVersion; }
+
+  /** A reload's mesh.min_tls_version: new handshakes (both ways) use it, established connections keep going. */
+  setMinVersion(v: MinTlsVersion): void {
+    if (v === this.#minVersion) return;
+    this.#minVersion = v;
+    // the same material under a new version number: contexts and connectors are built again
+    const m = this.#material;
+    if (m !== undefined) this.#swap(m);
+  }
 
   start(): void {
     this.#source.start((m) => this.#swap(m));
@@ -77,7 +87,7 @@ export class MeshTls {
     const leaf = this.#material!.leaves.get(first)!;
     return {
       cert: leaf.certPem, key: leaf.keyPem, ca: [...this.#material!.rootsPem],
-      requestCert: true, rejectUnauthorized: true, minVersion: tlsVersion(this.minVersion),
+      requestCert: true, rejectUnauthorized: true, minVersion: tlsVersion(this.#minVersion),
       SNICallback: (name, cb) => cb(null, this.#contexts.get(name) ?? this.#contexts.get(first)),
     };
   }
@@ -102,7 +112,7 @@ export class MeshTls {
       }
       if (builtFor !== m.version || built === undefined) {
         built = buildConnector({
-          secureContext: this.context(identity), servername: target, minVersion: tlsVersion(this.minVersion),
+          secureContext: this.context(identity), servername: target, minVersion: tlsVersion(this.#minVersion),
           rejectUnauthorized: true, timeout: timeoutMs, maxCachedSessions: 0,
           checkServerIdentity: meshServerCheck(m.trustDomains, target),
         } as buildConnector.BuildOptions);
@@ -115,12 +125,12 @@ export class MeshTls {
   #swap(next: Omit<TlsMaterial, 'version'>): void {
     const m: TlsMaterial = { ...next, version: ++this.#version };
     const contexts = new Map<string, tls.SecureContext>();
-    for (const [service, leaf] of m.leaves) contexts.set(service, secureContextFor(m, leaf, this.minVersion));
+    for (const [service, leaf] of m.leaves) contexts.set(service, secureContextFor(m, leaf, this.#minVersion));
     this.#material = m;
     this.#contexts = contexts;
     for (const { server, service } of this.#servers) {
       const leaf = m.leaves.get(service);
-      if (leaf) server.setSecureContext({ cert: leaf.certPem, key: leaf.keyPem, ca: [...m.rootsPem], minVersion: tlsVersion(this.minVersion) });
+      if (leaf) server.setSecureContext({ cert: leaf.certPem, key: leaf.keyPem, ca: [...m.rootsPem], minVersion: tlsVersion(this.#minVersion) });
     }
     this.#log.info({ version: m.version, trust_domains: [...m.trustDomains], identities: [...m.leaves.keys()], roots: m.rootsPem.length }, 'mesh certificates updated');
     this.#checkExpiry();

@@ -11,11 +11,12 @@ import type { AgentOverrides } from '../agent.js';
 import type { LoadedConfig } from '../config/load.js';
 import { loadConfigFile } from '../config/load.js';
 import { ConfigError } from '../config/config-error.js';
-import { reportRestartSections, RESTART_WARNING } from '../config/reload-scope.js';
+import { reportRestartSections, RESTART_WARNING, WORKERS_RESTART_SECTIONS } from '../config/reload-scope.js';
 import { parseHostPort } from '../config/host-port.js';
 import { AGENT_DEFAULTS, EDGE_DEFAULTS } from '../../proto/defaults.js';
 import { parseDurationMs } from '../../proto/duration.js';
 import { agentConsulClient } from '../discovery/consul-acl.js';
+import { consulSettings, prepareConsulReload, type PreparedConsulReload } from '../discovery/consul-reload.js';
 import { createAdminServer } from '../admin/admin-server.js';
 import { poolGuardPolicy } from '../edge/start-edge.js';
 import { EdgePeers } from '../edge/edge-peers.js';
@@ -131,11 +132,16 @@ export async function runPrimary(file: string, loaded: LoadedConfig, overrides: 
   }, 1000);
   stalenessTimer.unref();
 
-  /** prepare in every worker; commit only if all compiled it, else abort in all */
+  let appliedConsul = consulSettings(cfg, overrides.consul);
+  /** prepare here and in every worker; commit only if all compiled it, else abort in all */
   const reloadOnce = async () => {
+    let consulSwap: PreparedConsulReload | undefined;
     try {
       const next = await loadConfigFile(file);
       if (!next.config.edge) throw new ConfigError(file, [{ path: 'edge', message: 'cannot be removed by a reload' }]);
+      // the primary's own part (it owns the watchers and the registrar), checked before the workers are asked
+      consulSwap = prepareConsulReload(file, appliedConsul, next.config, overrides.consul, consul, log.child({ component: 'consul' }),
+        (previous) => peers?.registrar.leave(previous) ?? Promise.resolve());
       const candidate: WorkerConfig = { file, config: next.config, deckOnly: next.deckOnly };
       const gen = generation + 1;
       const r = new ReloadRound(gen, set.entries().map((e) => e.pid));
@@ -149,6 +155,10 @@ export async function runPrimary(file: string, loaded: LoadedConfig, overrides: 
         set.broadcast({ mg: 'abort', gen });
         throw new Error(outcome.errors.join('; '));
       }
+      consulSwap.commit();
+      consulSwap = undefined;
+      meshTls?.setMinVersion(next.config.mesh?.min_tls_version ?? '1.3');
+      appliedConsul = consulSettings(next.config, overrides.consul);
       generation = gen;
       current = candidate;
       const committed = new CommitWait(gen, r.workers);
@@ -163,8 +173,9 @@ export async function runPrimary(file: string, loaded: LoadedConfig, overrides: 
       commits = null;
       metrics.configReloadSuccess.set(1);
       log.info({ workers: r.workers.length, generation: gen, ...(late.length > 0 ? { not_confirmed: late } : {}) }, 'config reloaded');
-      reportRestartSections(cfg, next.config, metrics.configRestartRequired, (sections) => log.warn({ sections }, RESTART_WARNING));
+      reportRestartSections(cfg, next.config, metrics.configRestartRequired, (sections) => log.warn({ sections }, RESTART_WARNING), WORKERS_RESTART_SECTIONS);
     } catch (err) {
+      consulSwap?.abort();
       metrics.configReloadSuccess.set(0);
       log.error({ err: err instanceof ConfigError ? err.message : String(err) }, 'config reload rejected; every worker keeps the running config');
     }

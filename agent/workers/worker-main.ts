@@ -78,12 +78,15 @@ export async function runWorker(): Promise<number> {
   tellLoaded();
 
   // a reload in two steps: compile and say so, then swap when the primary says every worker could
-  let prepared: { gen: number; reload: PreparedReload } | null = null;
+  let prepared: { gen: number; reload: PreparedReload; minTls: '1.2' | '1.3' } | null = null;
   link.on('prepare', (m) => {
     prepared?.reload.abort();
     prepared = null;
     try {
-      prepared = { gen: m.gen, reload: prepareEdgeReload(file, edge, certificates, { config: m.loaded.config, deckOnly: m.loaded.deckOnly }) };
+      prepared = {
+        gen: m.gen, reload: prepareEdgeReload(file, edge, certificates, { config: m.loaded.config, deckOnly: m.loaded.deckOnly }),
+        minTls: m.loaded.config.mesh?.min_tls_version ?? '1.3',
+      };
       link.send({ mg: 'prepared', gen: m.gen, error: null });
     } catch (err) {
       link.send({ mg: 'prepared', gen: m.gen, error: err instanceof ConfigError ? err.message : String(err) });
@@ -92,6 +95,7 @@ export async function runWorker(): Promise<number> {
   link.on('commit', (m) => {
     if (prepared?.gen !== m.gen) return;
     prepared.reload.commit();
+    meshTls?.setMinVersion(prepared.minTls);
     prepared = null;
     tellLoaded();
     link.send({ mg: 'committed', gen: m.gen });

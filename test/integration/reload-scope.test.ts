@@ -19,12 +19,12 @@ describe('hot reload of sections that need a restart', function () {
   });
   after(() => { upstream.closeAllConnections(); upstream.close(); });
 
-  it('a changed edge.limits is named in meshgate_config_restart_required; trusted_proxies and edge.http apply in place; routes reload', async () => {
+  it('a changed agent section is named in meshgate_config_restart_required; limits, trusted_proxies and edge.http apply in place; routes reload', async () => {
     const h = harness();
     const [port, adminPort] = [await h.port(), await h.port()];
     const upstreamPort = (upstream.address() as AddressInfo).port;
-    const config = (limits: object, trusted: string[], path: string, allow: string[]) => ({
-      consul: { address: 'http://127.0.0.1:9' }, mesh: { tls: 'disabled' }, agent: { admin: `127.0.0.1:${adminPort}` },
+    const config = (limits: object, trusted: string[], path: string, allow: string[], drain = '10s') => ({
+      consul: { address: 'http://127.0.0.1:9' }, mesh: { tls: 'disabled' }, agent: { admin: `127.0.0.1:${adminPort}`, drain_timeout: drain },
       edge: {
         listen: `127.0.0.1:${port}`, limits, trusted_proxies: trusted, http: { allow_headers: allow },
         kong: { _format_version: '3.0', services: [{ name: 's', url: `http://127.0.0.1:${upstreamPort}`, routes: [{ name: 'r', paths: [path] }] }] },
@@ -38,14 +38,15 @@ describe('hot reload of sections that need a restart', function () {
     const file = h.writeYaml('reload-scope.yaml', config({ header_timeout: '5s' }, ['10.0.0.0/8'], '/a', []));
     const edge = await h.startAgent('reload-scope', file, { adminPort, port });
     assert.deepEqual(await probe('/a'), { realIp: '127.0.0.1', prefix: null }, 'the loopback peer is not trusted yet; X-Forwarded-Prefix dropped');
-    writeFileSync(file, stringify(config({ header_timeout: '2s' }, ['127.0.0.0/8'], '/b', ['X-Forwarded-Prefix'])));
+    writeFileSync(file, stringify(config({ header_timeout: '2s' }, ['127.0.0.0/8'], '/b', ['X-Forwarded-Prefix'], '5s')));
     edge.child.signal('SIGHUP');
     await waitFor(async () => (await h.http.get(`${edge.url}/b`)).status === 200, { timeoutMs: 10_000, what: 'the new route to apply' });
     assert.deepEqual(await probe('/b'), { realIp: '203.0.113.7', prefix: '/p' }, 'the reloaded trusted_proxies and allow_headers act');
     const metrics = await edge.metrics();
-    assert.match(metrics, /meshgate_config_restart_required\{section="edge.limits"\} 1/);
+    assert.match(metrics, /meshgate_config_restart_required\{section="agent"\} 1/);
+    assert.doesNotMatch(metrics, /meshgate_config_restart_required\{section="edge.limits"\}/);
     assert.doesNotMatch(metrics, /meshgate_config_restart_required\{section="edge.trusted_proxies"\}/);
-    assert.match(metrics, /meshgate_config_restart_required\{section="consul"\} 0/);
+    assert.match(metrics, /meshgate_config_restart_required\{section="consul.pool_guard"\} 0/);
     assert.match(metrics, /meshgate_config_last_reload_success 1/);
   });
 });

@@ -42,6 +42,8 @@ export interface EdgeHttp2 {
   accept(socket: Duplex): void;
   /** GOAWAY to every session: streams in flight finish, no new ones start. */
   drain(): void;
+  /** a reload's keep-alive timeout, for sessions that start from now on */
+  setIdleTimeout(ms: number): void;
   readonly sessionCount: () => number;
 }
 
@@ -56,12 +58,13 @@ export function createEdgeHttp2(limits: Http2Limits, log: Logger, metrics: Metri
   });
   const sessions = new Set<http2.ServerHttp2Session<typeof IncomingMessage, typeof ServerResponse, typeof H2Request, typeof H2Response>>();
   let draining = false;
+  let idleTimeoutMs = limits.idleTimeoutMs;
 
   server.on('session', (session) => {
     sessions.add(session);
     session.once('close', () => sessions.delete(session));
     session.on('error', () => { /* the socket closes; nothing else is affected */ });
-    session.setTimeout(limits.idleTimeoutMs, () => session.close());
+    session.setTimeout(idleTimeoutMs, () => session.close());
     if (draining) session.close();
     let windowStart = performance.now();
     let cancelled = 0;
@@ -90,6 +93,7 @@ export function createEdgeHttp2(limits: Http2Limits, log: Logger, metrics: Metri
       draining = true;
       for (const s of sessions) s.close();
     },
+    setIdleTimeout(ms) { idleTimeoutMs = ms; },
     sessionCount: () => sessions.size,
   };
 }

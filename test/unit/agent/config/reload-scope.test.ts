@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { MeshgateConfig } from '../../../../proto/config-schema.js';
-import { RESTART_SECTIONS, sectionsNeedingRestart } from '../../../../agent/config/reload-scope.js';
+import { RESTART_SECTIONS, sectionsNeedingRestart, WORKERS_RESTART_SECTIONS } from '../../../../agent/config/reload-scope.js';
 
 const BASE: MeshgateConfig = {
   consul: { address: 'http://127.0.0.1:8500' },
@@ -13,19 +13,33 @@ describe('sectionsNeedingRestart', () => {
     { name: 'only the Kong routes changed (reloaded in place)', next: { ...BASE, edge: { ...BASE.edge!, kong: { _format_version: '3.0', services: [] } } }, want: [] },
     { name: 'via_sidecars changed (reloaded in place)', next: { ...BASE, edge: { ...BASE.edge!, via_sidecars: false } }, want: [] },
     { name: 'edge certificates changed (reloaded in place)', next: { ...BASE, edge: { ...BASE.edge!, tls: { certificates: [{ cert_file: 'a.pem', key_file: 'a.key' }] } } }, want: [] },
-    { name: 'listen_tls changed', next: { ...BASE, edge: { ...BASE.edge!, listen_tls: '127.0.0.1:8443' } }, want: ['edge.listen_tls'] },
-    { name: 'limits changed', next: { ...BASE, edge: { ...BASE.edge!, limits: { max_connections: 20 } } }, want: ['edge.limits'] },
-    { name: 'trusted_proxies (applied in place) and listen changed', next: { ...BASE, edge: { ...BASE.edge!, listen: '127.0.0.1:8001', trusted_proxies: [] } }, want: ['edge.listen'] },
-    { name: 'consul token added', next: { ...BASE, consul: { address: 'http://127.0.0.1:8500', token: 't' } }, want: ['consul'] },
-    { name: 'a mesh section added', next: { ...BASE, mesh: { min_tls_version: '1.2' } }, want: ['mesh'] },
+    { name: 'listen_tls changed (re-bound in place)', next: { ...BASE, edge: { ...BASE.edge!, listen_tls: '127.0.0.1:8443' } }, want: [] },
+    { name: 'limits changed (reloaded in place)', next: { ...BASE, edge: { ...BASE.edge!, limits: { max_connections: 20 } } }, want: [] },
+    { name: 'trusted_proxies and listen changed (both applied in place)', next: { ...BASE, edge: { ...BASE.edge!, listen: '127.0.0.1:8001', trusted_proxies: [] } }, want: [] },
+    { name: 'http2 changed', next: { ...BASE, edge: { ...BASE.edge!, http2: { h2c: true } } }, want: ['edge.http2'] },
+    { name: 'consul token added (reloaded in place)', next: { ...BASE, consul: { address: 'http://127.0.0.1:8500', token: 't' } }, want: [] },
+    { name: 'consul address and datacenter changed (reloaded in place)', next: { ...BASE, consul: { address: 'http://127.0.0.1:8501', datacenter: 'dc2' } }, want: [] },
+    { name: 'consul pool_guard added', next: { ...BASE, consul: { ...BASE.consul, pool_guard: { max_shrink_fraction: 0.5, hold: '30s' } } }, want: ['consul.pool_guard'] },
+    { name: 'mesh min_tls_version and default_intention_policy (reloaded in place)', next: { ...BASE, mesh: { min_tls_version: '1.2', default_intention_policy: 'deny' } }, want: [] },
+    { name: 'mesh tls and authorize changed', next: { ...BASE, mesh: { tls: 'disabled', authorize: false } }, want: ['mesh.tls', 'mesh.authorize'] },
     { name: 'the agent section changed', next: { ...BASE, agent: { log_level: 'debug' } }, want: ['agent'] },
-    { name: 'a sidecar section added', next: { ...BASE, sidecar: { listen: '127.0.0.1:0', services: [{ name: 'a', port: 1 }] } }, want: ['sidecar'] },
+    { name: 'a sidecar section added', next: { ...BASE, sidecar: { listen: '127.0.0.1:0', services: [{ name: 'a', port: 1 }] } }, want: ['sidecar.listen'] },
   ];
   for (const row of ROWS) it(row.name, () => assert.deepEqual(sectionsNeedingRestart(BASE, row.next), row.want));
+  it('with workers, a changed listen address needs a restart', () => {
+    assert.deepEqual(sectionsNeedingRestart(BASE, { ...BASE, edge: { ...BASE.edge!, listen: '127.0.0.1:8001' } }, WORKERS_RESTART_SECTIONS), ['edge.listen']);
+  });
+  it('a sidecar\'s upstreams and services changed (reloaded in place); its listen address changed', () => {
+    const sidecar = { listen: '127.0.0.1:0', services: [{ name: 'a', port: 1 }], upstreams: [{ service: 'b', listen: '127.0.0.1:9001' }] };
+    const running: MeshgateConfig = { ...BASE, sidecar };
+    assert.deepEqual(sectionsNeedingRestart(running, { ...BASE, sidecar: { ...sidecar, upstreams: [] } }), []);
+    assert.deepEqual(sectionsNeedingRestart(running, { ...BASE, sidecar: { ...sidecar, services: [{ name: 'a', port: 2 }] } }), []);
+    assert.deepEqual(sectionsNeedingRestart(running, { ...BASE, sidecar: { ...sidecar, listen: '127.0.0.1:1' } }), ['sidecar.listen']);
+  });
 });
 
 describe('RESTART_SECTIONS', () => {
-  it('is every section of the schema but the five a reload swaps in place', () => {
-    assert.deepEqual(RESTART_SECTIONS, ['consul', 'agent', 'mesh', 'sidecar', 'edge.listen', 'edge.listen_tls', 'edge.http2', 'edge.limits']);
+  it('is every section of the schema but the ones a reload swaps in place', () => {
+    assert.deepEqual(RESTART_SECTIONS, ['consul.failover_datacenters', 'consul.pool_guard', 'agent', 'mesh.tls', 'mesh.authorize', 'sidecar.listen', 'sidecar.advertise', 'edge.http2']);
   });
 });
