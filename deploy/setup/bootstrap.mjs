@@ -45,10 +45,13 @@ if (mode.startsWith('bench')) {
 }
 // the HTTP/2 integration tests drive the edge with nghttp (and curl --http2)
 if (mode === 'test') step('http2 client', 'bash', [path.join(root, 'deploy/setup/install-packages.sh'), 'nghttp:nghttp2-client']);
+// the browser tier drives Debian's headless Chromium over the DevTools protocol
+if (mode === 'browser') step('chromium', 'bash', [path.join(root, 'deploy/setup/install-packages.sh'), 'chromium:chromium']);
 
 const commands = {
   demo: [process.execPath, [path.join(root, 'bin/meshgate.js'), 'demo', ...extra]],
   test: [process.execPath, [path.join(root, 'node_modules/mocha/bin/mocha.js'), ...extra]],
+  browser: [process.execPath, [path.join(root, 'node_modules/mocha/bin/mocha.js'), 'dist/test/browser/cors-chromium.test.js', ...extra]],
   bench: [process.execPath, [path.join(root, 'test/bench/run.mjs'), ...extra]],
   'bench-policies': [process.execPath, [path.join(root, 'test/bench/policies.mjs'), ...extra]],
   'demo-hosts': [process.execPath, [path.join(root, 'dist/test/multihost/demo-hosts.js'), ...extra]],
