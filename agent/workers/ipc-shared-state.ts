@@ -19,11 +19,20 @@ export const COUNT_TIMEOUT_MS = 2000;
 export class IpcCounters implements LocalCounters {
   readonly #link: WorkerLink;
   readonly #pending = new PendingAnswers<CounterResult>();
+  readonly #peeks = new PendingAnswers<number>();
   #batch: CounterHit[] = [];
 
   constructor(link: WorkerLink) {
     this.#link = link;
     link.on('counted', (m) => { for (const [id, result] of m.results) this.#pending.settle(id, result); });
+    link.on('peeked', (m) => { this.#peeks.settle(m.id, m.count); });
+  }
+
+  /** a key's live count as the primary has it (for the explain report; rare, so not batched) */
+  count(key: string, nowMs: number): Promise<number> {
+    const { id, answer } = this.#peeks.open(COUNT_TIMEOUT_MS);
+    this.#link.send({ mg: 'peek', id, key, nowMs });
+    return answer;
   }
 
   hit(request: CounterRequest, nowMs: number): Promise<CounterResult> {

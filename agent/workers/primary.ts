@@ -2,7 +2,8 @@
 // forks the workers (node:cluster; the primary accepts connections and hands them round-robin
 // to the workers), runs the agent's one set of Consul watchers, its one registrar and its one
 // mesh certificate source, counts local rate limits for all, relays ejections and breaker
-// changes, runs the admin listener, and reloads (all workers or none) and drains them all.
+// changes, runs the admin listener (relaying to the workers the endpoints only they can answer),
+// and reloads (all workers or none) and drains them all.
 import cluster from 'node:cluster';
 import os from 'node:os';
 import { unwatchFile, watchFile, type Stats } from 'node:fs';
@@ -27,6 +28,7 @@ import { sharedLocalCounters } from '../plugins/rate-limiting/local-store.js';
 import { meshReport, watcherReport } from '../status.js';
 import { outboundIdentity, startMeshTls } from '../transport/start-mesh-tls.js';
 import { aggregateAgentMetrics, type MetricJson } from './agent-metrics.js';
+import { AdminRelay } from './admin-relay.js';
 import { agentStatus, type WorkerReport } from './agent-status.js';
 import { countHits } from './ipc-shared-state.js';
 import { PoolHub } from './pool-hub.js';
@@ -70,6 +72,7 @@ export async function runPrimary(file: string, loaded: LoadedConfig, overrides: 
       case 'want': hub.want(e.index, m.keys); return;
       // one authority for local rate limits: every worker's hit is counted here, in arrival order
       case 'count': set.send(e, { mg: 'counted', results: countHits(sharedLocalCounters, m.hits) }); return;
+      case 'peek': set.send(e, { mg: 'peeked', id: m.id, count: sharedLocalCounters.count(m.key, m.nowMs) }); return;
       case 'ejected': set.broadcast({ mg: 'ejected', key: m.key, untilMs: m.untilMs }, e); return;
       case 'breaker': set.broadcast({ mg: 'breaker', service: m.service, state: m.state }, e); return;
       case 'prepared':
@@ -111,6 +114,7 @@ export async function runPrimary(file: string, loaded: LoadedConfig, overrides: 
   const adminAt = parseHostPort(overrides.admin ?? cfg.agent?.admin ?? AGENT_DEFAULTS.admin);
   const admin = createAdminServer({
     ready,
+    routes: new AdminRelay({ workers: () => set.entries().filter((e) => e.listening), ask: (e, call) => set.askAdmin(e, call, ASK_TIMEOUT_MS) }),
     registry: {
       contentType: metrics.registry.contentType,
       metrics: async () => {

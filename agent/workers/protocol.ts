@@ -10,6 +10,7 @@ import type { CounterRequest, CounterResult } from '../plugins/rate-limiting/cou
 type SharedBreakerState = 'open' | 'closed';
 import type { Leaf, TlsMaterial } from '../transport/tls-material.js';
 import type { AgentOverrides } from '../agent.js';
+import type { AdminCall } from '../admin/admin-routes.js';
 
 /** A watch's pool as the primary knows it: [watch name, endpoints, loaded]. */
 export type WirePool = readonly [string, readonly EndpointSpec[], boolean];
@@ -39,12 +40,15 @@ export type ToWorker =
   | { readonly mg: 'pools'; readonly sentAt: number; readonly pools: readonly WirePool[]; readonly clusterSize: number }
   | { readonly mg: 'mesh'; readonly material: WireMaterial }
   | { readonly mg: 'counted'; readonly results: readonly (readonly [number, CounterResult])[] }
+  | { readonly mg: 'peeked'; readonly id: number; readonly count: number }
   | { readonly mg: 'ejected'; readonly key: string; readonly untilMs: number }
   | { readonly mg: 'breaker'; readonly service: string; readonly state: SharedBreakerState }
   | { readonly mg: 'prepare'; readonly gen: number; readonly loaded: WorkerConfig }
   | { readonly mg: 'commit'; readonly gen: number }
   | { readonly mg: 'abort'; readonly gen: number }
   | { readonly mg: 'ask'; readonly id: number; readonly what: 'status' | 'metrics' }
+  /** an admin endpoint of the workers' (the explain report, the cache's): answered with an AdminAnswer */
+  | { readonly mg: 'admin'; readonly id: number; readonly call: AdminCall }
   | { readonly mg: 'drain' };
 
 /** worker → primary (`hello` first: messages sent before the worker listens would be lost) */
@@ -53,6 +57,8 @@ export type FromWorker =
   | { readonly mg: 'want'; readonly keys: readonly WatchKey[] }
   | { readonly mg: 'ready'; readonly port: number; readonly loaded: boolean }
   | { readonly mg: 'count'; readonly hits: readonly CounterHit[] }
+  /** a counter's live value, counting nothing (the explain report) */
+  | { readonly mg: 'peek'; readonly id: number; readonly key: string; readonly nowMs: number }
   | { readonly mg: 'ejected'; readonly key: string; readonly untilMs: number }
   | { readonly mg: 'breaker'; readonly service: string; readonly state: SharedBreakerState }
   | { readonly mg: 'prepared'; readonly gen: number; readonly error: string | null }

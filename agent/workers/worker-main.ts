@@ -64,10 +64,11 @@ export async function runWorker(): Promise<number> {
     const loadedNow = serving.runtime.table.loaded;
     if (loadedNow !== toldLoaded) { toldLoaded = loadedNow; link.send({ mg: 'ready', port: serving.listener.port, loaded: loadedNow }); }
   };
+  const admin = new AdminRoutes();
   const { edge, certificates } = await startConfiguredEdge({
     file, loaded, overrides: init.overrides, node, log, accessLog, metrics, consul,
     mesh: meshTls ? { tls: meshTls, identity: outboundIdentity(cfg) } : undefined, requestId: createRequestIdSource(),
-    admin: new AdminRoutes(), clusterSize: () => pools.clusterSize,
+    admin, clusterSize: () => pools.clusterSize,
     worker: {
       poolSource: (onChange) => pools.attach(() => { onChange(); tellLoaded(); }),
       onEjected: (key, untilMs) => link.send({ mg: 'ejected', key, untilMs }),
@@ -101,6 +102,12 @@ export async function runWorker(): Promise<number> {
     link.send({ mg: 'committed', gen: m.gen });
   });
   link.on('abort', (m) => { if (prepared?.gen === m.gen) { prepared.reload.abort(); prepared = null; } });
+
+  // the explain report and the plugins' endpoints: the primary's admin listener relays them here
+  link.on('admin', (m) => {
+    const failed = (err: unknown) => ({ reply: { status: 500, body: { message: (err as Error).message } }, spread: { across: 'one' } as const });
+    void admin.answer(m.call).catch(failed).then((body) => link.send({ mg: 'answer', id: m.id, body }));
+  });
 
   link.on('ask', (m) => {
     if (m.what === 'metrics') {

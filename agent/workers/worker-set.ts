@@ -1,8 +1,9 @@
 // The primary's workers: forked with node:cluster, each told its config at once, replaced when
 // it exits (unless the agent is stopping) by a spare process kept started and idle, asked for
-// status and metrics, drained on stop.
+// status, metrics and admin answers, drained on stop.
 import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from 'pino';
+import type { AdminAnswer, AdminCall } from '../admin/admin-routes.js';
 import type { WatchKey } from '../discovery/service-discovery.js';
 import { isMeshgateMessage, PendingAnswers, type FromWorker, type ToWorker } from './protocol.js';
 
@@ -124,6 +125,12 @@ export class WorkerSet {
     const { id, answer } = this.#answers.open(timeoutMs);
     this.send(e, { mg: 'ask', id, what });
     return answer;
+  }
+
+  askAdmin(e: WorkerEntry, call: AdminCall, timeoutMs: number): Promise<AdminAnswer> {
+    const { id, answer } = this.#answers.open(timeoutMs);
+    this.send(e, { mg: 'admin', id, call });
+    return answer as Promise<AdminAnswer>;
   }
 
   /** Every worker drains and exits; after timeoutMs the rest are killed. */

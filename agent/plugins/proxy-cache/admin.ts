@@ -5,15 +5,17 @@
 //   GET    /cache          the stores in use, with their entry counts and bytes (memory)
 //   GET    /cache/<key>    what is stored under that key (status, headers, age) → 200, or 404 JSON
 // The same under Kong's Admin API path, /proxy-cache.
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AdminRoutes } from '../../admin/admin-routes.js';
-import { json } from '../../admin/admin-server.js';
+import type { AdminReply, AdminRoutes, AdminSpread } from '../../admin/admin-routes.js';
 import { ageHeader } from './freshness.js';
 import { CACHE_KEY_PATTERN } from './key.js';
-import type { CacheStore } from './store.js';
+import type { CacheStore, StoreStats } from './store.js';
 
 const PREFIXES = ['/cache', '/proxy-cache'];
-const NOT_FOUND = { message: 'Not found' };
+const NOT_FOUND: AdminReply = { status: 404, body: { message: 'Not found' } };
+
+/** with workers each holds its own memory stores: every one is asked */
+const EVERY_FOUND: AdminSpread = { across: 'every', join: 'found' };
+const readSpread = (rest: string): AdminSpread => (rest === '' ? { across: 'every', join: 'cache-stats' } : EVERY_FOUND);
 
 interface Attachment {
   /** store → how many instances use it through this admin listener */
@@ -23,39 +25,61 @@ interface Attachment {
 
 const attachments = new WeakMap<AdminRoutes, Attachment>();
 
-async function answer(res: ServerResponse, work: () => Promise<[number, unknown?]>): Promise<void> {
+async function answer(work: () => Promise<AdminReply>): Promise<AdminReply> {
   try {
-    const [status, body] = await work();
-    if (body === undefined) { res.writeHead(status, { 'content-length': '0' }); res.end(); } else json(res, status, body);
+    return await work();
   } catch (err) {
-    json(res, 503, { message: `cache store unavailable: ${(err as Error).message}` });
+    return { status: 503, body: { message: `cache store unavailable: ${(err as Error).message}` } };
   }
 }
 
 function handlers(a: Attachment) {
   const stores = () => [...a.stores.keys()];
   return {
-    purge: (_req: IncomingMessage, res: ServerResponse, rest: string) => answer(res, async () => {
+    purge: (_call: unknown, rest: string) => answer(async () => {
       if (rest === '') {
         await Promise.all(stores().map((s) => s.purge()));
-        return [204];
+        return { status: 204 };
       }
-      if (!CACHE_KEY_PATTERN.test(rest)) return [404, NOT_FOUND];
+      if (!CACHE_KEY_PATTERN.test(rest)) return NOT_FOUND;
       const found = await Promise.all(stores().map((s) => s.delete(rest)));
-      return found.some(Boolean) ? [204] : [404, NOT_FOUND];
+      return found.some(Boolean) ? { status: 204 } : NOT_FOUND;
     }),
-    read: (_req: IncomingMessage, res: ServerResponse, rest: string) => answer(res, async () => {
-      if (rest === '') return [200, { stores: await Promise.all(stores().map((s) => s.stats())) }];
-      if (!CACHE_KEY_PATTERN.test(rest)) return [404, NOT_FOUND];
+    read: (_call: unknown, rest: string) => answer(async () => {
+      if (rest === '') return { status: 200, body: { stores: await Promise.all(stores().map((s) => s.stats())) } };
+      if (!CACHE_KEY_PATTERN.test(rest)) return NOT_FOUND;
       const now = Date.now();
       for (const s of stores()) {
         const r = await s.getResponse(rest);
         if (r !== undefined) {
-          return [200, { key: rest, status: r.status, headers: r.headers, body_bytes: r.body.length, age: Number(ageHeader(r, now)), fresh_for: r.freshForS }];
+          return { status: 200, body: { key: rest, status: r.status, headers: r.headers, body_bytes: r.body.length, age: Number(ageHeader(r, now)), fresh_for: r.freshForS } };
         }
       }
-      return [404, NOT_FOUND];
+      return NOT_FOUND;
     }),
+  };
+}
+
+const num = (v: unknown): number => (typeof v === 'number' ? v : 0);
+
+/**
+ * GET /cache of every worker as one listing: the workers run one config, so their stores come in
+ * the same order; a memory store's entries, bytes and bound are added up (each worker holds a
+ * share of memory_max_bytes), a Redis store (one for all) is connected if every worker's client is.
+ */
+export function joinCacheStats(perWorker: readonly { readonly stores: readonly StoreStats[] }[]): { stores: StoreStats[] } {
+  const [first, ...rest] = perWorker;
+  if (first === undefined) return { stores: [] };
+  return {
+    stores: first.stores.map((s, i) => rest.reduce<StoreStats>((acc, w) => {
+      const o = w.stores[i];
+      if (o === undefined) return acc;
+      if (acc.strategy === 'memory' && o.strategy === 'memory') {
+        return { ...acc, entries: num(acc.entries) + num(o.entries), bytes: num(acc.bytes) + num(o.bytes), max_bytes: num(acc.max_bytes) + num(o.max_bytes) };
+      }
+      if (acc.strategy === 'redis' && o.strategy === 'redis') return { ...acc, connected: acc.connected === true && o.connected === true };
+      return acc;
+    }, s)),
   };
 }
 
@@ -65,7 +89,7 @@ export function attachAdmin(admin: AdminRoutes, store: CacheStore): () => void {
   if (a === undefined) {
     const created: Attachment = { stores: new Map(), off: [] };
     const h = handlers(created);
-    for (const prefix of PREFIXES) created.off.push(admin.register('DELETE', prefix, h.purge), admin.register('GET', prefix, h.read));
+    for (const prefix of PREFIXES) created.off.push(admin.register('DELETE', prefix, h.purge, EVERY_FOUND), admin.register('GET', prefix, h.read, readSpread));
     attachments.set(admin, created);
     a = created;
   }

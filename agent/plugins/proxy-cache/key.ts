@@ -4,7 +4,7 @@
 // request is proxied; it finds the URL's stored Vary spec, which turns it into the variant key
 // under which the response itself is stored. Components are hashed as a JSON array, so no
 // separator inside a value can make two requests collide.
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { RequestContext } from '../context.js';
 import type { CacheSettings } from './config.js';
 import type { VarySpec } from './store.js';
@@ -99,8 +99,14 @@ export function sameHeaders(a: readonly string[], b: readonly string[]): boolean
   return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
+/**
+ * A URL's Vary spec. Its generation follows from the header list alone, so the processes of an
+ * agent (workers, each with its own memory store) and the agents sharing a Redis store name a
+ * variant alike: X-Cache-Key is the same whichever of them answered, and a DELETE of it reaches
+ * every copy. A changed list still gives every variant a new key.
+ */
 export function newVarySpec(headers: readonly string[]): VarySpec {
-  return { headers, generation: randomBytes(6).toString('hex') };
+  return { headers, generation: sha256(['vary', headers]).slice(0, 12) };
 }
 
 export const CACHE_KEY_PATTERN = /^[0-9a-f]{64}$/;

@@ -59,16 +59,15 @@ export class RateLimiter implements PluginInstance {
   }
 
   /** The counter keys of this request and what is left in each window (counts nothing). */
-  explain(ctx: RequestContext): Record<string, unknown> {
+  async explain(ctx: RequestContext): Promise<Record<string, unknown>> {
     const nowMs = this.#now();
     const identifier = identifierFor(this.settings, ctx);
     const plan = planHit(this.settings.limits, this.#prefix, identifier, nowMs, this.settings.sliding, this.#keys);
-    const windows = this.settings.limits.map((l, i) => {
+    const windows = await Promise.all(this.settings.limits.map(async (l, i) => {
       const key = plan.request.keys[i]!;
-      const count = this.#redis === null && this.#local.count !== undefined ? this.#local.count(key, nowMs) : null;
-      const note = this.#redis !== null ? 'counted in Redis' : 'counted by the primary process';
-      return { period: l.period, limit: plan.request.limits[i], key, ...(count === null ? { remaining: null, note } : { remaining: Math.max(0, plan.request.limits[i]! - count) }) };
-    });
+      const count = this.#redis === null && this.#local.count !== undefined ? await this.#local.count(key, nowMs) : null;
+      return { period: l.period, limit: plan.request.limits[i], key, ...(count === null ? { remaining: null, note: 'counted in Redis' } : { remaining: Math.max(0, plan.request.limits[i]! - count) }) };
+    }));
     const refused = windows.some((w) => w.remaining === 0);
     return { decision: refused ? `refuse ${this.settings.errorCode}` : 'allow', identifier, windows };
   }

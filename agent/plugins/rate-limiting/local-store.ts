@@ -92,12 +92,12 @@ export const sharedLocalCounters = new LocalCounterStore();
 
 /**
  * Where `policy: local` counts for the whole agent: this process's store, or with workers the
- * primary's, asked over IPC (agent/workers/ipc-counters.ts), so a limit is not N× the limit.
+ * primary's, asked over IPC (agent/workers/ipc-shared-state.ts), so a limit is not N× the limit.
  */
 export interface LocalCounters {
   hit(req: CounterRequest, nowMs: number): CounterResult | Promise<CounterResult>;
-  /** the live count of a key, when it can be read synchronously (here: yes; over IPC: no) */
-  readonly count?: (key: string, nowMs: number) => number;
+  /** the live count of a key (explain reads it; over IPC the primary is asked) */
+  readonly count?: (key: string, nowMs: number) => number | Promise<number>;
 }
 
 let agentCounters: LocalCounters = sharedLocalCounters;

@@ -42,6 +42,20 @@ describe('rate-limit counters shared by workers through the primary', () => {
     assert.deepEqual((await second).counts, [2]);
   });
 
+  it('reads a counter\'s live value from the primary without counting (the explain report)', async () => {
+    const store = new LocalCounterStore();
+    const link = new FakeLink((m, l) => {
+      if (m.mg === 'count') { const results = countHits(store, m.hits); setImmediate(() => l.deliver({ mg: 'counted', results })); }
+      if (m.mg === 'peek') setImmediate(() => l.deliver({ mg: 'peeked', id: m.id, count: store.count(m.key, m.nowMs) }));
+    });
+    const c = new IpcCounters(link);
+    const plan = planHit([{ period: 'minute', limit: 10 }], 'p:', 'x', 0, false).request;
+    await Promise.all([c.hit(plan, 0), c.hit(plan, 0), c.hit(plan, 0)]);
+    assert.equal(await c.count(plan.keys[0]!, 0), 3);
+    assert.equal(await c.count(plan.keys[0]!, 0), 3, 'reading counts nothing');
+    assert.equal(await c.count('p:other', 0), 0);
+  });
+
   it('the mesh material a worker gets is the primary\'s, rebuilt into maps', () => {
     const link = new FakeLink();
     const got: unknown[] = [];

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { baseKey, keyMethod, keyRequest, parseVary, queryComponent, variantKey, type KeyRequest } from '../../../../../agent/plugins/proxy-cache/key.js';
+import { baseKey, keyMethod, keyRequest, newVarySpec, parseVary, queryComponent, variantKey, type KeyRequest } from '../../../../../agent/plugins/proxy-cache/key.js';
 import { fakeContext } from '../support/fake-request.js';
 import { settings } from './fixtures.js';
 
@@ -80,6 +80,15 @@ describe('proxy-cache key composition', () => {
     assert.equal(variantKey('base', spec, () => 'de'), de);
     assert.notEqual(variantKey('base', { ...spec, generation: 'g2' }, () => 'de'), de, 'a replaced spec orphans the old variants');
     assert.notEqual(variantKey('other', spec, () => 'de'), de);
+  });
+
+  it('a Vary spec\'s generation follows from its headers: every process names a variant alike', () => {
+    const a = newVarySpec(['accept-language']);
+    assert.equal(newVarySpec(['accept-language']).generation, a.generation, 'two workers, one key');
+    assert.notEqual(newVarySpec(['accept-encoding']).generation, a.generation);
+    assert.notEqual(newVarySpec([]).generation, a.generation);
+    const header = (h: string) => (h === 'accept-language' ? 'de' : 'gzip');
+    assert.notEqual(variantKey('base', newVarySpec(['accept-encoding']), header), variantKey('base', a, header), 'a changed list: new keys');
   });
 
   it('parses Vary into sorted lower-case names, "*" wins', () => {
