@@ -61,6 +61,7 @@ const commands = {
   'bench-tls': [process.execPath, [path.join(root, 'test/bench/tls.mjs'), ...extra]],
   'bench-workers': [process.execPath, [path.join(root, 'test/bench/workers.mjs'), ...extra]],
   'bench-ws': [process.execPath, [path.join(root, 'test/bench/websocket.mjs'), ...extra]],
+  'bench-memory': [process.execPath, [path.join(root, 'test/bench/memory.mjs'), ...extra]],
 };
 const [cmd, args] = commands[mode] ?? (() => { process.stderr.write(`unknown mode ${mode}\n`); process.exit(64); })();
 const child = spawn(cmd, args, { cwd: root, stdio: 'inherit', env });

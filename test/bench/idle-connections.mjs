@@ -3,35 +3,29 @@
 // connections that were answered once and now wait, and the p50/p99 of normal requests beside
 // them against the same without them. The edge is pinned to CPU 1; load and clients to CPU 0.
 //   node test/bench/idle-connections.mjs [--idle 10000] [--duration 5]
-import net from 'node:net';
 import path from 'node:path';
 import fs from 'node:fs';
-import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { freePorts, waitForStatus, sleep } from './lib/net.mjs';
 import { PROXY_NODE, installCleanupHandlers, makeTempDir, startChild, stopChild, cleanupAll } from './lib/proc.mjs';
 import { runWrk } from './lib/wrk.mjs';
+import { openIdleConnections, rssKiB } from './lib/memory.mjs';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const arg = (n, d) => { const i = process.argv.indexOf(`--${n}`); return i > 0 ? process.argv[i + 1] : d; };
 const IDLE = Number(arg('idle', '10000'));
 const DURATION = Number(arg('duration', '5'));
 
-/** resident KiB of a process and its children (the listen mirrors) */
-function rssKiB(pid) {
-  const one = (p) => { try { return Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${p}/status`, 'utf8'))?.[1] ?? 0); } catch { return 0; } };
-  let kids = [];
-  try { kids = execFileSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' }).split('\n').filter(Boolean); } catch { /* none */ }
-  return { main: one(pid), all: one(pid) + kids.reduce((s, k) => s + one(k), 0) };
-}
-
 installCleanupHandlers();
 const dir = makeTempDir('meshgate-idle-');
 const [upPort, edgePort, adminPort] = await freePorts(3);
 const upstream = startChild('upstream', [process.execPath, path.join(REPO, 'test/bench/upstream.mjs'), '--listen', `127.0.0.1:${upPort}`], { log: path.join(dir, 'up.log'), cpu: 0 });
+// no mesh and no Consul: the edge is ready without them
 fs.writeFileSync(path.join(dir, 'edge.yml'), `agent: { node: idle-bench, admin: "127.0.0.1:${adminPort}" }
+mesh: { tls: disabled }
 edge:
   listen: "127.0.0.1:${edgePort}"
+  via_sidecars: false
   limits: { max_connections: ${IDLE + 1000} }
   kong:
     _format_version: "3.0"
@@ -54,26 +48,13 @@ await sleep(1000);
 const before = rssKiB(edge.pid);
 const base = await runWrk({ url, connections: 20, durationS: DURATION });
 
-// the idle clients: each connection asks once (keep-alive) and then waits
-const sockets = [];
-let answered = 0;
-let closed = 0;
-for (let i = 0; i < IDLE; i++) {
-  const s = net.connect(edgePort, '127.0.0.1');
-  s.on('error', () => {});
-  s.on('close', () => { closed++; });
-  s.once('data', () => { answered++; });
-  s.once('connect', () => s.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n'));
-  sockets.push(s);
-  if (i % 500 === 499) await sleep(50); // do not overrun the accept backlog
-}
-const deadline = Date.now() + 30_000;
-while (answered + closed < IDLE && Date.now() < deadline) await sleep(100);
+const idle = await openIdleConnections(edgePort, IDLE);
+const answered = idle.answered;
 await sleep(2000);
 const withIdle = rssKiB(edge.pid);
 const loaded = await runWrk({ url, connections: 20, durationS: DURATION });
-const open = sockets.filter((s) => !s.destroyed).length;
-for (const s of sockets) s.destroy();
+const open = idle.open();
+idle.destroy();
 
 const mib = (k) => (k / 1024).toFixed(1);
 const fmt = (r) => (r.ok ? `${Math.round(r.rps)} req/s, p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms` : `failed: ${r.error}`);
