@@ -3,7 +3,6 @@ import { MESHGATE_VERSION } from './version.js';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigError } from './config/config-error.js';
-import { loadConfigFile } from './config/load.js';
 import cluster from 'node:cluster';
 import type { AgentOverrides } from './agent.js';
 import { resolveWorkers } from './workers/worker-count.js';
@@ -51,6 +50,13 @@ function overridesOf(values: { listen?: string | undefined; admin?: string | und
   };
 }
 
+/**
+ * The config loader (YAML parser, the config schemas compiled by Ajv), imported only where a file
+ * is read: a worker gets its config from the primary and is spared it (measured: 115-121 -> 101 MiB
+ * of RSS with the worker code loaded, JS heap 37-39 -> 16 MiB; compiling the schemas is most of it).
+ */
+const loadConfig = () => import('./config/load.js');
+
 export async function main(argv: string[]): Promise<number> {
   let parsed;
   try {
@@ -77,7 +83,7 @@ export async function main(argv: string[]): Promise<number> {
       const file = positionals[1] ?? values.config;
       if (!file) { process.stderr.write('meshgate validate: FILE is required\n'); return 64; }
       try {
-        await loadConfigFile(file);
+        await (await loadConfig()).loadConfigFile(file);
         process.stdout.write('OK\n');
         return 0;
       } catch (err) { return configFailure(err); }
@@ -94,7 +100,7 @@ export async function main(argv: string[]): Promise<number> {
         }
       }
       let loaded;
-      try { loaded = await loadConfigFile(file); } catch (err) { return configFailure(err); }
+      try { loaded = await (await loadConfig()).loadConfigFile(file); } catch (err) { return configFailure(err); }
       const listenTls = values['listen-tls'];
       const edge = loaded.config.edge;
       if (listenTls !== undefined && !(edge?.kong.certificates?.length || edge?.tls?.certificates?.length)) {
