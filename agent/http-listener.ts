@@ -49,8 +49,11 @@ interface ConnState { busy: number; lastActive: number; idleCloseMs?: number }
 
 type RequestHandler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
 type UpgradeHandler = (req: http.IncomingMessage, socket: Socket, head: Buffer) => void;
-/** a listener's entries: requests, and HTTP/1.1 Upgrade requests (tunnels) when the role proxies them */
-export interface ListenerEntries { readonly request: RequestHandler; readonly upgrade: UpgradeHandler }
+/**
+ * a listener's entries: requests, and HTTP/1.1 Upgrade requests (tunnels) when the role proxies them;
+ * h2Connect: HTTP/2 CONNECT streams (WebSocket over HTTP/2), when its EdgeHttp2 advertises extended CONNECT
+ */
+export interface ListenerEntries { readonly request: RequestHandler; readonly upgrade: UpgradeHandler; readonly h2Connect?: RequestHandler }
 
 /**
  * Listens on host:port; `handlerFor` gets the bound port (0 asks the OS for one) and returns the
@@ -122,14 +125,16 @@ export async function listen(
       server.off('error', reject);
       // synchronously in the listening callback: no connection has been accepted yet
       const entries = handlerFor((server.address() as AddressInfo).port);
+      let h2Connect: RequestHandler | undefined;
       if (typeof entries === 'function') {
         handler = entries;
       } else {
         handler = entries.request;
+        h2Connect = entries.h2Connect;
         const upgrade = entries.upgrade;
         server.on('upgrade', (req: http.IncomingMessage, sock: Socket, head: Buffer) => { tunnels.add(sock); upgrade(req, sock, head); });
       }
-      h2?.serve(handler as never);
+      h2?.serve(handler as never, h2Connect as never);
       resolve();
     });
   });

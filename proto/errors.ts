@@ -23,6 +23,8 @@ export const ERRORS = {
   MG_BAD_HEADER: { status: 400, message: 'Bad request: invalid header name', retryable: false, idempotentRetry: false },
   /** an HTTP/1 request line with another major version (HTTP/2.0 is only spoken as HTTP/2 framing) */
   MG_HTTP_VERSION: { status: 505, message: 'HTTP Version Not Supported', retryable: false, idempotentRetry: false },
+  /** an HTTP/2 CONNECT other than RFC 8441's `:protocol websocket` (a forward-proxy tunnel, another protocol) */
+  MG_UNSUPPORTED_PROTOCOL: { status: 501, message: 'Not Implemented: CONNECT is only supported for the websocket protocol', retryable: false, idempotentRetry: false },
   MG_BAD_REQUEST: { status: 400, message: 'Bad request', retryable: false, idempotentRetry: false },
   /** the client's request body stopped arriving (edge.limits.body_timeout); the connection closes */
   MG_BODY_TIMEOUT: { status: 408, message: 'Request timeout', retryable: false, idempotentRetry: false },

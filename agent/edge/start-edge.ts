@@ -19,6 +19,7 @@ import { EdgeRuntime, type MeshClient } from './edge-runtime.js';
 import type { EdgeCertificates } from './tls/edge-certificates.js';
 import type { EdgeHttp2 as EdgeHttp2Config } from '../../proto/config-schema.js';
 import { createEdgeHttp2, HTTP2_DEFAULTS, type Http2Limits } from './h2/h2-server.js';
+import { createH2ConnectEntry } from './h2/h2-websocket.js';
 import type { TracingSettings } from '../observe/trace/tracing-settings.js';
 import { RequestDebug } from './request-debug.js';
 import type { PoolSourceFactory } from '../discovery/pool-source.js';
@@ -126,20 +127,20 @@ export async function startEdge(p: EdgeParams): Promise<StartedEdge> {
       tracer: () => runtime.tracer, metrics: p.metrics, requestDebug,
       bodyLimits,
     });
-    return { request: createPipeline(role), upgrade: createUpgradeEntry(role, tunnels) };
+    return { request: createPipeline(role), upgrade: createUpgradeEntry(role, tunnels), h2Connect: createH2ConnectEntry(role, tunnels) };
   };
   const h2Log = p.log.child({ component: 'edge-http2' });
   // each listener gets its own HTTP/2 server: a drain of one sends GOAWAY to its sessions only
   const openPlain = async (address: string): Promise<Listener> => {
     const a = parseHostPort(address);
-    const h2c = p.http2?.h2c === true ? createEdgeHttp2(http2Limits(p.http2, limits), h2Log, p.metrics) : undefined;
+    const h2c = p.http2?.h2c === true ? createEdgeHttp2(http2Limits(p.http2, limits), h2Log, p.metrics, true) : undefined;
     const l = await listen(a.host, a.port, handlerFor('http'), undefined, limits, extra, h2c);
     p.log.info({ listen: `${a.host}:${l.port}`, h2c: h2c !== undefined, routes: runtime.table.routes.length }, 'edge listening');
     return l;
   };
   const openTls = async (address: string, certs: EdgeCertificates): Promise<Listener> => {
     const a = parseHostPort(address);
-    const h2 = p.http2?.enabled === false ? undefined : createEdgeHttp2(http2Limits(p.http2, limits), h2Log, p.metrics);
+    const h2 = p.http2?.enabled === false ? undefined : createEdgeHttp2(http2Limits(p.http2, limits), h2Log, p.metrics, true);
     const l = await listen(a.host, a.port, handlerFor('https'), { options: certs.serverOptions(h2 !== undefined), prepare: (s) => certs.attach(s) }, limits, extra, h2);
     p.log.info({ listen_tls: `${a.host}:${l.port}`, http2: h2 !== undefined, certificates: certs.sources.map((c) => c.name) }, 'edge listening for TLS');
     return l;

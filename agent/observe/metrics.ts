@@ -54,7 +54,7 @@ export class Metrics {
     registers: [this.registry],
   });
   readonly edgeHttp2Goaway = new Counter({
-    name: 'meshgate_edge_http2_goaway_total', help: 'HTTP/2 client connections ended for misbehaviour (rapid_reset: GOAWAY ENHANCE_YOUR_CALM; frame_error, protocol_error)',
+    name: 'meshgate_edge_http2_goaway_total', help: 'HTTP/2 client connections ended for misbehaviour (rapid_reset, continuation_flood: GOAWAY ENHANCE_YOUR_CALM; frame_error, protocol_error)',
     labelNames: ['reason'] as const, registers: [this.registry],
   });
   readonly circuitState = new Gauge({

@@ -16,7 +16,8 @@
 //   OutboundResponse (pipeline/transport.ts). HTTP/1.1 passes node:http's objects as they are; an
 //   HTTP/2 adapter passes the http2 compatibility req/res. An HTTP/1.1 `Upgrade` (WebSocket) enters
 //   by upgrade-entry.ts: the same Hop with a Tunnel, which runs the same route and access phases,
-//   then takes over the forward phase (upgrade-tunnel.ts) and reports to the same log phase.
+//   then takes over the forward phase (upgrade-tunnel.ts) and reports to the same log phase; an
+//   HTTP/2 extended CONNECT (WebSocket, RFC 8441) enters the same way by edge/h2/h2-websocket.ts.
 // - Tracing (hop-trace.ts): a hop's server span starts where Hop is constructed and ends in
 //   Hop.#log (one per request); an attempt's client span starts in Exchange.start() and ends at
 //   its response head or error; phases add span events for their decisions (hop.trace?.event).

@@ -23,6 +23,11 @@ export class ResponseRelay {
     this.#hooks = hooks;
   }
 
+  /** the upstream's status, once its head came (0 before) */
+  get status(): number {
+    return this.#status;
+  }
+
   /** nothing has reached the client yet (the head is held for a body hook) */
   get holding(): boolean {
     return this.#held !== null;

@@ -1,11 +1,11 @@
-// The forward phase of an HTTP/1.1 Upgrade (WebSocket): the handshake goes to a pool member with
+// The forward phase of an upgrade (WebSocket), whichever way the client asked for it (HTTP/1.1
+// Upgrade, or HTTP/2 extended CONNECT: tunnel-client.ts): the handshake goes to a pool member with
 // undici's dispatch API and `upgrade` (the member's own pooled dispatcher: the same pick, and for
 // a sidecar the same mesh mTLS client material, as a normal request); undici writes
-// `Connection: upgrade` and `Upgrade: <the client's protocol>` itself. A 101 is relayed with the
-// upstream's end-to-end headers and the sockets are spliced (upgrade-splice.ts); any other answer
-// is relayed as a normal response, then the client connection is closed. A connect failure goes
-// to another member as the error table and the route's retries allow.
-import type { Socket } from 'node:net';
+// `Connection: upgrade` and `Upgrade: <the protocol>` itself. A 101 is answered to the client with
+// the upstream's end-to-end headers and the two sides are spliced (upgrade-splice.ts); any other
+// answer is relayed as a normal response, then the client's connection (HTTP/2: stream) ends. A
+// connect failure goes to another member as the error table and the route's retries allow.
 import type { Duplex } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { MeshgateError, type ErrorCode } from '../../proto/errors.js';
@@ -18,18 +18,13 @@ import { sendError } from './local-answers.js';
 import { responseHeaders } from './request-headers.js';
 import { ResponseRelay } from './response-relay.js';
 import { mayRetry } from './retry-policy.js';
+import type { TunnelClient } from './tunnel-client.js';
 import { classifyUpstreamError } from './upstream-errors.js';
 import { UpgradeSplice, type SpliceEnd } from './upgrade-splice.js';
-import type { UpgradeResponse } from './upgrade-response.js';
 
 export interface UpgradeInit {
-  readonly res: UpgradeResponse;
-  readonly socket: Socket;
-  /** bytes the client sent after its request head (already the tunnel's) */
-  readonly head: Buffer;
+  readonly client: TunnelClient;
   readonly method: string;
-  /** the client's Upgrade header: the protocol asked for */
-  readonly protocol: string;
   readonly plan: ForwardPlan;
   readonly path: string;
   /** flat end-to-end headers (hop-by-hop already dropped) */
@@ -68,10 +63,10 @@ export class UpgradeAttempt implements Dispatcher.DispatchHandler {
       this.#destinationSlot = -1;
     }
     this.#opts = {
-      origin: '', method: init.method as Dispatcher.HttpMethod, path: init.path, headers, body: null, upgrade: init.protocol,
+      origin: '', method: init.method as Dispatcher.HttpMethod, path: init.path, headers, body: null, upgrade: init.client.protocol,
       headersTimeout: init.plan.readTimeoutMs, bodyTimeout: init.plan.readTimeoutMs,
     };
-    init.res.on('close', this.#onClientClose);
+    init.client.res.on('close', this.#onClientClose);
     init.plan.pool.budget.deposit(Date.now());
   }
 
@@ -102,7 +97,7 @@ export class UpgradeAttempt implements Dispatcher.DispatchHandler {
     if (statusCode < 200) return true;
     this.#upstreamMs = performance.now() - this.#dispatchedAt;
     this.#observe(statusCode >= 500 ? 'http_failure' : 'success');
-    this.#relay = new ResponseRelay(this.#init.res, this.#init.hooks);
+    this.#relay = new ResponseRelay(this.#init.client.res, this.#init.hooks);
     return this.#relay.head(statusCode, rawHeaders, resume);
   }
 
@@ -113,7 +108,7 @@ export class UpgradeAttempt implements Dispatcher.DispatchHandler {
   onComplete(): void {
     this.#release();
     this.#relay?.complete();
-    this.#finish(this.#relay === null ? 502 : this.#init.res.statusCode, this.#relay?.bytes ?? 0);
+    this.#finish(this.#relay === null ? 502 : this.#relay.status, this.#relay?.bytes ?? 0);
   }
 
   onUpgrade(statusCode: number, rawHeaders: Buffer[] | string[] | null, upstream: Duplex): void {
@@ -121,16 +116,17 @@ export class UpgradeAttempt implements Dispatcher.DispatchHandler {
     this.#abort = null;
     this.#observe('success');
     const init = this.#init;
-    if (this.#finished || init.socket.destroyed) { upstream.destroy(); this.#release(); return; }
-    const headers = responseHeaders((rawHeaders ?? []) as Buffer[]);
-    init.hooks?.headers(statusCode, headers);
-    headers.push('connection', 'Upgrade', 'upgrade', upgradeOf(rawHeaders as Buffer[] | null) ?? init.protocol);
-    const socket = init.res.takeSocket();
-    socket.write(switchingProtocolsHead(headers));
-    const splice = new UpgradeSplice(socket, upstream, init.idleMs, (why) => this.#closed(splice, why));
+    const client = init.client;
+    if (this.#finished || client.gone()) { upstream.destroy(); this.#release(); return; }
+    const raw = (rawHeaders ?? []) as Buffer[];
+    const headers = responseHeaders(raw);
+    init.hooks?.headers(client.acceptStatus, headers);
+    const side = client.accept(headers, raw);
+    if (typeof side === 'string') { upstream.destroy(); this.#release(); this.#fail(side); return; }
+    const splice = new UpgradeSplice(side, upstream, init.idleMs, (why) => this.#closed(splice, why), (why) => client.reset(why));
     init.stats.opened(splice);
     this.#finished = true;
-    splice.start(init.head);
+    splice.start(client.head);
   }
 
   onError(err: Error): void {
@@ -138,10 +134,10 @@ export class UpgradeAttempt implements Dispatcher.DispatchHandler {
     if (this.#finished) return;
     const code = classifyUpstreamError(err);
     this.#observe(code === 'MG_CONNECT_TIMEOUT' || code === 'MG_UPSTREAM_TIMEOUT' ? 'timeout' : 'tcp_failure');
-    if (this.#relay !== null) { this.#init.res.destroy(); this.#finish(this.#init.res.statusCode, this.#relay.bytes, code); return; }
+    if (this.#relay !== null) { this.#init.client.res.destroy(); this.#finish(this.#relay.status, this.#relay.bytes, code); return; }
     const plan = this.#init.plan;
     const retry = mayRetry(code, {
-      attempts: this.#attempts, retries: plan.retries, clientGone: this.#init.socket.destroyed, method: this.#init.method,
+      attempts: this.#attempts, retries: plan.retries, clientGone: this.#init.client.gone(), method: this.#init.method,
       hasBody: false, bodyReplayable: false, bodyStarted: false, perTryTimeoutMs: 0, readTimeoutMs: plan.readTimeoutMs,
     });
     if (retry && plan.pool.budget.tryWithdraw(Date.now())) {
@@ -159,7 +155,7 @@ export class UpgradeAttempt implements Dispatcher.DispatchHandler {
     this.#init.stats.closed(splice);
     this.#release();
     this.#init.done({
-      status: 101, bytes: splice.bytesOut, bytesIn: splice.bytesIn, upstreamMs: this.#upstreamMs, endpoint: this.#member?.key ?? '',
+      status: this.#init.client.acceptStatus, bytes: splice.bytesOut, bytesIn: splice.bytesIn, upstreamMs: this.#upstreamMs, endpoint: this.#member?.key ?? '',
       attempts: this.#attempts, ...(why !== null ? { error: why } : {}),
     });
   }
@@ -185,7 +181,7 @@ export class UpgradeAttempt implements Dispatcher.DispatchHandler {
   };
 
   #fail(code: ErrorCode): void {
-    sendError(this.#init.res, code, this.#init.requestId, this.#init.hooks);
+    sendError(this.#init.client.res, code, this.#init.requestId, this.#init.hooks);
     this.#finish(new MeshgateError(code).status, 0, code);
   }
 
@@ -197,17 +193,4 @@ export class UpgradeAttempt implements Dispatcher.DispatchHandler {
       status, bytes, upstreamMs: this.#upstreamMs, endpoint: this.#member?.key ?? '', attempts: this.#attempts, ...(error ? { error } : {}),
     });
   }
-}
-
-/** the upstream's Upgrade value (the protocol it switched to) */
-function upgradeOf(raw: readonly Buffer[] | null): string | undefined {
-  if (raw === null) return undefined;
-  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.length === 7 && raw[i]!.toString('latin1').toLowerCase() === 'upgrade') return raw[i + 1]!.toString('latin1');
-  return undefined;
-}
-
-function switchingProtocolsHead(flat: readonly string[]): string {
-  let head = 'HTTP/1.1 101 Switching Protocols\r\n';
-  for (let i = 0; i < flat.length; i += 2) head += `${flat[i]}: ${flat[i + 1]}\r\n`;
-  return `${head}\r\n`;
 }

@@ -7,28 +7,8 @@ import { createHash } from 'node:crypto';
 import { sleep, useHarness, waitFor, type AgentHandle, type ServiceHandle } from '../support/harness.js';
 import { rawRequest, type Echo } from '../support/http.js';
 import { createIntention, deleteIntention } from '../support/mesh.js';
+import { chatKong as kong } from '../support/chat-kong.js';
 import { WsClient } from '../support/ws-client.js';
-
-function kong(): Record<string, unknown> {
-  return {
-    _format_version: '3.0',
-    services: [
-      {
-        name: 'chat', url: 'http://chat',
-        routes: [
-          { name: 'ws', paths: ['/ws'], strip_path: false },
-          { name: 'keyed', paths: ['/keyed'], strip_path: false, plugins: [{ name: 'key-auth' }] },
-          { name: 'jwtd', paths: ['/jwtd'], strip_path: false, plugins: [{ name: 'jwt' }] },
-          // hour: a minute window could roll over between the handshakes
-          { name: 'limited', paths: ['/limited'], strip_path: false, plugins: [{ name: 'rate-limiting', config: { hour: 2, policy: 'local' } }] },
-        ],
-      },
-      // the tunnel's idle timeout is the service's read_timeout (nginx's proxy_read_timeout)
-      { name: 'chat-idle', url: 'http://chat', read_timeout: 1500, routes: [{ name: 'idle', paths: ['/idle'], strip_path: false }] },
-    ],
-    consumers: [{ username: 'alice', keyauth_credentials: [{ key: 'alice-key' }] }],
-  };
-}
 
 function sha(b: Buffer): string {
   return createHash('sha256').update(b).digest('hex');

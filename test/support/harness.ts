@@ -82,6 +82,8 @@ export interface EdgeOptions {
   readonly consul?: Record<string, unknown>;
   /** edge.http (strict-request and canonical-request rules) */
   readonly http?: Record<string, unknown>;
+  /** edge.http2 (h2c on the plain listener, limits) */
+  readonly http2?: Record<string, unknown>;
   /** more agent: settings (tracing …) */
   readonly agent?: Record<string, unknown>;
 }
@@ -261,6 +263,7 @@ export class Harness {
         listen: `127.0.0.1:${port}`,
         ...(opts.trustedProxies ? { trusted_proxies: opts.trustedProxies } : {}),
         ...(opts.http ? { http: opts.http } : {}),
+        ...(opts.http2 ? { http2: opts.http2 } : {}),
         kong: opts.kong,
       },
     });

@@ -1,6 +1,7 @@
 // A real WebSocket client (the `ws` package) for the tunnel tests: open, send and await the next
 // message, await the close (code, reason), or read a refused handshake's answer. Every wait is bounded.
 import WebSocket from 'ws';
+import { Inbox, within, type WsMessage } from './inbox.js';
 
 export interface Refusal {
   readonly status: number;
@@ -12,14 +13,15 @@ export interface Closed { readonly code: number; readonly reason: string }
 
 export class WsClient {
   readonly ws: WebSocket;
-  readonly #messages: { data: Buffer; binary: boolean }[] = [];
-  #waiter: (() => void) | null = null;
+  readonly #inbox: Inbox;
   readonly closed: Promise<Closed>;
 
   private constructor(ws: WebSocket) {
     this.ws = ws;
-    ws.on('message', (data: Buffer, binary: boolean) => { this.#messages.push({ data, binary }); this.#waiter?.(); });
-    this.closed = new Promise((resolve) => ws.once('close', (code: number, reason: Buffer) => { resolve({ code, reason: reason.toString() }); this.#waiter?.(); }));
+    const inbox = new Inbox(() => ws.readyState === WebSocket.CLOSED);
+    this.#inbox = inbox;
+    ws.on('message', (data: Buffer, binary: boolean) => inbox.push({ data, binary }));
+    this.closed = new Promise((resolve) => ws.once('close', (code: number, reason: Buffer) => { resolve({ code, reason: reason.toString() }); inbox.wake(); }));
   }
 
   /** Opens a WebSocket; rejects with the refusal (status, headers, body) when the handshake is answered otherwise. */
@@ -51,16 +53,8 @@ export class WsClient {
   }
 
   /** The next message (in arrival order); rejects when the socket closes first or after timeoutMs. */
-  async next(timeoutMs = 10_000): Promise<{ data: Buffer; binary: boolean }> {
-    const deadline = Date.now() + timeoutMs;
-    while (this.#messages.length === 0) {
-      if (this.ws.readyState === WebSocket.CLOSED) throw new Error('closed before a message arrived');
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`no message within ${timeoutMs} ms`);
-      await new Promise<void>((r) => { const t = setTimeout(r, left); this.#waiter = () => { clearTimeout(t); r(); }; });
-      this.#waiter = null;
-    }
-    return this.#messages.shift()!;
+  next(timeoutMs = 10_000): Promise<WsMessage> {
+    return this.#inbox.next(timeoutMs);
   }
 
   async roundTrip(data: string | Buffer, timeoutMs = 10_000): Promise<Buffer> {
@@ -69,9 +63,7 @@ export class WsClient {
   }
 
   /** The close, waited for at most timeoutMs. */
-  async closedWithin(timeoutMs: number): Promise<Closed> {
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`not closed within ${timeoutMs} ms`)), timeoutMs); });
-    try { return await Promise.race([this.closed, late]); } finally { clearTimeout(timer); }
+  closedWithin(timeoutMs: number): Promise<Closed> {
+    return within(this.closed, timeoutMs, 'closed');
   }
 }

@@ -1,9 +1,14 @@
 // HTTP/2 on the edge's public port: one node:http2 server that sockets are handed to (a TLS socket
 // that negotiated ALPN h2, or a plain one that opened with the h2c preface); its requests enter the
 // same request pipeline as HTTP/1.1 through the compatibility classes in h2-compat.ts.
+// With extendedConnect (the edge) it also advertises SETTINGS_ENABLE_CONNECT_PROTOCOL and hands
+// CONNECT streams to their own entry (WebSocket over HTTP/2, RFC 8441: h2-websocket.ts).
 // Protection per connection:
-// - SETTINGS: max concurrent streams, max header list size (also what bounds a CONTINUATION flood:
-//   nghttp2 ends a session that keeps sending CONTINUATION frames), initial window size;
+// - SETTINGS: max concurrent streams, max header list size (a longer header block resets its
+//   stream), initial window size;
+// - CONTINUATION flood (CVE-2024-27316): nghttp2 (1.61+) stops a header block after 8 CONTINUATION
+//   frames with a fatal session error, which Node answers with GOAWAY INTERNAL_ERROR; the session's
+//   destroy is wrapped so that this one error says what it is: GOAWAY ENHANCE_YOUR_CALM;
 // - rapid reset (CVE-2023-44487): streams the client cancels are counted per connection over a
 //   window; past the limit the connection gets GOAWAY ENHANCE_YOUR_CALM and is closed;
 // - idle sessions are closed after the keep-alive timeout; a drain sends GOAWAY to every session.
@@ -16,6 +21,8 @@ import type { RequestEntry } from '../../pipeline/transport.js';
 import { H2Request, H2Response } from './h2-compat.js';
 
 const { NGHTTP2_CANCEL, NGHTTP2_ENHANCE_YOUR_CALM } = http2.constants;
+/** nghttp2's fatal library error for a header block with too many CONTINUATION frames (nghttp2.h) */
+const NGHTTP2_ERR_TOO_MANY_CONTINUATIONS = -905;
 
 export interface Http2Limits {
   readonly maxConcurrentStreams: number;
@@ -36,8 +43,8 @@ export const HTTP2_DEFAULTS: Http2Limits = {
 export const H2C_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
 
 export interface EdgeHttp2 {
-  /** The pipeline entry its requests go to (set once the listener knows its port). */
-  serve(entry: RequestEntry): void;
+  /** The pipeline entries its requests and its CONNECT streams go to (set once the listener knows its port). */
+  serve(entry: RequestEntry, connect?: RequestEntry): void;
   /** Serves HTTP/2 on a connected socket (TLS after ALPN h2, or plain after the preface). */
   accept(socket: Duplex): void;
   /** GOAWAY to every session: streams in flight finish, no new ones start. */
@@ -47,12 +54,13 @@ export interface EdgeHttp2 {
   readonly sessionCount: () => number;
 }
 
-export function createEdgeHttp2(limits: Http2Limits, log: Logger, metrics: Metrics): EdgeHttp2 {
+/** extendedConnect: advertise RFC 8441's extended CONNECT (serve() then gets the CONNECT entry) */
+export function createEdgeHttp2(limits: Http2Limits, log: Logger, metrics: Metrics, extendedConnect = false): EdgeHttp2 {
   const server = http2.createServer({
     Http2ServerRequest: H2Request, Http2ServerResponse: H2Response,
     settings: {
       maxConcurrentStreams: limits.maxConcurrentStreams, maxHeaderListSize: limits.maxHeaderListSize,
-      initialWindowSize: limits.initialWindowSize, enablePush: false,
+      initialWindowSize: limits.initialWindowSize, enablePush: false, enableConnectProtocol: extendedConnect,
     },
     maxSessionInvalidFrames: 100, maxSessionRejectedStreams: 100,
   });
@@ -63,6 +71,17 @@ export function createEdgeHttp2(limits: Http2Limits, log: Logger, metrics: Metri
   server.on('session', (session) => {
     sessions.add(session);
     session.once('close', () => sessions.delete(session));
+    // the binding reports a fatal nghttp2 error by calling the session's destroy(err) (Node's
+    // onSessionInternalError), whose GOAWAY code defaults to INTERNAL_ERROR; destroy(err, code) is public
+    const destroy = session.destroy;
+    session.destroy = function destroyNamingFlood(this: typeof session, err?: Error, code?: number): void {
+      if (code === undefined && (err as { errno?: number } | undefined)?.errno === NGHTTP2_ERR_TOO_MANY_CONTINUATIONS) {
+        metrics.edgeHttp2Goaway.labels('continuation_flood').inc();
+        log.warn({ client_ip: session.socket?.remoteAddress }, 'HTTP/2 CONTINUATION flood: connection closed with GOAWAY ENHANCE_YOUR_CALM');
+        code = NGHTTP2_ENHANCE_YOUR_CALM;
+      }
+      destroy.call(this, err, code);
+    };
     session.on('error', () => { /* the socket closes; nothing else is affected */ });
     session.setTimeout(idleTimeoutMs, () => session.close());
     if (draining) session.close();
@@ -87,7 +106,10 @@ export function createEdgeHttp2(limits: Http2Limits, log: Logger, metrics: Metri
   server.on('sessionError', () => metrics.edgeHttp2Goaway.labels('protocol_error').inc());
 
   return {
-    serve(entry) { server.on('request', entry as never); },
+    serve(entry, connect) {
+      server.on('request', entry as never);
+      if (connect !== undefined) server.on('connect', connect as never);
+    },
     accept(socket) { server.emit('connection', socket); },
     drain() {
       draining = true;

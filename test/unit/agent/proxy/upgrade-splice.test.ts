@@ -26,13 +26,13 @@ describe('UpgradeSplice', () => {
   let pairs: { close: () => void }[] = [];
   afterEach(() => { for (const p of pairs) p.close(); pairs = []; });
 
-  async function splice(idleMs = 0): Promise<{ client: Socket; upstream: Socket; s: UpgradeSplice; ended: Promise<SpliceEnd> }> {
+  async function splice(idleMs = 0, resetClient?: (near: Socket, why: SpliceEnd) => void): Promise<{ client: Socket; upstream: Socket; s: UpgradeSplice; ended: Promise<SpliceEnd> }> {
     const a = await pair();
     const b = await pair();
     pairs.push(a, b);
     let done!: (why: SpliceEnd) => void;
     const ended = new Promise<SpliceEnd>((r) => { done = r; });
-    const s = new UpgradeSplice(a.near, b.near, idleMs, done);
+    const s = resetClient === undefined ? new UpgradeSplice(a.near, b.near, idleMs, done) : new UpgradeSplice(a.near, b.near, idleMs, done, (why) => resetClient(a.near, why));
     s.start(Buffer.from('head:'));
     return { client: a.far, upstream: b.far, s, ended };
   }
@@ -73,5 +73,13 @@ describe('UpgradeSplice', () => {
     const { client, ended } = await splice(50);
     await once(client, 'end');
     assert.equal(await ended, 'MG_TUNNEL_IDLE');
+  });
+
+  it("ends the client's side with the caller's reset (an HTTP/2 stream is reset with a code), told why", async () => {
+    const seen: SpliceEnd[] = [];
+    const { client, ended } = await splice(50, (near, why) => { seen.push(why); near.destroy(); });
+    await once(client, 'end');
+    assert.equal(await ended, 'MG_TUNNEL_IDLE');
+    assert.deepEqual(seen, ['MG_TUNNEL_IDLE']);
   });
 });
