@@ -3,7 +3,8 @@
 // same echo (the sample service's, deploy/demo/ws-echo.mjs): meshgate edge → sidecar (Consul
 // Connect mTLS) → echo, and nginx → nginx → echo (plain HTTP between the two nginx, the usual
 // WebSocket proxy config); plus one nginx hop and the echo alone for scale. Proxies on CPU 1; the
-// load (test/bench/lib/ws-load.mjs: N connections, a window of messages in flight each), the echo and
+// load (test/bench/lib/ws-load.mjs: N connections, a window of messages in flight each; ws-h2-load.mjs
+// the same over HTTP/2 extended CONNECT, one stream per h2c connection, meshgate only), the echo and
 // Consul on CPU 0. Interleaved rounds, medians, ratios. It asserts nothing.
 //   node test/bench/websocket.mjs [--duration 5] [--connections 50] [--rounds 3] [--size 64] [--window 4] [--out FILE]
 import fs from 'node:fs';
@@ -53,8 +54,10 @@ http {
   return file;
 }
 
+/** ws:// URLs load with the `ws` client over HTTP/1.1; http:// ones over HTTP/2 (h2c, RFC 8441) */
 async function load(url) {
-  const r = await runBounded([process.execPath, path.join(ROOT, 'test/bench/lib/ws-load.mjs'), url, values.connections, values.duration, values.size, values.window],
+  const loader = url.startsWith('ws') ? 'ws-load.mjs' : 'ws-h2-load.mjs';
+  const r = await runBounded([process.execPath, path.join(ROOT, 'test/bench/lib', loader), url, values.connections, values.duration, values.size, values.window],
     { timeoutMs: (Number(values.duration) + 30) * 1000, cpu: LOAD_CPU });
   try { return JSON.parse(r.stdout.trim().split('\n').pop()); } catch { return { ok: false, error: (r.stderr || r.stdout).slice(-300) }; }
 }
@@ -72,7 +75,7 @@ async function main() {
   const bin = path.join(ROOT, 'bin/meshgate.js');
   startChild('sidecar', [...PROXY_NODE, bin, 'agent', '--config', sidecarConf(dir, { consulPort: cHttp, adminPort: sAdmin, meshPort: mesh, upstreamPort: echo })],
     { log: path.join(dir, 'sidecar.log'), cwd: ROOT, cpu: PROXY_CPU });
-  startChild('edge', [...PROXY_NODE, bin, 'agent', '--config', meshEdgeConf(dir, { consulPort: cHttp, adminPort: eAdmin, edgePort })],
+  startChild('edge', [...PROXY_NODE, bin, 'agent', '--config', meshEdgeConf(dir, { consulPort: cHttp, adminPort: eAdmin, edgePort, h2c: true })],
     { log: path.join(dir, 'edge.log'), cwd: ROOT, cpu: PROXY_CPU });
   startChild('nginx-ws', ['nginx', '-c', nginxWsConf(dir, { front, back, echo })], { log: path.join(dir, 'nginx.log'), cpu: PROXY_CPU });
   const ok = (r) => r.status === 200;
@@ -82,6 +85,8 @@ async function main() {
   }
   const contestants = [
     ['meshgate-2hops', `ws://127.0.0.1:${edgePort}/ws`],
+    // the same two hops with the client on HTTP/2 (extended CONNECT over h2c); upstream it is HTTP/1.1 Upgrade
+    ['meshgate-2hops-h2', `http://127.0.0.1:${edgePort}/ws`],
     ['nginx-2hops', `ws://127.0.0.1:${front}/ws`],
     ['nginx-1hop', `ws://127.0.0.1:${back}/ws`],
     ['echo-direct', `ws://127.0.0.1:${echo}/ws`],
@@ -101,7 +106,7 @@ async function main() {
   const summary = {
     date: new Date().toISOString(), durationS: Number(values.duration), connections: Number(values.connections), rounds,
     messageBytes: Number(values.size), window: Number(values.window), medians: m,
-    meshgate_vs_nginx_2hops: ratio(m['meshgate-2hops'], m['nginx-2hops']), rounds_raw: results,
+    meshgate_vs_nginx_2hops: ratio(m['meshgate-2hops'], m['nginx-2hops']), meshgate_h2_vs_h1: ratio(m['meshgate-2hops-h2'], m['meshgate-2hops']), rounds_raw: results,
     pinning: `proxies on CPU ${PROXY_CPU}; load, echo and consul on CPU ${LOAD_CPU}`,
   };
   console.log(JSON.stringify({ medians: m, meshgate_vs_nginx_2hops: summary.meshgate_vs_nginx_2hops }));

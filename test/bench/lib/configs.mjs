@@ -170,13 +170,13 @@ sidecar:
   return file;
 }
 
-export function meshEdgeConf(dir, { consulPort, adminPort, edgePort, mtls = true }) {
+export function meshEdgeConf(dir, { consulPort, adminPort, edgePort, mtls = true, h2c = false }) {
   const conf = `consul: { address: "http://127.0.0.1:${consulPort}" }
 agent: { node: bench-edge, admin: "127.0.0.1:${adminPort}" }
 ${mtls ? '' : 'mesh: { tls: disabled }\n'}
 edge:
   listen: "127.0.0.1:${edgePort}"
-  kong:
+${h2c ? '  http2: { h2c: true }\n' : ''}  kong:
     _format_version: "3.0"
     services:
       - name: benchsvc
