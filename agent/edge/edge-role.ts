@@ -124,6 +124,7 @@ function pluginPhases(events: Logger, metrics: Metrics | undefined): RoutePhases
         hop.consumerId = ctx.consumer?.id ?? ctx.credential?.id;
         hop.upstreamPath = ctx.query === '' ? ctx.upstreamPath : `${ctx.upstreamPath}?${ctx.query}`;
         hop.upstreamHeaders = ctx.upstreamHeaders.flat;
+        hop.grpcWeb = ctx.grpcWeb;
         if (ctx.upstreamBody !== null) hop.upstreamBody = ctx.upstreamBody;
         else if (ctx.bodyWasRead) {
           ctx.readBody().then((body) => { hop.upstreamBody = body; next(null); },

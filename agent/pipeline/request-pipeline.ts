@@ -41,6 +41,7 @@ import { sendError } from '../proxy/local-answers.js';
 import { Exchange } from '../proxy/upstream-exchange.js';
 import { GrpcExchange } from '../proxy/grpc-exchange.js';
 import { isGrpcRequest } from '../proxy/grpc-wire.js';
+import type { GrpcWebMode } from '../proxy/grpc-web-wire.js';
 import { startHopTrace, type HopTracing } from './hop-trace.js';
 import type { InFlight } from './in-flight.js';
 import type { InboundRequest, OutboundResponse, RequestEntry } from './transport.js';
@@ -120,6 +121,8 @@ export class Hop implements HashSource {
   path = '';
   query = '';
   captures: Readonly<Record<string, string>> = NO_CAPTURES;
+  /** a gRPC-Web call the grpc-web plugin translates (then forwarded as gRPC); null: not one */
+  grpcWeb: GrpcWebMode | null = null;
   /** a hash cookie created for this request, set on its answer */
   setCookie: string | null = null;
   /** per-request state of the role's phases (the edge's plugin RequestContext) */
@@ -170,11 +173,11 @@ export class Hop implements HashSource {
     if (this.setCookie !== null) this.hooks = withCookie(this.hooks, this.setCookie);
     if (this.#tunnel !== null) return this.#tunnel(this, hash, this.#log);
     const h2 = plan.h2;
-    // a plan with an HTTP/2 side takes gRPC calls over it; everything else goes the HTTP/1.1 way
-    if (h2 !== undefined && isGrpcRequest(this.req)) {
+    // a plan with an HTTP/2 side takes gRPC (and translated gRPC-Web) calls over it; everything else goes the HTTP/1.1 way
+    if (h2 !== undefined && (this.grpcWeb !== null || isGrpcRequest(this.req))) {
       new GrpcExchange({
         req: this.req, res: this.res, plan: { ...plan, h2 }, path: this.upstreamPath, headers: this.upstreamHeaders, hash,
-        requestId: this.requestId, body: this.upstreamBody, hooks: this.hooks, trace: this.trace, done: this.#log,
+        requestId: this.requestId, body: this.upstreamBody, hooks: this.hooks, trace: this.trace, done: this.#log, web: this.grpcWeb,
       }).start();
       return;
     }

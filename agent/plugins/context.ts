@@ -5,6 +5,7 @@ import { BODY_TIMEOUT, REQUEST_TIMEOUT } from '../proxy/upstream-errors.js';
 import { FlatHeaderList } from './header-list.js';
 import type { Consumer, Credential } from './consumers.js';
 import type { PluginInstance } from './plugin.js';
+import type { GrpcWebMode } from '../proxy/grpc-web-wire.js';
 
 export interface RouteInfo {
   readonly name: string;
@@ -53,6 +54,8 @@ export class RequestContext {
   answeredBy: string | null = null;
   /** proxy-cache's outcome (Hit, Miss, Refresh, Bypass), for metrics and trace events */
   cacheStatus: string | null = null;
+  /** set by grpc-web: the call is gRPC-Web, forwarded as gRPC and translated back */
+  grpcWeb: GrpcWebMode | null = null;
   #query: string;
   #params: URLSearchParams | null = null;
   #body: Promise<Buffer> | null = null;

@@ -4,6 +4,7 @@ import { aclPlugin } from './acl/acl.js';
 import { circuitBreakerPlugin } from './circuit-breaker/circuit-breaker.js';
 import { correlationIdPlugin } from './correlation-id/correlation-id.js';
 import { corsPlugin } from './cors/cors.js';
+import { grpcWebPlugin } from './grpc-web/grpc-web.js';
 import { ipRestrictionPlugin } from './ip-restriction/ip-restriction.js';
 import { jwtPlugin } from './jwt/jwt.js';
 import { keyAuthPlugin } from './key-auth/key-auth.js';
@@ -18,7 +19,7 @@ import { responseTransformerPlugin } from './response-transformer/response-trans
 const ALL: readonly PluginFactory<any>[] = [
   correlationIdPlugin, corsPlugin, jwtPlugin, keyAuthPlugin, ipRestrictionPlugin, requestSizeLimitingPlugin,
   aclPlugin, rateLimitingPlugin, circuitBreakerPlugin, requestTransformerPlugin, responseTransformerPlugin, proxyCachePlugin,
-  openTelemetryPlugin, prometheusPlugin,
+  grpcWebPlugin, openTelemetryPlugin, prometheusPlugin,
 ];
 
 export const PLUGINS: ReadonlyMap<string, PluginFactory<any>> = new Map(ALL.map((p) => [p.name, p]));

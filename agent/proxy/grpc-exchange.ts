@@ -6,8 +6,10 @@
 // DEADLINE_EXCEEDED. A client that cancels resets the upstream stream. meshgate's own answers
 // (no member, connect failure) go out through the response, which turns them into trailers-only
 // gRPC statuses (proxy/grpc-local-answer.ts). Only a failure to connect is retried: the body is
-// not read before the stream exists.
+// not read before the stream exists. The client is a GrpcDownstream (grpc-downstream.ts): a gRPC
+// client over HTTP/2, or a gRPC-Web one (the grpc-web plugin), whose text-mode body is decoded here.
 import http2 from 'node:http2';
+import type { Readable } from 'node:stream';
 import { ERRORS, type ErrorCode } from '../../proto/errors.js';
 import { GRPC_STATUS_OF } from '../../proto/grpc-status.js';
 import { MESH_DESTINATION } from '../../proto/headers.js';
@@ -17,9 +19,11 @@ import type { Observation } from '../pool/endpoint-state.js';
 import { observeMember, pickMember, type PoolMember } from '../pool/service-pool.js';
 import type { InboundRequest, OutboundResponse } from '../pipeline/transport.js';
 import type { ExchangeOutcome, ForwardPlan, ResponseHooks } from './forward-plan.js';
+import { H2Downstream, type GrpcDownstream } from './grpc-downstream.js';
+import { GrpcWebDownstream } from './grpc-web-downstream.js';
+import { Base64DecodeStream, decodeBase64Run, type GrpcWebMode } from './grpc-web-wire.js';
 import { appendHeader as append, encodeGrpcMessage, grpcStatusIn, parseGrpcTimeoutMs, withoutPseudoHeaders as relayable } from './grpc-wire.js';
 import type { H2Upstream } from './h2-upstream-sessions.js';
-import { sendError } from './local-answers.js';
 import { mayRetry } from './retry-policy.js';
 import { classifyUpstreamError } from './upstream-errors.js';
 
@@ -43,15 +47,16 @@ export interface GrpcExchangeInit {
   readonly hooks: ResponseHooks | null;
   readonly trace: HopTrace | null;
   readonly done: (outcome: ExchangeOutcome) => void;
+  /** a gRPC-Web call (the grpc-web plugin's mark); absent: a gRPC call over HTTP/2 */
+  readonly web?: GrpcWebMode | null;
 }
-
-/** The client side of the call: the HTTP/2 compatibility response and its stream. */
-type ClientResponse = OutboundResponse & { readonly stream: http2.ServerHttp2Stream; getHeaders(): http2.OutgoingHttpHeaders };
 
 export class GrpcExchange {
   readonly #i: GrpcExchangeInit;
-  readonly #res: ClientResponse;
-  readonly #client: http2.ServerHttp2Stream;
+  readonly #client: GrpcDownstream;
+  /** the body sent upstream: the client's, or its base64 decoding (gRPC-Web text mode) */
+  readonly #source: Readable;
+  readonly #body: Buffer | null;
   #member: PoolMember | undefined;
   #tried: Set<PoolMember> | null = null;
   #up: http2.ClientHttp2Stream | null = null;
@@ -69,9 +74,10 @@ export class GrpcExchange {
 
   constructor(init: GrpcExchangeInit) {
     this.#i = init;
-    this.#res = init.res as ClientResponse;
-    this.#client = this.#res.stream;
-    this.#client.on('error', () => { /* the client's stream reset: 'close' follows */ });
+    const web = init.web ?? null;
+    this.#client = web === null ? new H2Downstream(init.res) : new GrpcWebDownstream(init.res, web);
+    this.#source = web?.text === true && init.body === null ? init.req.pipe(new Base64DecodeStream()) : init.req;
+    this.#body = web?.text === true && init.body !== null ? decodeBase64Run(init.body.toString('latin1')).bytes : init.body;
     init.res.on('close', this.#onClientClose);
     init.plan.pool.budget.deposit(Date.now());
     const deadlineMs = parseGrpcTimeoutMs(init.req.headers['grpc-timeout'] as string | undefined);
@@ -126,8 +132,8 @@ export class GrpcExchange {
     up.on('end', this.#onEnd);
     up.on('error', () => { /* 'close' follows with the reset code */ });
     up.on('close', this.#onUpstreamClose);
-    if (i.body !== null) up.end(i.body);
-    else i.req.pipe(up);
+    if (this.#body !== null) up.end(this.#body);
+    else this.#source.pipe(up);
   }
 
   readonly #onResponse = (headers: http2.IncomingHttpHeaders, flags: number): void => {
@@ -139,16 +145,14 @@ export class GrpcExchange {
     if (pool.measuresLatency) recordLatency(this.#member!.state, this.#upstreamMs, Date.now());
     this.#observe((pool.health.kind === 'outlier' ? pool.health.unhealthyStatuses.has(status) : status >= 500) ? 'http_failure' : 'success');
     const out = this.#clientHead(headers, status);
-    if (this.#client.destroyed || this.#client.headersSent) return;
+    if (this.#client.gone || this.#client.headersSent) return;
     if ((flags & NGHTTP2_FLAG_END_STREAM) !== 0) {
       this.#grpcStatus = grpcStatusIn(headers);
-      this.#client.respond(out, { endStream: true });
+      this.#client.respond(status, out, true);
       this.#finish();
       return;
     }
-    this.#client.respond(out, { waitForTrailers: true });
-    // the compatibility response sends the trailers it was given (addTrailers) on wantTrailers; this runs after it
-    this.#client.once('wantTrailers', this.#trailersSent);
+    this.#client.respond(status, out, false);
   };
 
   readonly #onData = (chunk: Buffer): void => {
@@ -156,21 +160,20 @@ export class GrpcExchange {
     if (this.#client.write(chunk)) return;
     const up = this.#up!;
     up.pause();
-    this.#client.once('drain', () => up.resume());
+    this.#client.onceDrain(() => up.resume());
   };
 
   readonly #onEnd = (): void => {
     if (this.#finished || !this.#client.headersSent) return;
-    if (this.#client.writableEnded) this.#finish(); // trailers-only: nothing more to send
+    if (this.#client.ended) this.#finish(); // trailers-only: nothing more to send
     else this.#endWithTrailers();
   };
 
-  /** ends the client's stream; on wantTrailers the response sends #trailers */
+  /** ends the client's answer with #trailers; the call is finished once they are out */
   #endWithTrailers(): void {
     const t = this.#trailers ?? {};
     this.#grpcStatus ??= grpcStatusIn(t);
-    this.#res.addTrailers(t as Record<string, string>);
-    this.#client.end();
+    this.#client.end(t, this.#trailersSent);
   }
 
   readonly #trailersSent = (): void => { this.#finish(); };
@@ -178,7 +181,7 @@ export class GrpcExchange {
   /** The upstream stream closed: a clean end was handled in #onEnd; anything else is a failure. */
   readonly #onUpstreamClose = (): void => {
     this.#release();
-    if (this.#finished || this.#trailers !== null || this.#client.writableEnded) return;
+    if (this.#finished || this.#trailers !== null || this.#client.ended) return;
     const up = this.#up!;
     const code = up.rstCode === undefined || up.rstCode === NGHTTP2_NO_ERROR ? NGHTTP2_INTERNAL_ERROR : up.rstCode;
     this.#error = 'MG_UPSTREAM_RESET';
@@ -187,8 +190,8 @@ export class GrpcExchange {
       this.#observe('tcp_failure');
       return this.#fail('MG_UPSTREAM_RESET');
     }
-    // the answer is under way: the honest signal left is resetting the client's stream with the same code
-    this.#client.close(code);
+    // the answer is under way: the client learns the call failed (HTTP/2: its stream reset with the same code)
+    this.#client.abort(code);
     this.#finish();
   };
 
@@ -202,7 +205,7 @@ export class GrpcExchange {
     this.#error = 'MG_UPSTREAM_TIMEOUT';
     this.#trailers = { 'grpc-status': String(GRPC_STATUS_OF.MG_UPSTREAM_TIMEOUT), 'grpc-message': encodeGrpcMessage(ERRORS.MG_UPSTREAM_TIMEOUT.message) };
     this.#grpcStatus = GRPC_STATUS_OF.MG_UPSTREAM_TIMEOUT;
-    if (!this.#client.writableEnded) this.#endWithTrailers();
+    if (!this.#client.ended) this.#endWithTrailers();
   }
 
   #connectFailed(err: unknown): void {
@@ -213,8 +216,8 @@ export class GrpcExchange {
     this.#observe(code === 'MG_CONNECT_TIMEOUT' ? 'timeout' : 'tcp_failure');
     const plan = this.#i.plan;
     const retry = mayRetry(code, {
-      attempts: this.#attempts, retries: plan.retries, clientGone: this.#res.destroyed, method: this.#i.req.method ?? '',
-      hasBody: true, bodyReplayable: this.#i.body !== null, bodyStarted: false, perTryTimeoutMs: 0, readTimeoutMs: plan.readTimeoutMs,
+      attempts: this.#attempts, retries: plan.retries, clientGone: this.#client.gone, method: this.#i.req.method ?? '',
+      hasBody: true, bodyReplayable: this.#body !== null, bodyStarted: false, perTryTimeoutMs: 0, readTimeoutMs: plan.readTimeoutMs,
     });
     this.#error = code;
     if (retry && plan.pool.budget.tryWithdraw(Date.now())) {
@@ -240,14 +243,14 @@ export class GrpcExchange {
     up.removeListener('close', this.#onUpstreamClose);
     up.removeAllListeners('data');
     up.removeListener('end', this.#onEnd);
-    this.#i.req.unpipe(up);
+    this.#source.unpipe(up);
     if (!up.destroyed) up.close(NGHTTP2_CANCEL);
     this.#release();
   }
 
-  #clientHead(headers: http2.IncomingHttpHeaders, status: number): http2.OutgoingHttpHeaders {
-    const flat: string[] = [];
-    for (const [k, v] of Object.entries(this.#res.getHeaders())) if (v !== undefined) flat.push(k, String(v));
+  /** the answer's head, flat: headers set before it, the upstream's, then the route's header edits */
+  #clientHead(headers: http2.IncomingHttpHeaders, status: number): string[] {
+    const flat = this.#client.preset();
     for (const [k, v] of Object.entries(headers)) {
       if (k.charCodeAt(0) === 58 /* ':' */ || NOT_RELAYED.has(k) || v === undefined) continue;
       if (Array.isArray(v)) for (const one of v) flat.push(k, one);
@@ -255,9 +258,7 @@ export class GrpcExchange {
     }
     // header edits apply; a hook that wants the whole body does not get it: a gRPC stream is never held back
     this.#i.hooks?.headers(status, flat);
-    const out: http2.OutgoingHttpHeaders = { ':status': status };
-    for (let k = 0; k < flat.length; k += 2) append(out, flat[k]!.toLowerCase(), flat[k + 1]!);
-    return out;
+    return flat;
   }
 
   #observe(obs: Observation): void {
@@ -275,7 +276,7 @@ export class GrpcExchange {
     this.#error = code;
     this.#status = ERRORS[code].status;
     this.#grpcStatus = GRPC_STATUS_OF[code];
-    sendError(this.#res, code, this.#i.requestId, this.#i.hooks);
+    this.#client.fail(code, this.#i.requestId, this.#i.hooks);
     this.#finish();
   }
 

@@ -2,8 +2,9 @@
 // gRPC through the edge, side by side with nginx grpc_pass (same machine, same ECDSA P-256
 // certificate, same grpc-js upstream over h2c): h2load sends unary calls (one 16-byte message each,
 // content-type application/grpc) over TLS with ALPN h2, 100 concurrent streams per connection.
-// Each proxy is checked first with a real grpc-js call. Proxies on CPU 1, h2load and the upstream
-// on CPU 0 (as run.mjs). It asserts nothing.
+// Each proxy is checked first with a real grpc-js call. Also gRPC-Web through the edge (the grpc-web
+// plugin, content-type application/grpc-web+proto, the same h2load load; nginx has no gRPC-Web).
+// Proxies on CPU 1, h2load and the upstream on CPU 0 (as run.mjs). It asserts nothing.
 //   node test/bench/grpc.mjs [--duration 10] [--clients 4] [--streams 100] [--rounds 3] [--out FILE]
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
@@ -32,9 +33,9 @@ function grpcCall(port, ca) {
   return new Promise((resolve) => c.Unary(Buffer.from('ping'), { deadline: Date.now() + 5000 }, (err, v) => { c.close(); resolve(err ? err.message : v.toString()); }));
 }
 
-async function runH2load({ url, dataFile, clients, streams, durationS: d }) {
+async function runH2load({ url, dataFile, clients, streams, durationS: d, contentType }) {
   const argv = pinned(0, ['h2load', '-c', String(clients), '-m', String(streams), '-D', String(d), '--warm-up-time', '1',
-    '-H', 'content-type: application/grpc', '-H', 'te: trailers', '-d', dataFile, url]);
+    '-H', `content-type: ${contentType}`, '-H', 'te: trailers', '-d', dataFile, url]);
   try {
     const { stdout } = await execFileP(argv[0], argv.slice(1), { timeout: (d + 30) * 1000 });
     const rps = /finished in [^,]+, ([0-9.]+) req\/s/.exec(stdout);
@@ -63,7 +64,10 @@ async function main() {
   const deck = path.join(dir, 'edge.yml');
   fs.writeFileSync(deck, JSON.stringify({
     _format_version: '3.0',
-    services: [{ name: 'bench', protocol: 'grpc', host: '127.0.0.1', port: upstreamPort, routes: [{ name: 'bench', protocols: ['grpcs'], paths: ['/bench.Echo/'] }] }],
+    services: [{ name: 'bench', protocol: 'grpc', host: '127.0.0.1', port: upstreamPort, routes: [
+      { name: 'bench', protocols: ['grpcs'], paths: ['/bench.Echo/'] },
+      { name: 'bench-web', protocols: ['https'], paths: ['/bench.Echo/'], strip_path: false, plugins: [{ name: 'grpc-web' }] },
+    ] }],
     certificates: [{ cert: fs.readFileSync(cert.certFile, 'utf8'), key: fs.readFileSync(cert.keyFile, 'utf8'), snis: ['bench.test'] }],
   }));
   startChild('edge', [...PROXY_NODE, path.join(ROOT, 'bin/meshgate.js'), 'agent', '--config', deck, '--listen', `127.0.0.1:${edgePort}`,
@@ -74,20 +78,26 @@ async function main() {
   console.log(`check: edge → ${checks.edge}, nginx → ${checks.nginx}`);
   if (checks.edge !== 'ping' || checks.nginx !== 'ping') throw new Error(`a gRPC call failed: ${JSON.stringify(checks)}`);
 
-  const scenarios = [['edge-grpc', `https://127.0.0.1:${edgeTlsPort}${PATH}`], ['nginx-grpc', `https://127.0.0.1:${nginxPort}${PATH}`]];
+  const GRPC = 'application/grpc';
+  const scenarios = [
+    ['edge-grpc', `https://127.0.0.1:${edgeTlsPort}${PATH}`, GRPC], ['nginx-grpc', `https://127.0.0.1:${nginxPort}${PATH}`, GRPC],
+    ['edge-grpc-web', `https://127.0.0.1:${edgeTlsPort}${PATH}`, 'application/grpc-web+proto'],
+  ];
   const results = Object.fromEntries(scenarios.map(([k]) => [k, []]));
   for (let r = 0; r < rounds; r++) {
-    for (const [key, url] of scenarios) {
-      const h = await runH2load({ url, dataFile, clients: Number(values.clients), streams: Number(values.streams), durationS });
+    for (const [key, url, contentType] of scenarios) {
+      const h = await runH2load({ url, dataFile, clients: Number(values.clients), streams: Number(values.streams), durationS, contentType });
       results[key].push(h.ok ? Math.round(h.rps) : null);
-      console.log(`round ${r + 1} ${key.padEnd(11)} ${h.ok ? `${Math.round(h.rps)} calls/s, 2xx ${h.ok2xx}, failed ${h.failed}` : h.error}`);
+      console.log(`round ${r + 1} ${key.padEnd(13)} ${h.ok ? `${Math.round(h.rps)} calls/s, 2xx ${h.ok2xx}, failed ${h.failed}` : h.error}`);
     }
   }
   const median = (xs) => { const v = xs.filter((x) => x !== null).sort((a, b) => a - b); return v.length ? v[Math.floor(v.length / 2)] : null; };
   const m = Object.fromEntries(Object.entries(results).map(([k, v]) => [k, median(v)]));
-  const ratio = m['edge-grpc'] && m['nginx-grpc'] ? Math.round((m['edge-grpc'] / m['nginx-grpc']) * 100) / 100 : null;
-  const summary = { date: new Date().toISOString(), durationS, clients: Number(values.clients), streams: Number(values.streams), rounds, medians: m, edge_vs_nginx: ratio, rounds_raw: results };
-  console.log(JSON.stringify({ medians: m, edge_vs_nginx: ratio }));
+  const over = (a, b) => (m[a] && m[b] ? Math.round((m[a] / m[b]) * 100) / 100 : null);
+  const ratio = over('edge-grpc', 'nginx-grpc');
+  const web = over('edge-grpc-web', 'edge-grpc');
+  const summary = { date: new Date().toISOString(), durationS, clients: Number(values.clients), streams: Number(values.streams), rounds, medians: m, edge_vs_nginx: ratio, grpc_web_vs_grpc: web, rounds_raw: results };
+  console.log(JSON.stringify({ medians: m, edge_vs_nginx: ratio, grpc_web_vs_grpc: web }));
   writeResults(values.out, summary, console.log);
   return 0;
 }

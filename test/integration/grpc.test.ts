@@ -8,7 +8,7 @@ import http2 from 'node:http2';
 import path from 'node:path';
 import { makeRoot, signLeaf, type Pem } from '../support/pki.js';
 import { useHarness, waitFor, type AgentHandle, type ServiceHandle } from '../support/harness.js';
-import { echoClient, grpc, startEchoServer, unary, type EchoClient, type EchoServer } from '../support/grpc-echo.js';
+import { bidiInTurn, echoClient, grpc, serverStream, startEchoServer, startGreeterSidecar, unary, type EchoClient, type EchoServer } from '../support/grpc-echo.js';
 
 describe('gRPC end to end (edge → sidecar over mTLS h2 → instance over h2c)', function () {
   this.timeout(120_000);
@@ -24,16 +24,7 @@ describe('gRPC end to end (edge → sidecar over mTLS h2 → instance over h2c)'
   before(async function () {
     const h = harness();
     server = await startEchoServer();
-    const [meshPort, sidecarAdmin] = [await h.port(), await h.port()];
-    const sidecarFile = h.writeYaml('sidecar-greeter.yaml', {
-      consul: { address: h.consul.httpAddress },
-      agent: { node: 'greeter-1', admin: `127.0.0.1:${sidecarAdmin}`, log_level: 'info' },
-      sidecar: {
-        listen: `127.0.0.1:${meshPort}`,
-        services: [{ name: 'greeter', id: 'greeter-1', port: server.port, check: { tcp: `127.0.0.1:${server.port}`, interval: '1s' } }],
-      },
-    });
-    await h.startAgent('sidecar greeter-1', sidecarFile, { adminPort: sidecarAdmin, port: meshPort });
+    await startGreeterSidecar(h, server);
     web = await h.startService('web', 'web-1');
     await h.startSidecar({ service: web });
 
@@ -92,14 +83,7 @@ describe('gRPC end to end (edge → sidecar over mTLS h2 → instance over h2c)'
   });
 
   it('server streaming, client streaming and bidi streaming', async () => {
-    const got = await new Promise<string[]>((resolve, reject) => {
-      const out: string[] = [];
-      const call = plain.ServerStream(Buffer.from('5'));
-      call.on('data', (b: Buffer) => out.push(b.toString()));
-      call.on('error', reject);
-      call.on('end', () => resolve(out));
-    });
-    assert.deepEqual(got, ['m0', 'm1', 'm2', 'm3', 'm4']);
+    assert.deepEqual(await serverStream(plain, 5), ['m0', 'm1', 'm2', 'm3', 'm4']);
     const joined = await new Promise<string>((resolve, reject) => {
       const call = plain.ClientStream((err: Error | null, v: Buffer) => (err ? reject(err) : resolve(v.toString())));
       for (const m of ['a', 'b', 'c']) call.write(Buffer.from(m));
@@ -107,16 +91,7 @@ describe('gRPC end to end (edge → sidecar over mTLS h2 → instance over h2c)'
     });
     assert.equal(joined, 'a,b,c');
     // bidi: each answer arrives before the next message is sent
-    const echoed = await new Promise<string[]>((resolve, reject) => {
-      const out: string[] = [];
-      const call = plain.Bidi();
-      const send = (i: number) => { if (i < 3) call.write(Buffer.from(`x${i}`)); else call.end(); };
-      call.on('data', (b: Buffer) => { out.push(b.toString()); send(out.length); });
-      call.on('error', reject);
-      call.on('end', () => resolve(out));
-      send(0);
-    });
-    assert.deepEqual(echoed, ['re:x0', 're:x1', 're:x2']);
+    assert.deepEqual(await bidiInTurn(plain, 3), ['re:x0', 're:x1', 're:x2']);
   });
 
   it('grpcs: the same route over TLS with ALPN h2', async () => {

@@ -4,6 +4,7 @@
 // N messages; ClientStream joins what it got; Bidi echoes each message; Slow never answers and
 // counts the calls it saw cancelled.
 import * as grpc from '@grpc/grpc-js';
+import type { AgentHandle, Harness } from './harness.js';
 
 const raw = { serialize: (b: Buffer) => b, deserialize: (b: Buffer) => b };
 const method = (service: string, name: string, requestStream: boolean, responseStream: boolean) => ({
@@ -94,6 +95,44 @@ export function unary(client: EchoClient, name: string, body: string, metadata =
     call.on('metadata', (m: grpc.Metadata) => { headers = m; });
     call.on('status', (s: grpc.StatusObject) => { trailers = s.metadata; });
   });
+}
+
+/** ServerStream(n): the messages received, in order. */
+export function serverStream(client: EchoClient, n: number): Promise<string[]> {
+  return new Promise((resolve, reject) => {
+    const out: string[] = [];
+    const call = client.ServerStream(Buffer.from(String(n)));
+    call.on('data', (b: Buffer) => out.push(b.toString()));
+    call.on('error', reject);
+    call.on('end', () => resolve(out));
+  });
+}
+
+/** Bidi with `count` messages x0, x1 …, each sent only once the answer to the one before has arrived. */
+export function bidiInTurn(client: EchoClient, count: number): Promise<string[]> {
+  return new Promise((resolve, reject) => {
+    const out: string[] = [];
+    const call = client.Bidi();
+    const send = (i: number) => { if (i < count) call.write(Buffer.from(`x${i}`)); else call.end(); };
+    call.on('data', (b: Buffer) => { out.push(b.toString()); send(out.length); });
+    call.on('error', reject);
+    call.on('end', () => resolve(out));
+    send(0);
+  });
+}
+
+/** The echo server's sidecar (service greeter, instance greeter-1, a TCP check on the server's port). */
+export async function startGreeterSidecar(h: Harness, server: EchoServer): Promise<AgentHandle> {
+  const [meshPort, adminPort] = [await h.port(), await h.port()];
+  const file = h.writeYaml('sidecar-greeter.yaml', {
+    consul: { address: h.consul.httpAddress },
+    agent: { node: 'greeter-1', admin: `127.0.0.1:${adminPort}`, log_level: 'info' },
+    sidecar: {
+      listen: `127.0.0.1:${meshPort}`,
+      services: [{ name: 'greeter', id: 'greeter-1', port: server.port, check: { tcp: `127.0.0.1:${server.port}`, interval: '1s' } }],
+    },
+  });
+  return h.startAgent('sidecar greeter-1', file, { adminPort, port: meshPort });
 }
 
 export { grpc };
