@@ -186,13 +186,23 @@ export async function startEdge(p: EdgeParams): Promise<StartedEdge> {
   };
 }
 
-/** The decK document of a local upstream: everything on the port goes to `service`. */
+/**
+ * The decK document of a local upstream: everything on the port goes to `service`. gRPC calls (the
+ * app's client speaking h2c with prior knowledge, as grpc-js does with insecure credentials) take a
+ * gRPC route of their own, so they go over the mesh as HTTP/2 streams; every other request stays HTTP/1.1.
+ */
 export function upstreamDeclarative(service: string): KongDeclarative {
   return {
     _format_version: '3.0',
-    services: [{ name: service, url: `http://${service}`, routes: [{ name: `upstream-${service}`, paths: ['/'], strip_path: false }] }],
+    services: [
+      { name: service, url: `http://${service}`, routes: [{ name: `upstream-${service}`, paths: ['/'], strip_path: false }] },
+      { name: `${service}~grpc`, protocol: 'grpc', host: service, port: 80, routes: [{ name: `upstream-${service}~grpc`, protocols: ['grpc'], paths: ['/'] }] },
+    ],
   };
 }
+
+/** A local upstream port takes HTTP/1.1 and prior-knowledge h2c (gRPC) side by side. */
+export const UPSTREAM_PORT_HTTP2: EdgeHttp2Config = Object.freeze({ h2c: true });
 
 /** consul.pool_guard → the guard's policy; undefined when the section is absent (the guard is off). */
 export function poolGuardPolicy(g: { max_shrink_fraction: number; hold: string } | undefined): PoolGuardPolicy | undefined {

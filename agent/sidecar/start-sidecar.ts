@@ -6,7 +6,7 @@ import type { AccessLog } from '../observe/access-log.js';
 import type { SidecarSection } from '../../proto/config-schema.js';
 import { parseHostPort } from '../config/host-port.js';
 import type { ConsulClient } from '../../registrar/consul-client.js';
-import { startEdge, upstreamDeclarative, type StartedEdge } from '../edge/start-edge.js';
+import { startEdge, upstreamDeclarative, UPSTREAM_PORT_HTTP2, type StartedEdge } from '../edge/start-edge.js';
 import { DEFAULT_LIMITS, listen, type Listener } from '../http-listener.js';
 import { createEdgeHttp2, HTTP2_DEFAULTS } from '../edge/h2/h2-server.js';
 import { H2Sessions } from '../proxy/h2-upstream-sessions.js';
@@ -109,7 +109,7 @@ export async function startSidecar(p: SidecarParams): Promise<StartedSidecar> {
   const openUpstream = async (u: UpstreamSpec): Promise<BoundUpstream> => ({
     spec: u,
     edge: await startEdge({
-      listen: u.listen, kong: upstreamDeclarative(u.service), viaSidecars: true, trustedProxies: LOOPBACK_CIDRS,
+      listen: u.listen, kong: upstreamDeclarative(u.service), viaSidecars: true, trustedProxies: LOOPBACK_CIDRS, http2: UPSTREAM_PORT_HTTP2,
       consul: p.consul, log: log.child({ upstream: u.service }), accessLog: p.accessLog.child({ upstream: u.service }), metrics: p.metrics,
       mesh: meshTls ? { tls: meshTls, identity: p.identity } : undefined, requestId: p.requestId, strict: false, tracing: p.tracing ?? null,
       ...(p.poolGuard ? { poolGuard: p.poolGuard } : {}), ...(p.failover ? { failover: p.failover } : {}),
