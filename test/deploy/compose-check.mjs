@@ -1,5 +1,6 @@
 // Checks the running compose demo from the root namespace (the engine's namespace address NS_IP):
-// both services answer through the edge, the sidecars' mesh port speaks only mTLS with SPIFFE certificates,
+// both services answer through the edge, Prometheus scrapes every agent (edge and three sidecars) as up,
+// the sidecars' mesh port speaks only mTLS with SPIFFE certificates,
 // Consul lists services and sidecars passing, and stopping users-1 drains with no failed request.
 import { execFileSync, spawn } from 'node:child_process';
 import assert from 'node:assert/strict';
@@ -31,6 +32,21 @@ const orders = await until('orders through the edge', async () => {
 });
 assert.equal(orders.instance, 'orders-1');
 console.log(`compose: through the edge users answered from ${[...seen].sort().join(', ')}, orders from ${orders.instance}`);
+
+// Prometheus (in the edge's network namespace, :9090 published): every agent's /metrics scraped, each target up,
+// and a query over the sidecars' own series answers from all three.
+const wanted = ['127.0.0.1:9901', 'users-1:9901', 'users-2:9901', 'orders-1:9901'];
+const targets = await until('Prometheus to scrape every agent as up', async () => {
+  const { body } = await json(`http://${ip}:9090/api/v1/targets?state=active`);
+  const active = body?.data?.activeTargets ?? [];
+  const up = active.filter((t) => t.health === 'up').map((t) => t.labels.instance).sort();
+  return up.length === wanted.length && wanted.every((w) => up.includes(w)) && active;
+});
+const q = await until('a PromQL query over the agents', async () => {
+  const { body } = await json(`http://${ip}:9090/api/v1/query?query=${encodeURIComponent('up{job=~"meshgate-.*"}')}`);
+  return body?.status === 'success' && body.data.result.length === wanted.length && body.data.result.every((r) => r.value[1] === '1') && body;
+});
+console.log(`compose: Prometheus scrapes ${targets.map((t) => `${t.labels.job}/${t.labels.instance}`).sort().join(', ')}, all up (${q.data.result.length} up series = 1)`);
 
 // The mesh port from inside the compose network: TLS only, certificate with the service's SPIFFE identity.
 const probe = `

@@ -13,6 +13,8 @@ for c in dockerd docker docker-compose ip nsenter; do command -v "$c" >/dev/null
 consul_bin=${CONSUL_BIN:-$(bash deploy/setup/install-consul.sh | tail -n 1)}
 [ -x "$consul_bin" ] || fail "no Consul binary (deploy/setup/install-consul.sh)"
 mkdir -p .tools && { [ "$(readlink -f "$consul_bin")" = "$(readlink -f .tools/consul 2>/dev/null)" ] || cp "$consul_bin" .tools/consul; }
+prometheus_bin=$(bash deploy/setup/install-prometheus.sh | tail -n 1) || fail "no Prometheus binary (deploy/setup/install-prometheus.sh)"
+{ [ "$(readlink -f "$prometheus_bin")" = "$(readlink -f .tools/prometheus 2>/dev/null)" ] || cp "$prometheus_bin" .tools/prometheus; }
 [ -f dist/agent/main.js ] && [ -d node_modules ] || fail "run npm ci && npm run build first"
 rootfs=$(bash deploy/docker/base-rootfs.sh) || fail "no base rootfs (debootstrap)"
 
