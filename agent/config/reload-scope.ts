@@ -1,19 +1,23 @@
 // What a hot reload applies, and which changed sections it cannot: those are named in a log line
 // and a metric rather than silently kept at their old values.
 import { ConsulSection, EdgeSection, MeshgateConfig, MeshSection, SidecarSection } from '../../proto/config-schema.js';
+import { EdgeHttp2 } from '../../proto/listener-schema.js';
 
 /**
  * Sections a reload swaps in place: the route table, how pools are reached, the edge's certificates,
  * whom it trusts for X-Forwarded-*, its strict-request rules, its listeners' limits; which Consul
  * agent the watchers and the registrar talk to, with which token, in which datacenter; the mesh's
  * lowest TLS version and the decision when no intention matches; a sidecar's local services and
- * upstream ports; the edge's listen addresses (one process: re-bound, the old listener drained).
+ * upstream ports; the edge's listen addresses (one process: re-bound, the old listener drained); the
+ * edge's HTTP/2 limits for new sessions.
  */
 export const RELOADED_SECTIONS: readonly string[] = [
   'edge.kong', 'edge.via_sidecars', 'edge.tls', 'edge.trusted_proxies', 'edge.http', 'edge.limits',
   'consul.address', 'consul.token', 'consul.token_file', 'consul.datacenter',
   'mesh.min_tls_version', 'mesh.default_intention_policy', 'sidecar.services', 'sidecar.upstreams',
   'edge.listen', 'edge.listen_tls',
+  'edge.http2.max_concurrent_streams', 'edge.http2.max_header_list_size', 'edge.http2.initial_window_size',
+  'edge.http2.rapid_reset_max', 'edge.http2.rapid_reset_window',
 ];
 
 /**
@@ -23,20 +27,24 @@ export const RELOADED_SECTIONS: readonly string[] = [
 export const WORKERS_RESTART_SECTIONS: readonly string[] = ['edge.listen', 'edge.listen_tls'];
 
 /** sections named field by field, because a reload applies some of their fields and not others */
-const SPLIT: Readonly<Record<string, { properties: Record<string, unknown> }>> = { consul: ConsulSection, mesh: MeshSection, sidecar: SidecarSection, edge: EdgeSection };
+const SPLIT: Readonly<Record<string, { properties: Record<string, unknown> }>> = {
+  consul: ConsulSection, mesh: MeshSection, sidecar: SidecarSection, edge: EdgeSection, 'edge.http2': EdgeHttp2,
+};
+
+const split = (name: string): string[] => (SPLIT[name] ? Object.keys(SPLIT[name]!.properties).flatMap((f) => split(`${name}.${f}`)) : [name]);
 
 /**
  * Every other section takes effect only at start; a change to one needs a restart. Derived from
  * the schema, so a field added to it is reported on reload rather than silently kept.
  */
 export const RESTART_SECTIONS: readonly string[] = Object.keys(MeshgateConfig.properties)
-  .flatMap((k) => (SPLIT[k] ? Object.keys(SPLIT[k]!.properties).map((f) => `${k}.${f}`) : [k]))
+  .flatMap(split)
   .filter((name) => !RELOADED_SECTIONS.includes(name));
 
 function sectionOf(cfg: MeshgateConfig, name: string): unknown {
-  const [top, sub] = name.split('.') as [keyof MeshgateConfig, string | undefined];
-  const section = cfg[top] as Record<string, unknown> | undefined;
-  return sub === undefined ? section : section?.[sub];
+  let at: unknown = cfg;
+  for (const key of name.split('.')) at = (at as Record<string, unknown> | undefined)?.[key];
+  return at;
 }
 
 /** The restart-only sections whose value differs between the running and the reloaded config. */

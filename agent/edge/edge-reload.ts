@@ -42,6 +42,7 @@ export function prepareEdgeReload(file: string, edge: StartedEdge, certificates:
       swapCertificates?.();
       edge.applyPolicy(nextEdge.trusted_proxies ?? [], nextEdge.http);
       edge.applyLimits(nextEdge.limits);
+      edge.applyHttp2(nextEdge.http2);
     },
     abort() { routes.abort(); },
   };

@@ -18,7 +18,7 @@ import { PASS_THROUGH, SwappableRules } from './strict-request.js';
 import { EdgeRuntime, type MeshClient } from './edge-runtime.js';
 import type { EdgeCertificates } from './tls/edge-certificates.js';
 import type { EdgeHttp2 as EdgeHttp2Config } from '../../proto/config-schema.js';
-import { createEdgeHttp2, HTTP2_DEFAULTS, type Http2Limits } from './h2/h2-server.js';
+import { createEdgeHttp2, HTTP2_DEFAULTS, type EdgeHttp2, type Http2Limits } from './h2/h2-server.js';
 import { createH2ConnectEntry } from './h2/h2-websocket.js';
 import type { TracingSettings } from '../observe/trace/tracing-settings.js';
 import { RequestDebug } from './request-debug.js';
@@ -34,6 +34,8 @@ export interface StartedEdge {
   applyPolicy(trustedProxies: readonly string[], http: EdgeSection['http']): void;
   /** a reload's edge.limits, for new connections and requests from now on (with limitsOverride on top) */
   applyLimits(limits: ListenerLimits | undefined): void;
+  /** a reload's edge.http2 limits, for HTTP/2 sessions that start from now on (enabled and h2c: at start only) */
+  applyHttp2(http2: EdgeHttp2Config | undefined): void;
   /**
    * A reload's listen addresses: a changed one is bound now (a failure throws and nothing changed);
    * commit makes it the listener and drains the old one (it stops accepting, its connections finish).
@@ -130,17 +132,24 @@ export async function startEdge(p: EdgeParams): Promise<StartedEdge> {
     return { request: createPipeline(role), upgrade: createUpgradeEntry(role, tunnels), h2Connect: createH2ConnectEntry(role, tunnels) };
   };
   const h2Log = p.log.child({ component: 'edge-http2' });
+  let http2Config = p.http2;
+  const h2Servers = new Set<EdgeHttp2>();
+  const newHttp2 = (): EdgeHttp2 => {
+    const h = createEdgeHttp2(http2Limits(http2Config, limits), h2Log, p.metrics, true);
+    h2Servers.add(h);
+    return h;
+  };
   // each listener gets its own HTTP/2 server: a drain of one sends GOAWAY to its sessions only
   const openPlain = async (address: string): Promise<Listener> => {
     const a = parseHostPort(address);
-    const h2c = p.http2?.h2c === true ? createEdgeHttp2(http2Limits(p.http2, limits), h2Log, p.metrics, true) : undefined;
+    const h2c = p.http2?.h2c === true ? newHttp2() : undefined;
     const l = await listen(a.host, a.port, handlerFor('http'), undefined, limits, extra, h2c);
     p.log.info({ listen: `${a.host}:${l.port}`, h2c: h2c !== undefined, routes: runtime.table.routes.length }, 'edge listening');
     return l;
   };
   const openTls = async (address: string, certs: EdgeCertificates): Promise<Listener> => {
     const a = parseHostPort(address);
-    const h2 = p.http2?.enabled === false ? undefined : createEdgeHttp2(http2Limits(p.http2, limits), h2Log, p.metrics, true);
+    const h2 = p.http2?.enabled === false ? undefined : newHttp2();
     const l = await listen(a.host, a.port, handlerFor('https'), { options: certs.serverOptions(h2 !== undefined), prepare: (s) => certs.attach(s) }, limits, extra, h2);
     p.log.info({ listen_tls: `${a.host}:${l.port}`, http2: h2 !== undefined, certificates: certs.sources.map((c) => c.name) }, 'edge listening for TLS');
     return l;
@@ -169,6 +178,11 @@ export async function startEdge(p: EdgeParams): Promise<StartedEdge> {
       listener.setLimits(limits);
       tlsListener?.setLimits(limits);
       bodyLimits.current = bodyLimitsOf(limits);
+      for (const h of h2Servers) h.updateLimits(http2Limits(http2Config, limits));
+    },
+    applyHttp2(next) {
+      http2Config = next;
+      for (const h of h2Servers) h.updateLimits(http2Limits(next, limits));
     },
     async prepareListen(which, address, drainMs) {
       const certs = p.tls?.certificates;

@@ -2,6 +2,7 @@
 // connections and requests get the new limits; a connection open across the reload keeps working.
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import http2 from 'node:http2';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
@@ -107,6 +108,43 @@ describe('hot reload of edge.limits', function () {
     kept.socket.write(get());
     await waitFor(() => served(kept.text()), { timeoutMs: 5000, what: 'the connection open across the reload served' });
     for (const c of [kept, more]) c.socket.destroy();
+  });
+
+  it('edge.http2: a new HTTP/2 session gets the reloaded SETTINGS; one open across the reload keeps working', async () => {
+    const h = harness();
+    const [port, adminPort] = [await h.port(), await h.port()];
+    const config = (streams: number) => ({
+      consul: { address: 'http://127.0.0.1:9' }, mesh: { tls: 'disabled' }, agent: { admin: `127.0.0.1:${adminPort}` },
+      edge: { listen: `127.0.0.1:${port}`, http2: { h2c: true, max_concurrent_streams: streams }, kong: { _format_version: '3.0', services: [{ name: 's', url: `http://127.0.0.1:${upstreamPort}`, routes: [{ name: 'r', paths: ['/'] }] }] } },
+    });
+    const file = h.writeYaml('http2.yaml', config(10));
+    const agent = await h.startAgent('http2', file, { adminPort, port });
+    const session = async () => {
+      const s = http2.connect(`http://127.0.0.1:${port}`);
+      s.on('error', () => {});
+      const settings = await new Promise<http2.Settings>((r) => s.once('remoteSettings', r));
+      return { s, streams: settings.maxConcurrentStreams };
+    };
+    const get = (s: http2.ClientHttp2Session) => new Promise<number>((resolve, reject) => {
+      const req = s.request({ ':path': '/x' });
+      req.on('response', (hd) => { req.resume(); req.on('end', () => resolve(Number(hd[':status']))); });
+      req.on('error', reject);
+      req.end();
+    });
+    const before = await session();
+    assert.equal(before.streams, 10);
+    assert.equal(await get(before.s), 200);
+    const reloads = () => agent.child.output.json().filter((l) => l.msg === 'config reloaded').length;
+    writeFileSync(file, stringify(config(20)));
+    agent.child.signal('SIGHUP');
+    await waitFor(() => reloads() > 0, { timeoutMs: 15_000, what: 'the reload' });
+    const after = await session();
+    assert.equal(after.streams, 20);
+    assert.equal(await get(after.s), 200);
+    assert.equal(await get(before.s), 200, 'the session open across the reload');
+    before.s.close();
+    after.s.close();
+    assert.doesNotMatch(await agent.metrics(), /meshgate_config_restart_required\{section="edge.http2[^"]*"\} 1/);
   });
 
   it('accepts_per_turn: the listening socket gets the reloaded number of handles', async () => {

@@ -51,6 +51,8 @@ export interface EdgeHttp2 {
   drain(): void;
   /** a reload's keep-alive timeout, for sessions that start from now on */
   setIdleTimeout(ms: number): void;
+  /** a reload's edge.http2 limits: SETTINGS and the rapid-reset bound for sessions that start from now on */
+  updateLimits(next: Http2Limits): void;
   readonly sessionCount: () => number;
 }
 
@@ -67,8 +69,10 @@ export function createEdgeHttp2(limits: Http2Limits, log: Logger, metrics: Metri
   const sessions = new Set<http2.ServerHttp2Session<typeof IncomingMessage, typeof ServerResponse, typeof H2Request, typeof H2Response>>();
   let draining = false;
   let idleTimeoutMs = limits.idleTimeoutMs;
+  let current = limits;
 
   server.on('session', (session) => {
+    const limits = current;
     sessions.add(session);
     session.once('close', () => sessions.delete(session));
     // the binding reports a fatal nghttp2 error by calling the session's destroy(err) (Node's
@@ -116,6 +120,11 @@ export function createEdgeHttp2(limits: Http2Limits, log: Logger, metrics: Metri
       for (const s of sessions) s.close();
     },
     setIdleTimeout(ms) { idleTimeoutMs = ms; },
+    updateLimits(next) {
+      current = next;
+      idleTimeoutMs = next.idleTimeoutMs;
+      server.updateSettings({ maxConcurrentStreams: next.maxConcurrentStreams, maxHeaderListSize: next.maxHeaderListSize, initialWindowSize: next.initialWindowSize, enablePush: false, enableConnectProtocol: extendedConnect });
+    },
     sessionCount: () => sessions.size,
   };
 }
