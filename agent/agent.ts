@@ -18,6 +18,7 @@ import { poolGuardPolicy, type StartedEdge } from './edge/start-edge.js';
 import { EdgePeers } from './edge/edge-peers.js';
 import { createLoggers } from './observe/log.js';
 import { hasNodeFlags, NODE_FLAGS } from './node-flags.js';
+import { settleHeap } from './startup-heap.js';
 import { Metrics } from './observe/metrics.js';
 import { createRequestIdSource } from './proxy/request-id.js';
 import { startSidecar, type StartedSidecar } from './sidecar/start-sidecar.js';
@@ -111,6 +112,7 @@ export async function runAgent(file: string, loaded: LoadedConfig, overrides: Ag
   }, 1000);
   stalenessTimer.unref();
 
+  settleHeap(log);
   let appliedConsul = consulSettings(cfg, overrides.consul);
   const leaveConsul = (previous: ConsulClient) => Promise.all([sidecar?.registrar.leave(previous), peers?.registrar.leave(previous)]);
   const reloadOnce = async () => {
@@ -128,6 +130,7 @@ export async function runAgent(file: string, loaded: LoadedConfig, overrides: Ag
         edgeSwap = edge ? prepareEdgeReload(file, edge, certificates, next) : undefined;
       } catch (err) { consulSwap.abort(); sidecarSwap?.abort(); listenSwap?.abort(); throw err; }
       edgeSwap?.commit();
+      await edge?.runtime.tracerReady();
       sidecarSwap?.commit();
       const portBefore = edge?.listener.port;
       listenSwap?.commit();
@@ -144,6 +147,7 @@ export async function runAgent(file: string, loaded: LoadedConfig, overrides: Ag
       void sidecar?.authorizer?.setDefaultPolicy(next.config.mesh?.default_intention_policy);
       metrics.configReloadSuccess.set(1);
       log.info({ routes: edge?.runtime.table.routes.length ?? 0 }, 'config reloaded');
+      settleHeap(log);
       reportRestartSections(cfg, next.config, metrics.configRestartRequired, (sections) => log.warn({ sections }, RESTART_WARNING));
     } catch (err) {
       metrics.configReloadSuccess.set(0);

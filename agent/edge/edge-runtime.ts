@@ -7,16 +7,16 @@ import { ServiceDiscovery, type WatchKey } from '../discovery/service-discovery.
 import type { PoolSource, PoolSourceFactory } from '../discovery/pool-source.js';
 import type { Metrics } from '../observe/metrics.js';
 import { buildServicePool, staticEndpoints } from '../pool/build-pool.js';
-import { EndpointRegistry } from '../pool/endpoint-registry.js';
+import { EndpointRegistry, type ConnectionOptions } from '../pool/endpoint-registry.js';
 import type { ServicePool } from '../pool/service-pool.js';
 import { bindRouteTable, compileEdgeBlueprint, RouteTable, type EdgeBlueprint } from '../table/route-table.js';
 import type { MeshTls } from '../transport/mesh-tls.js';
-import type { ConnectionOptions } from '../pool/endpoint-registry.js';
 import { H2Sessions, type H2Mode } from '../proxy/h2-upstream-sessions.js';
 import type { PoolGuardPolicy } from '../discovery/pool-guard.js';
 import { AdminRoutes } from '../admin/admin-routes.js';
 import { ActiveProber } from '../pool/active-prober.js';
-import { MeshTracer } from '../observe/trace/tracer.js';
+import type { MeshTracer } from '../observe/trace/tracer.js';
+import { loadTracerModule, tracerModule } from '../observe/trace/load-tracer.js';
 import { sameSettings, type TracingSettings } from '../observe/trace/tracing-settings.js';
 import { tracingFromKong, type OpenTelemetryConfig } from '../plugins/opentelemetry/opentelemetry.js';
 import type { PrometheusConfig } from '../plugins/prometheus/prometheus.js';
@@ -82,6 +82,7 @@ export class EdgeRuntime {
   readonly #kongMetrics: boolean;
   readonly #failover: DatacenterFailover;
   #tracer: MeshTracer | null = null;
+  #tracerLoading: Promise<void> | null = null;
 
   constructor(o: EdgeRuntimeOptions) {
     this.#log = o.log;
@@ -109,14 +110,20 @@ export class EdgeRuntime {
   get discovery(): PoolSource | undefined { return this.#discovery; }
   /** the current tracer (null: tracing off); a request reads it once */
   get tracer(): MeshTracer | null { return this.#tracer; }
+  /** Resolves once the tracer a config asked for exists (at once when none is loading). */
+  tracerReady(): Promise<void> { return this.#tracerLoading ?? Promise.resolve(); }
 
   /** The opentelemetry and prometheus plugins configure the agent, not routes. */
   #applyAgentWide(): void {
     const otel = this.#blueprint.agentWide.get('opentelemetry') as OpenTelemetryConfig | undefined;
     const wanted = otel !== undefined ? tracingFromKong(otel) : this.#agentTracing;
-    if (!sameSettings(this.#tracer?.settings ?? null, wanted)) {
+    const tracing = wanted === null ? null : tracerModule();
+    if (wanted !== null && tracing === null) {
+      // first use of tracing in this process: the SDK loads, then this runs again (load-tracer.ts)
+      this.#tracerLoading = loadTracerModule().then(() => { this.#tracerLoading = null; this.#applyAgentWide(); });
+    } else if (!sameSettings(this.#tracer?.settings ?? null, wanted)) {
       const old = this.#tracer;
-      this.#tracer = wanted === null ? null : new MeshTracer('edge', wanted, this.#log.child({ part: 'tracing' }), {
+      this.#tracer = wanted === null || tracing === null ? null : new tracing.MeshTracer('edge', wanted, this.#log.child({ part: 'tracing' }), {
         inc: (reason, n) => this.#metrics.traceSpansDropped.labels(reason).inc(n),
       });
       void old?.shutdown();

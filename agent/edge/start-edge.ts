@@ -114,6 +114,7 @@ export async function startEdge(p: EdgeParams): Promise<StartedEdge> {
     tracing: p.tracing ?? null, kongMetrics: p.kongMetrics ?? false,
     ...(p.poolSource ? { poolSource: p.poolSource } : {}), ...(p.onEjected ? { onEjected: p.onEjected } : {}),
   });
+  await runtime.tracerReady();
   const requestDebug = p.requestDebugToken !== undefined ? new RequestDebug(p.requestDebugToken) : null;
   const trusted = new TrustedProxies(p.trustedProxies);
   let limits = limitsMs({ ...p.limits, ...p.limitsOverride });

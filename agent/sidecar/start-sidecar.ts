@@ -25,7 +25,8 @@ import { createSidecarRole, type LocalTarget, type LocalTargets } from './sideca
 import { planUpstreams, type UpstreamSpec } from './upstream-plan.js';
 import { ConfigError } from '../config/config-error.js';
 import type { PreparedReload } from '../edge/edge-reload.js';
-import { MeshTracer } from '../observe/trace/tracer.js';
+import { loadTracerModule } from '../observe/trace/load-tracer.js';
+import type { MeshTracer } from '../observe/trace/tracer.js';
 import type { TracingSettings } from '../observe/trace/tracing-settings.js';
 
 export interface StartedSidecar {
@@ -88,7 +89,7 @@ export async function startSidecar(p: SidecarParams): Promise<StartedSidecar> {
       prepare: (server: import('node:https').Server) => { guardMeshServer(server, meshTls, log); meshTls.attachServer(server, serviceNames[0]!); },
     };
   }
-  const tracer = p.tracing ? new MeshTracer('sidecar', p.tracing, log.child({ part: 'tracing' }), {
+  const tracer = p.tracing ? new (await loadTracerModule()).MeshTracer('sidecar', p.tracing, log.child({ part: 'tracing' }), {
     inc: (reason, n) => p.metrics.traceSpansDropped.labels(reason).inc(n),
   }) : null;
   const authorizer = meshTls && p.authorize

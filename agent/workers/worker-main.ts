@@ -1,6 +1,7 @@
 // One worker of a multi-process edge (node:cluster). It serves the edge listeners the primary
 // hands connections to; its config, pools, mesh certificates and local rate-limit counts come
 // from the primary over IPC, so the agent keeps one set of Consul watchers and exact policies.
+import { settleHeap } from '../startup-heap.js';
 import os from 'node:os';
 import type { LevelWithSilent } from 'pino';
 import { AGENT_DEFAULTS, CONSUL_DEFAULTS } from '../../proto/defaults.js';
@@ -74,6 +75,7 @@ export async function runWorker(): Promise<number> {
       onEjected: (key, untilMs) => link.send({ mg: 'ejected', key, untilMs }),
     },
   });
+  settleHeap(log);
   link.on('ejected', (m) => edge.runtime.followEjection(m.key, m.untilMs));
   serving = edge;
   tellLoaded();
@@ -99,7 +101,8 @@ export async function runWorker(): Promise<number> {
     meshTls?.setMinVersion(prepared.minTls);
     prepared = null;
     tellLoaded();
-    link.send({ mg: 'committed', gen: m.gen });
+    // a config that turns tracing on first loads the SDK (load-tracer.ts)
+    void edge.runtime.tracerReady().then(() => link.send({ mg: 'committed', gen: m.gen }));
   });
   link.on('abort', (m) => { if (prepared?.gen === m.gen) { prepared.reload.abort(); prepared = null; } });
 

@@ -69,6 +69,9 @@ const USAGE = `usage: node test/bench/run.mjs [options]
   --retries N         extra runs (at most N) for a contestant/connections cell whose
                       runs were all noisy (default 1, 0 with --quick)
   --quick             smoke run: 1 round, 3 s runs, 2 s warm-up
+  --base DIR          also measure the edge of another built checkout (DIR/bin/meshgate.js, e.g. a
+                      git worktree of an older commit) as contestant edge-base; the shared-core
+                      rounds then pair edge with edge-base instead of the forwarder
   --out FILE          JSON results (default test/bench/results/latest.json)
   --self-test         check the wrk output parser and exit
 Environment: BENCH_KEEP_TMP=1 keeps the temp dir (configs, logs);
@@ -92,6 +95,7 @@ function parseCli(argv) {
       retries: { type: 'string' },
       quick: { type: 'boolean' },
       out: { type: 'string' },
+      base: { type: 'string' },
       'self-test': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -117,6 +121,7 @@ function parseCli(argv) {
     out: path.resolve(values.out ?? path.join(HERE, 'results', 'latest.json')),
     twoHop: !values['no-two-hop'],
     sharedCore: !values['no-shared-core'],
+    base: values.base ? path.resolve(values.base) : null,
   };
   if (!['auto', 'nginx', 'node'].includes(opts.upstream)) throw new Error('--upstream must be auto, nginx or node');
   let selected = new Set(ALL);
@@ -129,6 +134,12 @@ function parseCli(argv) {
     }
   }
   if (!opts.twoHop) TWO_HOP.forEach((c) => selected.delete(c));
+  if (opts.base) {
+    selected.add('edge-base');
+    const sha = spawnSync('git', ['-C', opts.base, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).stdout?.trim();
+    LABELS['edge-base'] = `meshgate edge at ${sha || opts.base}`;
+  }
+  opts.sharedPartner = opts.base ? 'edge-base' : 'forwarder';
   opts.selected = selected;
   return opts;
 }
@@ -281,25 +292,26 @@ class Bench {
     }
   }
 
-  meshgateBin() {
-    const bin = process.env.MESHGATE_BIN ? path.resolve(process.env.MESHGATE_BIN) : path.join(ROOT, 'bin', 'meshgate.js');
+  meshgateBin(key = 'edge') {
+    const bin = key === 'edge-base' ? path.join(this.opts.base, 'bin', 'meshgate.js')
+      : process.env.MESHGATE_BIN ? path.resolve(process.env.MESHGATE_BIN) : path.join(ROOT, 'bin', 'meshgate.js');
     if (!fs.existsSync(bin)) return { error: `${path.relative(ROOT, bin)} not found (is the agent built? npm run build)` };
     return { bin };
   }
 
-  async startEdge() {
-    const { bin, error } = this.meshgateBin();
+  async startEdge(key = 'edge') {
+    const { bin, error } = this.meshgateBin(key);
     if (error) return error;
     const [port, admin] = await freePorts(2);
     const deck = deckConf(this.dir, { upstreamPort: this.upstream.port });
-    const h = this.start('edge', [...PROXY_NODE, bin, 'agent', '--config', deck, '--listen', `127.0.0.1:${port}`, '--admin', `127.0.0.1:${admin}`], PROXY_CPU);
+    const h = this.start(key, [...PROXY_NODE, bin, 'agent', '--config', deck, '--listen', `127.0.0.1:${port}`, '--admin', `127.0.0.1:${admin}`], PROXY_CPU);
     let r = await this.ready(`http://127.0.0.1:${admin}/ready`, [h], 20000);
     if (r.ok) r = await this.ready(`http://127.0.0.1:${port}/`, [h], 10000);
     if (!r.ok) {
       await stopChild(h);
       return `did not become ready: ${r.reason}\n${this.failInfo([h])}`;
     }
-    this.add('edge', 1, port, [h], { accessLog: h.log });
+    this.add(key, 1, port, [h], { accessLog: h.log });
     return null;
   }
 
@@ -413,6 +425,7 @@ class Bench {
 
   async startAll() {
     await this.tryStart('edge', () => this.startEdge());
+    if (this.opts.base) await this.tryStart('edge-base', () => this.startEdge('edge-base'));
     await this.tryStart('forwarder', () => this.startForwarder('forwarder'));
     await this.tryStart('nginx', () => this.startNginxProxy('nginx'));
     await this.tryStart('haproxy', () => this.startHaproxy());
@@ -507,11 +520,12 @@ class Bench {
   async measureSharedCore() {
     const { opts } = this;
     const edge = this.contestants.find((c) => c.key === 'edge');
-    const fwd = this.contestants.find((c) => c.key === 'forwarder');
+    const partner = opts.sharedPartner;
+    const fwd = this.contestants.find((c) => c.key === partner);
     this.shared = [];
     if (!opts.sharedCore || !edge || !fwd) return;
     const rounds = Math.max(3, opts.rounds);
-    this.log(`\nshared core: edge and forwarder loaded at once on CPU ${PROXY_CPU}, ${rounds} round(s) x ${opts.connections.length} connection level(s), ${opts.duration} s each`);
+    this.log(`\nshared core: edge and ${partner} loaded at once on CPU ${PROXY_CPU}, ${rounds} round(s) x ${opts.connections.length} connection level(s), ${opts.duration} s each`);
     for (let round = 1; round <= rounds; round++) {
       for (const connections of opts.connections) {
         if (isStopping()) return;
@@ -520,9 +534,9 @@ class Bench {
           this.measuredRun(edge, connections, { quiet: false }), this.measuredRun(fwd, connections, { quiet: false }),
         ]);
         const ratio = e.ok && f.ok && f.rps ? e.rps / f.rps : null;
-        this.shared.push({ round, connections, edgeRps: e.ok ? e.rps : null, forwarderRps: f.ok ? f.rps : null, ratio,
+        this.shared.push({ round, connections, partner, edgeRps: e.ok ? e.rps : null, forwarderRps: f.ok ? f.rps : null, ratio,
           errors: (e.errorCount ?? 0) + (f.errorCount ?? 0), ...(e.ok && f.ok ? {} : { error: e.error ?? f.error }) });
-        this.log(`  [shared ${round}/${rounds}] c=${String(connections).padStart(3)} edge ${fmtInt(e.rps).padStart(7)} req/s, forwarder ${fmtInt(f.rps).padStart(7)} req/s: `
+        this.log(`  [shared ${round}/${rounds}] c=${String(connections).padStart(3)} edge ${fmtInt(e.rps).padStart(7)} req/s, ${partner} ${fmtInt(f.rps).padStart(7)} req/s: `
           + `ratio ${fmt(ratio)}${e.ok && f.ok ? '' : `  FAILED: ${e.error ?? f.error}`}`);
         await sleep(1000);
       }
@@ -634,6 +648,12 @@ class Bench {
       lines.push(`edge p99/p50 @${c} conns in the ${this.opts.settle} s settle runs (cold start: each begins after the edge idled while the others ran): `
         + `${fmt(edge?.settleP99OverP50 ?? null)}; forwarder ${fmt(fwd?.settleP99OverP50 ?? null)}`);
     }
+    if (this.opts.base) {
+      for (const conns of this.opts.connections) {
+        const b = pairedRatio(this.runs.filter((r) => !r.noisy), 'edge', 'edge-base', (r) => r.connections === conns);
+        lines.push(`edge/${LABELS['edge-base']} paired ratio @${conns} conns (interleaved): ${fmt(b.median)} [${b.ratios.map((x) => fmt(x)).join(', ')}]`);
+      }
+    }
     const e2 = this.rows.find((r) => r.key === 'edge-2hop' && r.connections === c);
     if (e2) {
       lines.push(`edge->sidecar/nginx->nginx req/s ratio @${c} conns: ${fmt(e2.vsNginx)} (two hops, both on CPU ${PROXY_CPU})`);
@@ -643,7 +663,7 @@ class Bench {
     for (const conns of this.opts.connections) {
       const shared = sharedAt(conns);
       if (!shared.length) continue;
-      lines.push(`edge/undici-forwarder shared-core ratio @${conns} conns (both loaded at once on CPU ${PROXY_CPU}; median over rounds): `
+      lines.push(`edge/${this.opts.sharedPartner === 'forwarder' ? 'undici-forwarder' : this.opts.sharedPartner} shared-core ratio @${conns} conns (both loaded at once on CPU ${PROXY_CPU}; median over rounds): `
         + `${fmt(median(shared))} [${shared.map((x) => fmt(x)).join(', ')}]${conns === c ? ' (target >= 0.90)' : ''}`);
     }
     const sharedMedian = median(sharedAt(c));
