@@ -110,7 +110,7 @@ export class EdgeRuntime {
   get discovery(): PoolSource | undefined { return this.#discovery; }
   /** the current tracer (null: tracing off); a request reads it once */
   get tracer(): MeshTracer | null { return this.#tracer; }
-  /** Resolves once the tracer a config asked for exists (at once when none is loading). */
+  /** resolves once the tracer a config asked for exists (at once when none is loading) */
   tracerReady(): Promise<void> { return this.#tracerLoading ?? Promise.resolve(); }
 
   /** The opentelemetry and prometheus plugins configure the agent, not routes. */
@@ -118,8 +118,7 @@ export class EdgeRuntime {
     const otel = this.#blueprint.agentWide.get('opentelemetry') as OpenTelemetryConfig | undefined;
     const wanted = otel !== undefined ? tracingFromKong(otel) : this.#agentTracing;
     const tracing = wanted === null ? null : tracerModule();
-    if (wanted !== null && tracing === null) {
-      // first use of tracing in this process: the SDK loads, then this runs again (load-tracer.ts)
+    if (wanted !== null && tracing === null) { // the SDK loads first (load-tracer.ts), then this runs again
       this.#tracerLoading = loadTracerModule().then(() => { this.#tracerLoading = null; this.#applyAgentWide(); });
     } else if (!sameSettings(this.#tracer?.settings ?? null, wanted)) {
       const old = this.#tracer;

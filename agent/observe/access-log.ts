@@ -13,22 +13,22 @@ export interface AccessLogEntry {
   readonly status: number;
   readonly bytes: number;
   /** an upgraded connection's (tunnel's) bytes from the client; `bytes` are those to it */
-  readonly bytes_in?: number;
+  readonly bytes_in?: number | undefined;
   /** milliseconds, -1 when no upstream answered; the line shows them rounded to hundredths */
   readonly upstream_ms: number;
   readonly total_ms: number;
   readonly request_id: string;
   readonly client_ip: string;
   readonly attempts: number;
-  readonly error?: string;
+  readonly error?: string | undefined;
   /** the verified mesh identity of the caller (sidecar inbound) */
-  readonly source?: string;
+  readonly source?: string | undefined;
   /** the authenticated consumer (edge plugins) */
-  readonly consumer?: string;
+  readonly consumer?: string | undefined;
   /** the W3C trace id when tracing is on */
-  readonly trace_id?: string;
+  readonly trace_id?: string | undefined;
   /** a gRPC call's grpc-status */
-  readonly grpc_status?: number;
+  readonly grpc_status?: number | undefined;
 }
 
 export interface AccessLog {

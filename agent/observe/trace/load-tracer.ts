@@ -1,9 +1,9 @@
-// The OpenTelemetry SDK is loaded only by an agent that traces. Loading it costs a plain edge about
-// 15 % of its requests per core on Node 20, even with no span ever made: `node test/bench/run.mjs
-// --base <checkout>` with both edges on one core measured 0.82-0.87x the same edge without it, and
-// preloading `@opentelemetry/semantic-conventions`' CommonJS build (which `@opentelemetry/core`
-// requires) into an edge that never imports OpenTelemetry reproduces the loss. So tracer.ts, the one
-// module that imports the SDK at run time, is imported on first need and never by an untraced agent.
+// The OpenTelemetry SDK is loaded only by an agent that traces. An untraced agent never pays for
+// it: no memory for its modules, no start-up time, and none of the short-lived constant objects its
+// CommonJS semantic-conventions tables make at load (those fill V8's shared root-map transitions
+// the way agent/startup-heap.ts describes; a plain edge that preloaded that module served 0.82x the
+// requests per core of one that did not, measured side by side on one core). tracer.ts, the one
+// module that imports the SDK at run time, is imported on first need.
 import type * as TracerModule from './tracer.js';
 
 let loaded: typeof TracerModule | null = null;
