@@ -168,6 +168,11 @@ describe('workers: one edge agent on several processes', function () {
     stop = true;
     await Promise.all(loops);
     for (const s of seen) assert.ok(s.instance === 'web-1' || s.instance === 'web-2', JSON.stringify(s));
+    // each worker writes its access log in batches: wait until every answer's line is there
+    await waitFor(() => {
+      const logged = new Set(edge.accessLog().map((l) => l.request_id as string));
+      return seen.every((s) => s.requestId === undefined || logged.has(s.requestId));
+    }, { timeoutMs: 10_000, intervalMs: 50, what: 'every answer in the access log' });
     // per worker: old answers, then new ones, never old after new
     const pidOf = new Map(edge.accessLog().map((l) => [l.request_id as string, l.pid as number]));
     const lastOld = new Map<number, number>();
