@@ -29,6 +29,13 @@ sidecar:
   services:
     - { name: users, id: users-tc, address: 127.0.0.1, port: 7001, check: { http: "http://127.0.0.1:7001/health", interval: 1s } }
 `;
+// The image's own HEALTHCHECK (deploy/Dockerfile) gives an agent 5 s plus three 5 s probes; on a fresh
+// cluster a sidecar is ready only once its Consul client agent has joined and the Connect CA has
+// signed its leaf, which on a busy CI machine can take longer. The same probe, with a 90 s start period.
+const READY_CHECK = {
+  test: ['CMD', 'node', '-e', "fetch('http://127.0.0.1:9901/ready').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"],
+  interval: 2_000, timeout: 3_000, retries: 3, startPeriod: 90_000,
+};
 describe('testcontainers: Consul, a service with its sidecar, and an edge on one network', function () {
   this.timeout(180_000);
   const started = [];
@@ -59,13 +66,13 @@ describe('testcontainers: Consul, a service with its sidecar, and an edge on one
       .withNetworkMode(beside)
       .withCopyContentToContainer([{ content: SIDECAR_YML, target: '/etc/meshgate/sidecar.yml', mode: 0o644 }])
       .withCommand(['agent', '--config', '/etc/meshgate/sidecar.yml'])
-      .withWaitStrategy(Wait.forHealthCheck()));
+      .withHealthCheck(READY_CHECK).withWaitStrategy(Wait.forHealthCheck()));
     edge = await keep(new GenericContainer('meshgate:local')
       .withNetwork(network).withNetworkAliases('edge')
       .withCopyContentToContainer([{ content: EDGE_YML, target: '/etc/meshgate/edge.yml', mode: 0o644 }])
       .withCommand(['agent', '--config', '/etc/meshgate/edge.yml'])
       .withExposedPorts(8080)
-      .withWaitStrategy(Wait.forHealthCheck()));
+      .withHealthCheck(READY_CHECK).withWaitStrategy(Wait.forHealthCheck()));
     edgeUrl = `http://${edge.getHost()}:${edge.getMappedPort(8080)}`;
   });
 
