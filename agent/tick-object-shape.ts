@@ -25,5 +25,5 @@ if (asyncId !== undefined && triggerId !== undefined) {
 
 function noop(): void { /* a callback-shaped value */ }
 
-/** The held entries (for the unit test: the shape was found on this Node). */
+/** The held entries (empty when this Node names its async id symbols otherwise; test/unit/agent/tick-object-shape.test.ts). */
 export const TICK_SHAPE_HELD: readonly object[] = held;
