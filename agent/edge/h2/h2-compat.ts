@@ -3,16 +3,17 @@
 // Http2ServerRequest/Http2ServerResponse, so no wrapper object is made per request):
 // - request: `:authority` becomes Host (for routing and upstream); the pseudo-headers are not in
 //   rawHeaders, which is what the pipeline copies upstream as HTTP/1.1 headers;
-// - response: writeHead drops the hop-by-hop headers HTTP/2 forbids (RFC 9113 §8.2.2) — the
-//   pipeline writes HTTP/1.1-shaped answers (a relayed `connection`, the 426's `upgrade`) — and
-//   `destroyed` is the stream's (the pipeline's "client went away"); an answer meshgate writes itself
-//   to a gRPC call (writeHead + end) becomes a trailers-only gRPC response (proxy/grpc-local-answer.ts).
+// - response: writeHead sends the pipeline's HTTP/1.1-shaped head as HEADERS in one pass
+//   (h2-response-head.ts) straight to the stream, without the base class's per-header checks, and
+//   asks for a trailers step only from a client that sent `TE: trailers` (otherwise the stream ends
+//   with its last DATA frame); `destroyed` is the stream's (the pipeline's "client went away"); an
+//   answer meshgate writes itself to a gRPC call (writeHead + end) becomes a trailers-only gRPC
+//   response (proxy/grpc-local-answer.ts), and a relayed gRPC answer writes to the stream itself
+//   (proxy/grpc-downstream.ts).
 import http2 from 'node:http2';
 import { answerGrpcLocally } from '../../proxy/grpc-local-answer.js';
 import { isGrpcRequest } from '../../proxy/grpc-wire.js';
-
-/** connection-specific headers: a response carrying one is malformed in HTTP/2 */
-const CONNECTION_SPECIFIC: ReadonlySet<string> = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade']);
+import { h2ResponseHead } from './h2-response-head.js';
 
 export class H2Request extends http2.Http2ServerRequest {
   /** the HTTP/1.1 view of the headers, served as rawHeaders (defined below) */
@@ -41,19 +42,6 @@ export class H2Request extends http2.Http2ServerRequest {
 // accessors over the base class's, which TypeScript declares as plain properties
 Object.defineProperty(H2Request.prototype, 'rawHeaders', { get(this: H2Request) { return this.h1RawHeaders; } });
 
-/** Flat [name, value, ...] headers without the connection-specific ones (the array is reused). */
-export function withoutConnectionHeaders(headers: string[]): string[] {
-  let w = 0;
-  for (let i = 0; i < headers.length; i += 2) {
-    const name = headers[i]!;
-    if (CONNECTION_SPECIFIC.has(name.toLowerCase())) continue;
-    headers[w++] = name;
-    headers[w++] = headers[i + 1]!;
-  }
-  headers.length = w;
-  return headers;
-}
-
 const BASE_END = http2.Http2ServerResponse.prototype.end;
 
 export class H2Response extends http2.Http2ServerResponse<H2Request> {
@@ -61,19 +49,34 @@ export class H2Response extends http2.Http2ServerResponse<H2Request> {
   grpcStatus: number | undefined;
   /** a local answer's head to a gRPC call, held until end() brings its body (the grpc-message) */
   heldGrpcHead: { status: number; headers: unknown } | null = null;
+  /** the head went out asking for a trailers step (a client that sent `TE: trailers`) */
+  trailersAwaited = false;
 
   override writeHead(status: number, headers?: unknown, more?: unknown): this {
-    if (isGrpcRequest((this as unknown as { req: H2Request }).req)) {
+    const req = (this as unknown as { req: H2Request }).req;
+    if (isGrpcRequest(req)) {
       this.heldGrpcHead = { status, headers: typeof headers === 'string' ? more : headers };
       return this;
     }
-    if (Array.isArray(headers)) return super.writeHead(status, withoutConnectionHeaders(headers as string[]) as never);
-    if (headers !== undefined && headers !== null && typeof headers === 'object') {
-      const copy: Record<string, unknown> = {};
-      for (const [k, v] of Object.entries(headers as Record<string, unknown>)) if (!CONNECTION_SPECIFIC.has(k.toLowerCase())) copy[k] = v;
-      return super.writeHead(status, copy as never);
+    const stream = this.stream;
+    // a gone stream, or a second head: the base class's answer (ignored, or ERR_HTTP2_HEADERS_SENT)
+    if (stream.destroyed || stream.closed || stream.headersSent) return super.writeHead(status);
+    this.statusCode = status; // the base class's range check, and the status res.statusCode reports
+    const preset = this.getHeaderNames().length === 0 ? null : this.getHeaders();
+    // no trailers step unless the client said it takes trailers: the stream ends with the last DATA frame
+    // (the base class always waits for trailers: one more frame and one more call into JS per stream)
+    this.trailersAwaited = typeof req.headers.te === 'string' && req.headers.te.includes('trailers');
+    stream.respond(h2ResponseHead(status, typeof headers === 'string' ? more : headers, preset),
+      { endStream: this.writableEnded, waitForTrailers: this.trailersAwaited, sendDate: this.sendDate } as http2.ServerStreamResponseOptions);
+    return this;
+  }
+
+  override addTrailers(trailers: Record<string, string>): void {
+    const req = (this as unknown as { req: H2Request }).req;
+    if (this.stream.headersSent && !this.trailersAwaited && !isGrpcRequest(req)) {
+      throw new Error('HTTP/2 trailers after a head sent without a trailers step (the client did not send TE: trailers)');
     }
-    return more === undefined ? super.writeHead(status) : super.writeHead(status, headers as string, more as never);
+    super.addTrailers(trailers);
   }
 
   override end(...args: unknown[]): this {
