@@ -25,7 +25,7 @@ import { startSidecar, type StartedSidecar } from './sidecar/start-sidecar.js';
 import { outboundIdentity, startMeshTls } from './transport/start-mesh-tls.js';
 import { statusReport } from './status.js';
 import type { EdgeCertificates } from './edge/tls/edge-certificates.js';
-import { edgeListenAddresses, prepareEdgeListen, prepareEdgeReload, type PreparedReload } from './edge/edge-reload.js';
+import { applyDiscoveryPolicy, edgeListenAddresses, prepareEdgeListen, prepareEdgeReload, type PreparedReload } from './edge/edge-reload.js';
 import { startConfiguredEdge } from './edge/edge-from-config.js';
 
 import { tracingFromAgent } from './observe/trace/tracing-settings.js';
@@ -132,6 +132,7 @@ export async function runAgent(file: string, loaded: LoadedConfig, overrides: Ag
       edgeSwap?.commit();
       await edge?.runtime.tracerReady();
       sidecarSwap?.commit();
+      for (const u of sidecar?.upstreams ?? []) applyDiscoveryPolicy(u.runtime, next.config);
       const portBefore = edge?.listener.port;
       listenSwap?.commit();
       if (edge && peers && edge.listener.port !== portBefore) {

@@ -6,14 +6,15 @@ import { EdgeHttp2 } from '../../proto/listener-schema.js';
 /**
  * Sections a reload swaps in place: the route table, how pools are reached, the edge's certificates,
  * whom it trusts for X-Forwarded-*, its strict-request rules, its listeners' limits; which Consul
- * agent the watchers and the registrar talk to, with which token, in which datacenter; the mesh's
+ * agent the watchers and the registrar talk to, with which token, in which datacenter; the pool
+ * guard and the failover datacenters (swapped into every runtime's discovery); the mesh's
  * lowest TLS version and the decision when no intention matches; a sidecar's local services and
  * upstream ports; the edge's listen addresses (one process: re-bound, the old listener drained); the
  * edge's HTTP/2 limits for new sessions.
  */
 export const RELOADED_SECTIONS: readonly string[] = [
   'edge.kong', 'edge.via_sidecars', 'edge.tls', 'edge.trusted_proxies', 'edge.http', 'edge.limits',
-  'consul.address', 'consul.token', 'consul.token_file', 'consul.datacenter',
+  'consul.address', 'consul.token', 'consul.token_file', 'consul.datacenter', 'consul.pool_guard', 'consul.failover_datacenters',
   'mesh.min_tls_version', 'mesh.default_intention_policy', 'sidecar.services', 'sidecar.upstreams',
   'edge.listen', 'edge.listen_tls',
   'edge.http2.max_concurrent_streams', 'edge.http2.max_header_list_size', 'edge.http2.initial_window_size',

@@ -22,11 +22,16 @@ export interface GuardDecision<T> {
 }
 
 export class PoolGuard<T extends { readonly key: string }> {
-  readonly #policy: PoolGuardPolicy;
+  #policy: PoolGuardPolicy;
   #lastGood: readonly T[] = [];
   #holdSince: number | null = null;
 
   constructor(policy: PoolGuardPolicy) {
+    this.#policy = policy;
+  }
+
+  /** a reload's policy: the last-known-good members and a hold in progress carry over */
+  setPolicy(policy: PoolGuardPolicy): void {
     this.#policy = policy;
   }
 

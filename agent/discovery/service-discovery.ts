@@ -38,7 +38,7 @@ interface Watched {
   /** an empty answer held back after an outage, applied only if it is still empty later */
   held: NodeJS.Timeout | undefined;
   /** the pool guard (null when not configured), Consul's latest answer and the guard's next look */
-  readonly guard: PoolGuard<EndpointSpec> | null;
+  guard: PoolGuard<EndpointSpec> | null;
   answer: readonly EndpointSpec[];
   recheck: NodeJS.Timeout | undefined;
 }
@@ -60,7 +60,7 @@ export class ServiceDiscovery {
   readonly #onChange: () => void;
   readonly #watched = new Map<string, Watched>();
   readonly #waitMs: number;
-  readonly #guard: PoolGuardSetup | null;
+  #guard: PoolGuardSetup | null;
   #shared: SharedHealthWatch | undefined;
   #scheduled = false;
 
@@ -96,6 +96,22 @@ export class ServiceDiscovery {
       entry.watcher.start();
     }
     if (!shared && this.#shared) { void this.#shared.stop(); this.#shared = undefined; }
+  }
+
+  /**
+   * A reload's consul.pool_guard (null: off). Each watch keeps its guard's last-known-good members
+   * under the new policy, and its pool is decided again at once: a hold the guard no longer allows
+   * ends now.
+   */
+  setGuard(guard: PoolGuardSetup | null): void {
+    const previous = this.#guard;
+    this.#guard = guard;
+    for (const [name, entry] of this.#watched) {
+      if (guard === null) { entry.guard = null; previous?.onHeld(name, 0); }
+      else if (entry.guard === null) entry.guard = new PoolGuard<EndpointSpec>(guard.policy);
+      else entry.guard.setPolicy(guard.policy);
+      if (entry.watcher.hasResult) this.#guarded(name, entry, true);
+    }
   }
 
   #watch(name: string, k: WatchKey, shared: boolean): Watched {

@@ -10,7 +10,7 @@ import type { Metrics } from '../observe/metrics.js';
 const RECHECK_MS = 1000;
 
 export class DatacenterFailover {
-  readonly #order: readonly string[];
+  #order: readonly string[];
   readonly #metrics: Metrics;
   readonly #log: Logger;
   readonly #usable: Usable;
@@ -28,6 +28,11 @@ export class DatacenterFailover {
     this.#log = log;
     this.#usable = usable;
     this.#relook = relook;
+  }
+
+  /** a reload's consul.failover_datacenters; the caller rebuilds, so each pool is chosen again */
+  setOrder(order: readonly string[]): void {
+    this.#order = order;
   }
 
   get enabled(): boolean { return this.#order.length > 0; }

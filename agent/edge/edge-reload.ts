@@ -4,7 +4,8 @@
 import type { LoadedConfig } from '../config/load.js';
 import { ConfigError } from '../config/config-error.js';
 import type { MeshgateConfig } from '../../proto/config-schema.js';
-import type { StartedEdge } from './start-edge.js';
+import { poolGuardPolicy, type StartedEdge } from './start-edge.js';
+import type { EdgeRuntime } from './edge-runtime.js';
 import type { AgentOverrides } from '../agent.js';
 import { EDGE_DEFAULTS } from '../../proto/defaults.js';
 import { hasCertificates, type CertificateConfig, type EdgeCertificates } from './tls/edge-certificates.js';
@@ -19,6 +20,11 @@ const DEFAULT_LISTEN_TLS = '0.0.0.0:8443';
 /** Where the edge listens: the command line's over the file's, over the defaults. */
 export function edgeListenAddresses(edge: NonNullable<MeshgateConfig['edge']>, overrides: AgentOverrides): { listen: string; listenTls: string } {
   return { listen: overrides.listen ?? edge.listen ?? EDGE_DEFAULTS.listen, listenTls: overrides.listenTls ?? edge.listen_tls ?? DEFAULT_LISTEN_TLS };
+}
+
+/** consul.pool_guard and consul.failover_datacenters, swapped into a runtime (the edge's or a sidecar upstream port's) */
+export function applyDiscoveryPolicy(runtime: EdgeRuntime, cfg: MeshgateConfig): void {
+  runtime.applyDiscoveryPolicy(poolGuardPolicy(cfg.consul?.pool_guard), cfg.consul?.failover_datacenters ?? []);
 }
 
 export interface PreparedReload {
@@ -43,6 +49,7 @@ export function prepareEdgeReload(file: string, edge: StartedEdge, certificates:
       edge.applyPolicy(nextEdge.trusted_proxies ?? [], nextEdge.http);
       edge.applyLimits(nextEdge.limits);
       edge.applyHttp2(nextEdge.http2);
+      applyDiscoveryPolicy(edge.runtime, next.config);
     },
     abort() { routes.abort(); },
   };

@@ -3,7 +3,7 @@
 import type { Logger } from 'pino';
 import type { KongDeclarative } from '../../proto/config-schema.js';
 import type { ConsulClient } from '../../registrar/consul-client.js';
-import { ServiceDiscovery, type WatchKey } from '../discovery/service-discovery.js';
+import { ServiceDiscovery, type PoolGuardSetup, type WatchKey } from '../discovery/service-discovery.js';
 import type { PoolSource, PoolSourceFactory } from '../discovery/pool-source.js';
 import type { Metrics } from '../observe/metrics.js';
 import { buildServicePool, staticEndpoints } from '../pool/build-pool.js';
@@ -69,7 +69,7 @@ export class EdgeRuntime {
   readonly #mesh: MeshClient | undefined;
   readonly #clusterSize: () => number;
   readonly #admin: AdminRoutes;
-  readonly #poolGuard: PoolGuardPolicy | undefined;
+  #poolGuard: PoolGuardPolicy | undefined;
   #discovery: PoolSource | undefined;
   readonly #poolSource: PoolSourceFactory | undefined;
   readonly #onEjected: ((key: string, untilMs: number) => void) | undefined;
@@ -160,6 +160,19 @@ export class EdgeRuntime {
     };
   }
 
+  /**
+   * A reload's consul.pool_guard and consul.failover_datacenters: this runtime's own watchers take
+   * the new guard (with workers, the primary's watchers hold it), failover chooses by the new
+   * order, and the table is rebuilt with both.
+   */
+  applyDiscoveryPolicy(poolGuard: PoolGuardPolicy | undefined, failover: readonly string[]): void {
+    this.#poolGuard = poolGuard;
+    if (this.#discovery instanceof ServiceDiscovery) this.#discovery.setGuard(this.#guardSetup());
+    this.#failover.setOrder(failover);
+    this.#watch();
+    this.rebuild();
+  }
+
   /** Another worker ejected `key` until `untilMs`: this process skips it as long. */
   followEjection(key: string, untilMs: number): void {
     const s = this.registry.state(key);
@@ -244,14 +257,18 @@ export class EdgeRuntime {
     const keys = this.#consulKeys();
     if (keys.length && !this.#discovery && this.#poolSource !== undefined) this.#discovery = this.#poolSource(this.#onPoolsChanged);
     if (keys.length && !this.#discovery) {
-      const policy = this.#poolGuard;
-      this.#discovery = new ServiceDiscovery(this.#consul, this.#log.child({ part: 'discovery' }), this.#onPoolsChanged, undefined, policy === undefined ? null : {
-        policy,
-        failingLocally: (key) => !this.registry.state(key).isAvailable(Date.now()),
-        onHeld: (watch, kept) => this.#metrics.poolGuardHeld.labels(watch).set(kept),
-      });
+      this.#discovery = new ServiceDiscovery(this.#consul, this.#log.child({ part: 'discovery' }), this.#onPoolsChanged, undefined, this.#guardSetup());
     }
     this.#discovery?.setWanted(keys);
+  }
+
+  #guardSetup(): PoolGuardSetup | null {
+    const policy = this.#poolGuard;
+    return policy === undefined ? null : {
+      policy,
+      failingLocally: (key) => !this.registry.state(key).isAvailable(Date.now()),
+      onHeld: (watch, kept) => this.#metrics.poolGuardHeld.labels(watch).set(kept),
+    };
   }
 
   #bind(): RouteTable {

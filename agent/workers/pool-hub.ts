@@ -20,15 +20,26 @@ export class PoolHub {
   readonly #wants = new Map<number, readonly WatchKey[]>();
   readonly #broadcast: (m: ToWorker) => void;
   readonly #clusterSize: () => number;
+  readonly #metrics: Metrics;
   #keys: WatchKey[] = [];
 
   constructor(consul: ConsulClient, log: Logger, metrics: Metrics, guard: PoolGuardPolicy | undefined, broadcast: (m: ToWorker) => void, clusterSize: () => number) {
     this.#broadcast = broadcast;
     this.#clusterSize = clusterSize;
-    this.discovery = new ServiceDiscovery(consul, log, () => this.#broadcast(this.snapshot()), undefined, guard === undefined ? null : {
+    this.#metrics = metrics;
+    this.discovery = new ServiceDiscovery(consul, log, () => this.#broadcast(this.snapshot()), undefined, this.#guardSetup(guard));
+  }
+
+  /** a reload's consul.pool_guard (undefined: off), for every worker's pools */
+  setGuard(guard: PoolGuardPolicy | undefined): void {
+    this.discovery.setGuard(this.#guardSetup(guard));
+  }
+
+  #guardSetup(guard: PoolGuardPolicy | undefined) {
+    return guard === undefined ? null : {
       // passive health lives in the workers; the primary holds a collapsed answer's members for the whole hold
-      policy: guard, failingLocally: () => false, onHeld: (watch, kept) => metrics.poolGuardHeld.labels(watch).set(kept),
-    });
+      policy: guard, failingLocally: () => false, onHeld: (watch: string, kept: number) => this.#metrics.poolGuardHeld.labels(watch).set(kept),
+    };
   }
 
   /** A worker's config needs these services; every worker gets the snapshot. */

@@ -162,6 +162,8 @@ export async function runPrimary(file: string, loaded: LoadedConfig, overrides: 
       consulSwap.commit();
       consulSwap = undefined;
       meshTls?.setMinVersion(next.config.mesh?.min_tls_version ?? '1.3');
+      // the workers' pools come from here: the guard is the primary's, failover the workers' own (their commit)
+      hub.setGuard(poolGuardPolicy(next.config.consul?.pool_guard));
       appliedConsul = consulSettings(next.config, overrides.consul);
       generation = gen;
       current = candidate;

@@ -1,9 +1,11 @@
 // Datacenter failover through real, WAN-joined Consul datacenters: dc1 (primary) and dc2 (its
 // Connect CA signed by dc1's), an edge in dc1 with consul.failover_datacenters [dc2], and a users
 // instance behind its sidecar in each datacenter. The edge reaches dc2's sidecar over mTLS with
-// dc2's leaf certificate (chained through dc2's intermediate to the shared root).
+// dc2's leaf certificate (chained through dc2's intermediate to the shared root). A reload adds and
+// removes the failover datacenters of a running edge.
 import assert from 'node:assert/strict';
 import { consulServiceKong, useHarness, waitFor, type AgentHandle, type ServiceHandle } from '../support/harness.js';
+import { reloadAgent } from '../support/reload.js';
 
 describe('datacenter failover (consul.failover_datacenters)', function () {
   const dc1 = useHarness('dc1', { consulConfig: { datacenter: 'dc1', primary_datacenter: 'dc1' } });
@@ -63,6 +65,26 @@ describe('datacenter failover (consul.failover_datacenters)', function () {
     assert.deepEqual(await instances(20), { byInstance: { 'users-dc1': 20 }, failed: 0 });
     assert.match(await edge.metrics(), /meshgate_pool_failover\{pool="consul:users",datacenter="dc2"\} 0/);
     await waitFor(async () => !(await edge.status()).watchers.some((w) => w.name.includes('@dc2')), { timeoutMs: 5000, what: 'the dc2 watch to stop' });
+  });
+
+  it('a reload adds failover_datacenters: an edge started without it serves dc2\'s instance once dc1 has none; a reload removing it ends that', async function () {
+    this.timeout(60_000);
+    const h = dc1();
+    const plain = await h.startEdge({ kong: consulServiceKong('users', route), name: 'edge-reloaded' });
+    await h.waitForPool(plain, 'consul:users', ['users-dc1']);
+    await local.setHealth('fail');
+    try {
+      await h.waitForPool(plain, 'consul:users', [], 20_000);
+      await reloadAgent(plain, (doc) => { doc.consul = { ...doc.consul, failover_datacenters: ['dc2'] }; });
+      await h.waitForPool(plain, 'consul:users', ['users-dc2'], 20_000);
+      const { res, echo } = await h.echo(`${plain.url}${route}/after-reload`);
+      assert.equal(echo?.instance, 'users-dc2', `HTTP ${res.status} ${res.text}`);
+      await reloadAgent(plain, (doc) => { delete doc.consul.failover_datacenters; });
+      await h.waitForPool(plain, 'consul:users', [], 20_000);
+      await waitFor(async () => !(await plain.status()).watchers.some((w) => w.name.includes('@dc2')), { timeoutMs: 5000, what: 'the dc2 watch to stop' });
+    } finally {
+      await local.setHealth('pass');
+    }
   });
 
   it('refuses the local datacenter in failover_datacenters, naming the path', async () => {

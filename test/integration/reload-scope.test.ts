@@ -46,7 +46,7 @@ describe('hot reload of sections that need a restart', function () {
     assert.match(metrics, /meshgate_config_restart_required\{section="agent"\} 1/);
     assert.doesNotMatch(metrics, /meshgate_config_restart_required\{section="edge.limits"\}/);
     assert.doesNotMatch(metrics, /meshgate_config_restart_required\{section="edge.trusted_proxies"\}/);
-    assert.match(metrics, /meshgate_config_restart_required\{section="consul.pool_guard"\} 0/);
+    assert.match(metrics, /meshgate_config_restart_required\{section="mesh.tls"\} 0/);
     assert.match(metrics, /meshgate_config_last_reload_success 1/);
   });
 });

@@ -86,6 +86,8 @@ export interface EdgeOptions {
   readonly http2?: Record<string, unknown>;
   /** more agent: settings (tracing …) */
   readonly agent?: Record<string, unknown>;
+  /** more command-line arguments (--workers …) */
+  readonly args?: readonly string[];
 }
 
 /** A decK/edge service + route for a Consul service reached through its sidecars. */
@@ -267,7 +269,7 @@ export class Harness {
         kong: opts.kong,
       },
     });
-    return this.startAgent(name, file, { adminPort, port });
+    return this.startAgent(name, file, { adminPort, port, ...(opts.args ? { args: opts.args } : {}) });
   }
 
   /** A plain Kong decK file as --config, with --listen and --admin on free loopback ports. */
