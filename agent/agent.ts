@@ -100,7 +100,7 @@ export async function runAgent(file: string, loaded: LoadedConfig, overrides: Ag
       ...(cfg.consul?.pool_guard ? { poolGuard: poolGuardPolicy(cfg.consul.pool_guard)! } : {}),
       ...(cfg.consul?.failover_datacenters ? { failover: cfg.consul.failover_datacenters } : {}),
       ...(cfg.mesh?.default_intention_policy ? { defaultIntentionPolicy: cfg.mesh.default_intention_policy } : {}),
-      tracing,
+      tracing, upstreamKeepAliveMs: parseDurationMs(cfg.agent?.upstream_keepalive_timeout ?? AGENT_DEFAULTS.upstream_keepalive_timeout),
     });
   }
 

@@ -43,6 +43,7 @@ export const AgentSection = Type.Object({
   admin: Type.Optional(HostPort),
   log_level: Type.Optional(Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)))),
   drain_timeout: Type.Optional(Duration),
+  upstream_keepalive_timeout: Type.Optional(Str('^[0-9]*[1-9][0-9]*(ms|s|m|h)$', 'must be a duration above zero like 500ms, 10s, 1m or 2h', { description: 'how long an idle connection to an upstream (a service, a sidecar, a local service) is kept open for the next request; a server that announces a shorter Keep-Alive timeout is followed. Default 300s: a burst after an idle minute finds its connections open (test/bench/cold-start.mjs)' })),
   identity: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._~-]*$', rule: 'must be a service name', description: 'the mesh identity (Consul service name) this agent presents when it calls other agents; default "edge" for an edge, else the first local service' })),
   tracing: Type.Optional(TracingSection),
   workers: Type.Optional(Type.Union([Type.Literal('auto'), Type.Integer({ minimum: 1, maximum: 256 })], { description: 'processes serving the edge: a number, or "auto" for one per core; 1 (the default) runs one process. An edge only: a sidecar refuses more than 1' })),

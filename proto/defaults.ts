@@ -23,6 +23,7 @@ export const AGENT_DEFAULTS = {
   admin: '127.0.0.1:9901',
   log_level: 'info',
   drain_timeout: '10s',
+  upstream_keepalive_timeout: '300s',
 } as const;
 
 export const DECK_ONLY_DEFAULTS = {

@@ -8,6 +8,7 @@ import type { Metrics } from '../observe/metrics.js';
 import type { ConsulClient } from '../../registrar/consul-client.js';
 import type { AdminRoutes } from '../admin/admin-routes.js';
 import { parseDurationMs } from '../../proto/duration.js';
+import { AGENT_DEFAULTS } from '../../proto/defaults.js';
 import { tracingFromAgent } from '../observe/trace/tracing-settings.js';
 import { registerExplain } from '../admin/explain-route.js';
 import { MESHGATE_VERSION } from '../version.js';
@@ -58,6 +59,7 @@ export async function startConfiguredEdge(i: ConfiguredEdgeInput): Promise<Confi
     viaSidecars: e.via_sidecars ?? true, trustedProxies: e.trusted_proxies ?? [], consul: i.consul, ...(e.http ? { http: e.http } : {}),
     log: i.log.child({ component: 'edge' }), accessLog: i.accessLog, metrics: i.metrics, mesh: i.mesh, requestId: i.requestId,
     tracing: cfg.agent?.tracing ? tracingFromAgent(cfg.agent.tracing, parseDurationMs) : null,
+    upstreamKeepAliveMs: parseDurationMs(cfg.agent?.upstream_keepalive_timeout ?? AGENT_DEFAULTS.upstream_keepalive_timeout),
     kongMetrics: true, ...(cfg.agent?.request_debug_token ? { requestDebugToken: cfg.agent.request_debug_token } : {}),
     ...i.worker,
   });

@@ -47,10 +47,9 @@ export interface EdgeRuntimeOptions {
   readonly kongMetrics?: boolean;
   /** where Consul pools come from; default: this runtime's own watchers */
   readonly poolSource?: PoolSourceFactory;
-  /** a passive-health ejection here, told to the other workers (absent: one process) */
-  readonly onEjected?: (key: string, untilMs: number) => void;
-  /** consul.failover_datacenters: where a service with no passing local instance is served from, in order */
-  readonly failover?: readonly string[];
+  readonly onEjected?: (key: string, untilMs: number) => void; // a passive-health ejection here, told to the other workers (absent: one process)
+  readonly failover?: readonly string[]; // consul.failover_datacenters: where a service with no passing local instance is served from, in order
+  readonly upstreamKeepAliveMs?: number; // agent.upstream_keepalive_timeout in ms (default: the registry's)
 }
 
 function closeInstances(bp: EdgeBlueprint): void {
@@ -60,7 +59,7 @@ function closeInstances(bp: EdgeBlueprint): void {
 }
 
 export class EdgeRuntime {
-  readonly registry = new EndpointRegistry();
+  readonly registry: EndpointRegistry;
   /** HTTP/2 sessions for gRPC services' members (outlive table swaps, like the registry's pools) */
   readonly h2 = new H2Sessions();
   readonly #log: Logger;
@@ -85,6 +84,7 @@ export class EdgeRuntime {
   #tracerLoading: Promise<void> | null = null;
 
   constructor(o: EdgeRuntimeOptions) {
+    this.registry = new EndpointRegistry(o.upstreamKeepAliveMs);
     this.#log = o.log;
     this.#metrics = o.metrics;
     this.#consul = o.consul;

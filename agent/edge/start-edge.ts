@@ -77,6 +77,8 @@ export interface EdgeParams {
   /** with workers: pools from the primary, and ejections told to the other workers */
   readonly poolSource?: PoolSourceFactory;
   readonly onEjected?: (key: string, untilMs: number) => void;
+  /** agent.upstream_keepalive_timeout, in ms */
+  readonly upstreamKeepAliveMs?: number;
 }
 
 function http2Limits(h: EdgeHttp2Config | undefined, l: ListenerLimitsMs): Http2Limits {
@@ -113,6 +115,7 @@ export async function startEdge(p: EdgeParams): Promise<StartedEdge> {
     ...(p.poolGuard ? { poolGuard: p.poolGuard } : {}), ...(p.failover ? { failover: p.failover } : {}),
     tracing: p.tracing ?? null, kongMetrics: p.kongMetrics ?? false,
     ...(p.poolSource ? { poolSource: p.poolSource } : {}), ...(p.onEjected ? { onEjected: p.onEjected } : {}),
+    ...(p.upstreamKeepAliveMs ? { upstreamKeepAliveMs: p.upstreamKeepAliveMs } : {}),
   });
   await runtime.tracerReady();
   const requestDebug = p.requestDebugToken !== undefined ? new RequestDebug(p.requestDebugToken) : null;

@@ -7,7 +7,6 @@ import { RetryBudget } from './retry-budget.js';
 
 export interface ConnectionOptions {
   readonly connectTimeoutMs: number;
-  readonly keepAliveTimeoutMs?: number;
   readonly connections?: number;
   /** origin scheme: https for mesh hops and for services with protocol https */
   readonly protocol?: 'http' | 'https';
@@ -15,7 +14,17 @@ export interface ConnectionOptions {
   readonly connector?: { readonly key: string; readonly connect: buildConnector.connector };
 }
 
+/** agent.upstream_keepalive_timeout's default, in ms */
+export const UPSTREAM_KEEPALIVE_TIMEOUT_MS = 300_000;
+
 export class EndpointRegistry {
+  /** how long an idle upstream connection stays open (agent.upstream_keepalive_timeout) */
+  readonly #keepAliveTimeoutMs: number;
+
+  constructor(keepAliveTimeoutMs: number = UPSTREAM_KEEPALIVE_TIMEOUT_MS) {
+    this.#keepAliveTimeoutMs = keepAliveTimeoutMs;
+  }
+
   readonly #states = new Map<string, EndpointState>();
   readonly #budgets = new Map<string, RetryBudget>();
 
@@ -43,8 +52,9 @@ export class EndpointRegistry {
       d = new Pool(`${opts.protocol ?? 'http'}://${address}`, {
         connections: opts.connections ?? 256,
         pipelining: 1,
-        keepAliveTimeout: opts.keepAliveTimeoutMs ?? 60_000,
-        keepAliveMaxTimeout: 600_000,
+        keepAliveTimeout: this.#keepAliveTimeoutMs,
+        // a server's Keep-Alive: timeout= hint can shorten it, never lengthen it
+        keepAliveMaxTimeout: this.#keepAliveTimeoutMs,
         connect: opts.connector ? opts.connector.connect : { timeout: opts.connectTimeoutMs },
       });
       this.#dispatchers.set(key, d);

@@ -11,7 +11,7 @@ import { DEFAULT_LIMITS, listen, type Listener } from '../http-listener.js';
 import { createEdgeHttp2, HTTP2_DEFAULTS } from '../edge/h2/h2-server.js';
 import { H2Sessions } from '../proxy/h2-upstream-sessions.js';
 import type { Metrics } from '../observe/metrics.js';
-import { EndpointRegistry } from '../pool/endpoint-registry.js';
+import { EndpointRegistry, UPSTREAM_KEEPALIVE_TIMEOUT_MS } from '../pool/endpoint-registry.js';
 import { LOOPBACK_CIDRS, TrustedProxies } from '../proxy/trusted-proxies.js';
 import { NativeIntentions } from '../intentions/native-intentions.js';
 import { guardMeshServer } from '../transport/mesh-server.js';
@@ -65,13 +65,25 @@ export interface SidecarParams {
   /** consul.failover_datacenters, for the local upstreams' pools */
   readonly failover?: readonly string[];
   readonly tracing?: TracingSettings | null;
+  /** agent.upstream_keepalive_timeout, in ms */
+  readonly upstreamKeepAliveMs?: number;
 }
 
 const EVERYONE = ['0.0.0.0/0', '::/0'];
 
+/**
+ * How long the mesh listener keeps an idle connection from another agent: 10 s past the callers'
+ * own agent.upstream_keepalive_timeout (this agent's, the same by default), so the caller closes
+ * it first (no request sent on a connection the listener is closing) and a burst after an idle
+ * minute finds the hop's connections open (test/bench/cold-start.mjs).
+ */
+export function meshIdleTimeoutMs(upstreamKeepAliveMs: number = UPSTREAM_KEEPALIVE_TIMEOUT_MS): number {
+  return upstreamKeepAliveMs + 10_000;
+}
+
 export async function startSidecar(p: SidecarParams): Promise<StartedSidecar> {
   const { sidecar, meshTls, log } = p;
-  const registry = new EndpointRegistry();
+  const registry = new EndpointRegistry(p.upstreamKeepAliveMs);
   const h2Sessions = new H2Sessions();
   let services = sidecar.services;
   const targets = { current: localTargets(compileLocalTargets(services, registry, p.metrics, h2Sessions)) };
@@ -104,7 +116,7 @@ export async function startSidecar(p: SidecarParams): Promise<StartedSidecar> {
       trusted: new TrustedProxies(meshTls ? EVERYONE : LOOPBACK_CIDRS), mtls: meshTls !== undefined, authorizer, tracer,
     });
     return { request: createPipeline(role), upgrade: createUpgradeEntry(role, tunnels) };
-  }, tlsOptions, DEFAULT_LIMITS, {}, createEdgeHttp2(HTTP2_DEFAULTS, log.child({ part: 'mesh-h2' }), p.metrics));
+  }, tlsOptions, { ...DEFAULT_LIMITS, keepAliveTimeoutMs: meshIdleTimeoutMs(p.upstreamKeepAliveMs) }, {}, createEdgeHttp2(HTTP2_DEFAULTS, log.child({ part: 'mesh-h2' }), p.metrics));
   log.info({ listen: `${at.host}:${listener.port}`, services: [...targets.current.byId.keys()], mtls: meshTls !== undefined }, 'sidecar listening');
 
   const openUpstream = async (u: UpstreamSpec): Promise<BoundUpstream> => ({
@@ -114,6 +126,7 @@ export async function startSidecar(p: SidecarParams): Promise<StartedSidecar> {
       consul: p.consul, log: log.child({ upstream: u.service }), accessLog: p.accessLog.child({ upstream: u.service }), metrics: p.metrics,
       mesh: meshTls ? { tls: meshTls, identity: p.identity } : undefined, requestId: p.requestId, strict: false, tracing: p.tracing ?? null,
       ...(p.poolGuard ? { poolGuard: p.poolGuard } : {}), ...(p.failover ? { failover: p.failover } : {}),
+      ...(p.upstreamKeepAliveMs ? { upstreamKeepAliveMs: p.upstreamKeepAliveMs } : {}),
     }),
   });
   let bound: BoundUpstream[] = [];

@@ -9,7 +9,9 @@
 // Before each window it counts the proxies' established upstream connections (ss).
 // A benchmark: asserts nothing. See test/bench/README.md ("Cold start").
 //   node test/bench/cold-start.mjs [--rounds 3] [--idle 60] [--window 3] [--gap 3] [--warmup 5]
-//     [--connections 200] [--no-two-hop] [--out FILE]
+//     [--connections 200] [--no-two-hop] [--ab] [--out FILE]
+//   --ab adds `edge-b`, a plain edge started with B_NODE_FLAGS (default: meshgate's) and the
+//   environment additions B_ENV ("K=V K2=V2"), for an A/B of a flag or setting in the same rounds.
 import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
@@ -26,13 +28,18 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '.
 const BIN = path.join(ROOT, 'bin', 'meshgate.js');
 const { values } = parseArgs({ options: {
   rounds: { type: 'string' }, idle: { type: 'string' }, window: { type: 'string' }, gap: { type: 'string' },
-  warmup: { type: 'string' }, connections: { type: 'string' }, 'no-two-hop': { type: 'boolean' }, out: { type: 'string' },
+  warmup: { type: 'string' }, connections: { type: 'string' }, 'no-two-hop': { type: 'boolean' }, ab: { type: 'boolean' }, out: { type: 'string' },
 } });
 const opt = {
   rounds: Number(values.rounds ?? 3), idleS: Number(values.idle ?? 60), windowS: Number(values.window ?? 3),
   gapS: Number(values.gap ?? 3), warmupS: Number(values.warmup ?? 5), connections: Number(values.connections ?? 200),
-  twoHop: !values['no-two-hop'], nodeFlags: PROXY_NODE.slice(1),
+  twoHop: !values['no-two-hop'], nodeFlags: PROXY_NODE.slice(1), ab: values.ab ?? false,
+  bNodeFlags: process.env.B_NODE_FLAGS?.split(' ').filter(Boolean) ?? PROXY_NODE.slice(1), bEnv: envPairs(process.env.B_ENV ?? ''),
 };
+/** "K=V K2=V2" -> { K: 'V', K2: 'V2' } */
+function envPairs(text) {
+  return Object.fromEntries(text.split(' ').filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+}
 const out = values.out ?? path.join(ROOT, 'test', 'bench', 'results', 'cold-start.json');
 const log = (s) => console.log(s);
 
@@ -48,6 +55,13 @@ async function startContestants(dir) {
   const edge = startChild('edge', [...PROXY_NODE, BIN, 'agent', '--config', deckConf(dir, { upstreamPort: up }),
     '--listen', `127.0.0.1:${edgePort}`, '--admin', `127.0.0.1:${edgeAdmin}`], { log: path.join(dir, 'edge.log'), cpu: 1 });
   const list = [{ key: 'edge', port: edgePort, hops: [{ name: 'edge', pid: edge.pid, port: up }] }];
+  if (opt.ab) {
+    // --ab: a second plain edge on the same upstream, with B_NODE_FLAGS and B_ENV, measured in the same rounds
+    const [bPort, bAdmin] = await freePorts(2);
+    const b = startChild('edge-b', [process.execPath, ...opt.bNodeFlags, BIN, 'agent', '--config', deckConf(dir, { upstreamPort: up, name: 'edge-b-deck' }),
+      '--listen', `127.0.0.1:${bPort}`, '--admin', `127.0.0.1:${bAdmin}`], { log: path.join(dir, 'edge-b.log'), cpu: 1, env: { ...process.env, ...opt.bEnv } });
+    list.push({ key: 'edge-b', port: bPort, hops: [{ name: 'edge', pid: b.pid, port: up }] });
+  }
   if (opt.twoHop) {
     const consul = await findConsul(ROOT);
     if (consul.error) { log(`edge-2hop skipped: ${consul.error}`); } else {
@@ -98,7 +112,8 @@ async function main() {
   for (let round = 1; round <= opt.rounds && !isStopping(); round++) {
     log(`round ${round}: idle ${opt.idleS} s`);
     await sleep(opt.idleS * 1000);
-    for (const c of list) {
+    const k = (round - 1) % list.length; // rotate, so no contestant is always the one that idled longest
+    for (const c of [...list.slice(k), ...list.slice(0, k)]) {
       if (isStopping()) break;
       runs.push(await measure(c, 'cold', round));
       await runWrk({ url: `http://127.0.0.1:${c.port}/`, connections: opt.connections, durationS: opt.gapS });

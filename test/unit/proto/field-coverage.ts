@@ -221,6 +221,7 @@ export const FIELD_TESTS: Readonly<Record<string, string>> = {
   'edge.limits.keepalive_timeout': T.KEEPALIVE,
   'edge.limits.accepts_per_turn': T.ACCEPTS,
   'agent.drain_timeout': T.DRAIN,
+  'agent.upstream_keepalive_timeout': 'agent.upstream_keepalive_timeout: an idle upstream connection is closed by the edge after it, and kept while it has not passed',
   'edge.via_sidecars': T.VIA,
   'consul.datacenter': T.DC,
   'agent.node': T.NODE,
