@@ -9,6 +9,7 @@ import net, { type AddressInfo, type Socket } from 'node:net';
 import { errorBody } from '../proto/errors.js';
 import { mirrorListener } from './listen-mirrors.js';
 import { H2C_PREFACE, type EdgeHttp2 } from './edge/h2/h2-server.js';
+import { PresetHeaderResponse } from './pipeline/preset-header.js';
 
 export interface Listener {
   readonly server: http.Server | https.Server;
@@ -76,6 +77,8 @@ export async function listen(
   // the timers every connectionsCheckingInterval, so that interval must be short too
   const serverOptions: http.ServerOptions = {
     ...nodeLimits(limits), connectionsCheckingInterval: Math.min(1000, limits.headerTimeoutMs), ...extra,
+    // answers that take a header given early (the trace id) without node:http's slow head path
+    ServerResponse: PresetHeaderResponse,
   };
   let handler: RequestHandler = () => { throw new Error('request before the listener was ready'); };
   const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => {

@@ -2,6 +2,7 @@
 // holds null and runs no trace code), the caller's trace context from its headers, and whether
 // the caller may decide sampling.
 import type { HopTrace, MeshTracer } from '../observe/trace/tracer.js';
+import { presetHeader } from './preset-header.js';
 import type { InboundRequest, OutboundResponse } from './transport.js';
 
 export interface HopTracing {
@@ -27,6 +28,6 @@ export function startHopTrace(tracing: HopTracing, req: InboundRequest, res: Out
     ...(s.extractB3 ? { b3: { single: one(h.b3), traceId: one(h['x-b3-traceid']), spanId: one(h['x-b3-spanid']), sampled: one(h['x-b3-sampled']) } } : {}),
     trustedPeer: tracing.trustsPeer(req),
   });
-  if (s.responseHeader !== null) res.setHeader(s.responseHeader, trace.traceId);
+  if (s.responseHeader !== null) presetHeader(res, s.responseHeader, trace.traceId);
   return trace;
 }

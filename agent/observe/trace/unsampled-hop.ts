@@ -20,18 +20,24 @@ export interface HopTrace {
 }
 
 const POOL = Buffer.allocUnsafe(4096);
-let at = POOL.length;
+/** the pool as hex, made once per refill: an id is a slice of it (one native call per 4,096 random bytes, not one per id) */
+let hex = '';
+let at = 0;
 
 /** `bytes` random bytes as lower-case hex (never all zeros: W3C's invalid id) */
 export function randomHex(bytes: number): string {
+  const chars = bytes * 2;
   for (;;) {
-    if (at + bytes > POOL.length) { randomFillSync(POOL); at = 0; }
-    const start = at;
-    at += bytes;
-    let zero = true;
-    for (let i = start; i < at; i++) if (POOL[i] !== 0) { zero = false; break; }
-    if (!zero) return POOL.toString('hex', start, at);
+    if (at + chars > hex.length) { randomFillSync(POOL); hex = POOL.toString('hex'); at = 0; }
+    const id = hex.slice(at, at + chars);
+    at += chars;
+    if (!allZeros(id)) return id;
   }
+}
+
+function allZeros(id: string): boolean {
+  for (let i = 0; i < id.length; i++) if (id.charCodeAt(i) !== 48) return false;
+  return true;
 }
 
 /** The ratio decision on the trace id's last 32 bits, so every hop of one trace decides alike. */
