@@ -1,8 +1,8 @@
 // Schema validation (Ajv) plus the rules a schema cannot say; every issue names its YAML path.
 import { isIP } from 'node:net';
-import { Ajv, type ErrorObject } from 'ajv';
+import type { ErrorObject } from 'ajv';
 import {
-  MeshgateConfig, KongDeclarative, UNSUPPORTED_KONG_ENTITIES,
+  UNSUPPORTED_KONG_ENTITIES,
   type KongDeclarative as KongDecl, type MeshgateConfig as Config,
 } from '../../proto/config-schema.js';
 import type { ConfigIssue } from './config-error.js';
@@ -13,11 +13,9 @@ import { grpcRules } from './grpc-rules.js';
 import { unsupportedKongFields } from './unsupported-fields.js';
 import { kongIdentityRules } from './kong-identities.js';
 import { collectCertificates } from '../edge/tls/certificate-sources.js';
+import { configValidators } from './config-validators.js';
 
-const ajv = new Ajv({ allErrors: true, strict: true, verbose: true });
-ajv.addKeyword({ keyword: 'rule', schemaType: 'string' });
-const validateMeshgate = ajv.compile(MeshgateConfig);
-const validateKong = ajv.compile(KongDeclarative);
+const { meshgate: validateMeshgate, kong: validateKong } = configValidators;
 
 function pointerToSegments(pointer: string): (string | number)[] {
   if (pointer === '') return [];

@@ -1,6 +1,7 @@
 // Plugin entries from the decK document → validated, defaulted configs with their scope.
 // Each plugin's `config` is checked against that plugin's own schema; errors name the YAML path.
-import { Ajv, type ValidateFunction } from 'ajv';
+import { createRequire } from 'node:module';
+import type { Ajv as AjvType, ValidateFunction } from 'ajv';
 import type { KongDeclarative, KongPlugin } from '../../proto/config-schema.js';
 import type { ConfigIssue } from '../config/config-error.js';
 import { formatPath } from '../config/config-error.js';
@@ -22,12 +23,21 @@ export interface ResolvedPlugin {
   readonly path: string;
 }
 
-const ajv = new Ajv({ allErrors: true, strict: false, useDefaults: true });
+// Ajv is required when a config first has a plugin entry: a process whose config has none (a
+// plain edge's workers among them) does not load it.
+let ajv: AjvType | null = null;
 const validators = new Map<string, ValidateFunction>();
 
 function validatorFor(f: PluginFactory<any>): ValidateFunction {
   let v = validators.get(f.name);
-  if (v === undefined) { v = ajv.compile(f.configSchema); validators.set(f.name, v); }
+  if (v === undefined) {
+    if (ajv === null) {
+      const { Ajv } = createRequire(import.meta.url)('ajv') as typeof import('ajv');
+      ajv = new Ajv({ allErrors: true, strict: false, useDefaults: true });
+    }
+    v = ajv.compile(f.configSchema);
+    validators.set(f.name, v);
+  }
   return v;
 }
 
