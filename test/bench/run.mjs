@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// meshgate benchmark harness: meshgate edge vs a minimal undici forwarder vs nginx vs
-// HAProxy (one hop), and meshgate edge -> sidecar vs nginx -> nginx vs forwarder ->
+// meshgate benchmark harness: meshgate edge vs a minimal undici forwarder vs fastify-http-proxy
+// vs nginx vs HAProxy (one hop), and meshgate edge -> sidecar vs nginx -> nginx vs forwarder ->
 // forwarder (two hops), side by side in one run, interleaved rounds, wrk load.
 // See test/bench/README.md. This is a benchmark: it asserts nothing about timing.
 import { spawnSync } from 'node:child_process';
@@ -27,12 +27,13 @@ const NODE = process.execPath;
 const LOAD_CPU = 0; // wrk + upstream (+ consul)
 const PROXY_CPU = 1; // the proxy under test (both hops in the two-hop case)
 
-const ONE_HOP = ['edge', 'forwarder', 'nginx', 'haproxy'];
+const ONE_HOP = ['edge', 'forwarder', 'fastify', 'nginx', 'haproxy'];
 const TWO_HOP = ['edge-2hop', 'forwarder-2hop', 'nginx-2hop'];
 const ALL = [...ONE_HOP, ...TWO_HOP];
 const LABELS = {
   edge: 'meshgate edge',
   forwarder: 'minimal undici forwarder',
+  fastify: 'fastify-http-proxy',
   nginx: 'nginx',
   haproxy: 'HAProxy',
   'edge-2hop': 'meshgate edge -> sidecar',
@@ -334,6 +335,15 @@ class Bench {
     return null;
   }
 
+  async startFastify() {
+    const [port] = await freePorts(1);
+    const h = this.start('fastify', [...PROXY_NODE, path.join(HERE, 'fastify-forwarder.mjs'), '--listen', `127.0.0.1:${port}`, '--upstream', `http://127.0.0.1:${this.upstream.port}`], PROXY_CPU);
+    const r = await this.ready(`http://127.0.0.1:${port}/`, [h]);
+    if (!r.ok) { await stopChild(h); return `did not start: ${r.reason}\n${this.failInfo([h])}`; }
+    this.add('fastify', 1, port, [h]);
+    return null;
+  }
+
   async startNginxProxy(key = 'nginx') {
     if (!this.tools.nginx) return 'nginx not found (run deploy/setup/install-bench-tools.sh)';
     if (key === 'nginx') {
@@ -427,6 +437,7 @@ class Bench {
     await this.tryStart('edge', () => this.startEdge());
     if (this.opts.base) await this.tryStart('edge-base', () => this.startEdge('edge-base'));
     await this.tryStart('forwarder', () => this.startForwarder('forwarder'));
+    await this.tryStart('fastify', () => this.startFastify());
     await this.tryStart('nginx', () => this.startNginxProxy('nginx'));
     await this.tryStart('haproxy', () => this.startHaproxy());
     await this.tryStart('edge-2hop', () => this.startMeshTwoHop());
@@ -644,6 +655,16 @@ class Bench {
       `edge/undici-forwarder paired ratio @${c} conns (median over rounds of same-round ratios): ${fmt(paired.median)} [${paired.ratios.map((x) => fmt(x)).join(', ')}]`,
       `edge p99/p50 @${c} conns: ${fmt(tail)} (target <= 3)${tail === null ? why : ''}`,
     ];
+    // issue 17: the edge does at least twice what a Node gateway does on one core
+    const edgeVsFastify = {};
+    for (const conns of this.opts.connections) {
+      const e = this.rows.find((r) => r.key === 'edge' && r.connections === conns);
+      const f = this.rows.find((r) => r.key === 'fastify' && r.connections === conns);
+      if (!e?.rps || !f?.rps) continue;
+      const p = pairedRatio(this.runs.filter((r) => !r.noisy), 'edge', 'fastify', (r) => r.connections === conns);
+      edgeVsFastify[conns] = { ratio: e.rps / f.rps, paired: p.median };
+      lines.push(`edge/fastify-http-proxy req/s ratio @${conns} conns: ${fmt(e.rps / f.rps)}; paired ${fmt(p.median)} [${p.ratios.map((x) => fmt(x)).join(', ')}] (target >= 2.0)`);
+    }
     if (this.opts.settle > 0) {
       lines.push(`edge p99/p50 @${c} conns in the ${this.opts.settle} s settle runs (cold start: each begins after the edge idled while the others ran): `
         + `${fmt(edge?.settleP99OverP50 ?? null)}; forwarder ${fmt(fwd?.settleP99OverP50 ?? null)}`);
@@ -669,7 +690,7 @@ class Bench {
     const sharedMedian = median(sharedAt(c));
     return {
       connections: c, edgeVsForwarder: ratio, edgeVsForwarderPaired: paired.median, edgeVsForwarderShared: sharedMedian, edgeP99OverP50: tail,
-      edgeSettleP99OverP50: edge?.settleP99OverP50 ?? null, lines,
+      edgeSettleP99OverP50: edge?.settleP99OverP50 ?? null, edgeVsFastify, lines,
     };
   }
 }
@@ -774,7 +795,7 @@ async function main() {
   const targets = bench.targets();
 
   const accessLogs = 'access logs: meshgate -> stdout (one JSON line per request) -> file; nginx -> file (combined, buffer=64k flush=1s); '
-    + 'HAProxy -> stdout (log stdout format raw, option httplog) -> file; minimal forwarder: none';
+    + 'HAProxy -> stdout (log stdout format raw, option httplog) -> file; minimal forwarder and fastify-http-proxy: none (fastify\'s default logger: off)';
   bench.log(`\n## meshgate bench (median of ${opts.rounds} round(s), ${opts.duration} s per run${opts.settle ? ` after ${opts.settle} s of the same load, not counted` : ''}, wrk -t1; `
     + `runs disturbed by other processes (>= ${NOISY_PCT}% of a core) left out when a clean run exists)\n`);
   bench.log(`upstream: ${bench.upstream.kind} (${bench.upstream.bodyBytes}-byte body), direct ceiling ~${fmtInt(bench.upstream.ceilingRps)} req/s @${Math.max(...opts.connections)} conns`);
@@ -782,6 +803,7 @@ async function main() {
   bench.log(`${accessLogs}`);
   const shapes = `nginx: master_process on, worker_processes 1, upstream keepalive ${bench.nginxKeepalive} (>= max conns, else nginx reconnects per request); `
     + 'HAProxy: nbthread 1, http-reuse always; minimal forwarder: undici.Pool connections 128, pipelining 1; '
+    + 'fastify-http-proxy: fastify defaults, @fastify/http-proxy with undici connections 128, pipelining 1; '
     + `Node proxies (meshgate and forwarders): node ${PROXY_NODE.slice(1).join(' ') || '(V8 defaults)'}`;
   bench.log(shapes);
   bench.log('"vs" columns: req/s relative to the forwarder / nginx contestant with the same hop count\n');
@@ -811,7 +833,7 @@ async function main() {
     targets: {
       connections: targets.connections, edgeVsForwarderRps: targets.edgeVsForwarder, edgeVsForwarderPaired: targets.edgeVsForwarderPaired,
       edgeVsForwarderShared: targets.edgeVsForwarderShared, edgeVsForwarderTarget: 0.9, edgeP99OverP50: targets.edgeP99OverP50, edgeP99OverP50Target: 3,
-      edgeSettleP99OverP50: targets.edgeSettleP99OverP50,
+      edgeSettleP99OverP50: targets.edgeSettleP99OverP50, edgeVsFastify: targets.edgeVsFastify, edgeVsFastifyTarget: 2,
     },
     sharedCore: bench.shared ?? [],
     markdown: table,
