@@ -52,7 +52,7 @@ const commands = {
   demo: [process.execPath, [path.join(root, 'bin/meshgate.js'), 'demo', ...extra]],
   test: [process.execPath, [path.join(root, 'node_modules/mocha/bin/mocha.js'), ...extra]],
   browser: [process.execPath, [path.join(root, 'node_modules/mocha/bin/mocha.js'), 'dist/test/browser/cors-chromium.test.js', ...extra]],
-  bench: [process.execPath, [path.join(root, 'test/bench/run.mjs'), ...extra]],
+  bench: [process.execPath, [path.join(root, 'test/bench/all.mjs'), ...extra]],
   'bench-policies': [process.execPath, [path.join(root, 'test/bench/policies.mjs'), ...extra]],
   'demo-hosts': [process.execPath, [path.join(root, 'dist/test/multihost/demo-hosts.js'), ...extra]],
   chaos: [process.execPath, [path.join(root, 'dist/test/chaos/run-chaos.js'), ...extra]],
