@@ -32,6 +32,14 @@ function meshgateOver(run, key, hops, connections) {
 
 const ratioText = (r) => (r ? `${fmt(r.ratio)}${num(r.paired) ? ` (paired ${fmt(r.paired)})` : ''}` : 'n/a');
 
+/** run.mjs's flags per connection count, once when every count has the same, else each after its count. */
+function notesOf(conns, rows) {
+  const short = (f) => f.replace(/^NOISY: in every run other processes used >= \d+% CPU \(median (\d+)%\)$/, 'noisy: other processes $1% CPU');
+  const per = rows.map((r) => (r?.flags ?? []).map(short).join('; '));
+  if (per.every((n) => n === per[0])) return per[0];
+  return per.map((n, i) => (n ? `@${conns[i]}: ${n}` : null)).filter(Boolean).join('; ');
+}
+
 function perCoreTable(run) {
   const conns = run.options.connections;
   const keys = [...new Set(run.table.map((r) => r.key))];
@@ -42,7 +50,7 @@ function perCoreTable(run) {
     const rows = conns.map((c) => rowOf(run, key, c));
     const first = rows.find(Boolean);
     const isMeshgate = MESHGATE[first.hops] === key;
-    const notes = [...new Set(rows.flatMap((r) => r?.flags ?? []))].join('; ');
+    const notes = notesOf(conns, rows);
     lines.push(`| ${[
       isMeshgate ? `**${first.contestant}**` : first.contestant, first.hops,
       ...rows.map((r) => fmtInt(r?.rps)),
