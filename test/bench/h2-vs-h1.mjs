@@ -7,9 +7,9 @@
 // CPU time per answered request (user + system from /proc, over the whole run): on a machine
 // where other work takes the edge's core, req/s follows the neighbours, CPU per request much less. The edge on CPU 1, the clients and the
 // upstream on CPU 0 (as tls.mjs). It asserts nothing.
-//   node test/bench/h2-vs-h1.mjs [--duration 5] [--rounds 5] [--connections 50] [--clients 5] [--streams 100] [--meshgate DIR] [--h2-only] [--out FILE]
+//   node test/bench/h2-vs-h1.mjs [--duration 5] [--rounds 5] [--connections 50] [--clients 5] [--streams 100] [--meshgate DIR] [--h2-only|--h1-only] [--out FILE]
 // --meshgate DIR runs the edge from another built checkout (an A/B against a base commit).
-// --h2-only skips wrk (for a profile of the HTTP/2 path alone).
+// --h2-only skips wrk, --h1-only skips h2load (for a profile of one path alone).
 // BENCH_EDGE_ARGS adds arguments for the edge's node (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof").
 import fs from 'node:fs';
 import path from 'node:path';
@@ -23,7 +23,7 @@ const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../.
 const { values } = parseArgs({ options: {
   duration: { type: 'string', default: '5' }, rounds: { type: 'string', default: '5' },
   connections: { type: 'string', default: '50' }, clients: { type: 'string', default: '5' }, streams: { type: 'string', default: '100' },
-  'h2-only': { type: 'boolean', default: false }, meshgate: { type: 'string', default: ROOT },
+  'h2-only': { type: 'boolean', default: false }, 'h1-only': { type: 'boolean', default: false }, meshgate: { type: 'string', default: ROOT },
   out: { type: 'string', default: path.join(ROOT, 'test/bench/results/h2-vs-h1.json') },
 } });
 const [durationS, rounds, connections, clients, streams] = ['duration', 'rounds', 'connections', 'clients', 'streams'].map((k) => Number(values[k]));
@@ -76,7 +76,7 @@ async function main() {
   const h1 = [], h2 = [], ratios = [], h1Cpu = [], h2Cpu = [], cpuRatios = [];
   for (let r = 0; r < rounds; r++) {
     const w = values['h2-only'] ? { ok: false, error: 'skipped (--h2-only)' } : await measured(edge.pid, () => runWrk({ url, connections, durationS, cpu: 0 }));
-    const h = await measured(edge.pid, () => runH2load(url));
+    const h = values['h1-only'] ? { ok: false, error: 'skipped (--h1-only)' } : await measured(edge.pid, () => runH2load(url));
     const a = w.ok ? Math.round(w.rps) : null, b = h.ok ? Math.round(h.rps) : null;
     h1.push(a); h2.push(b); h1Cpu.push(w.cpuUsPerReq ?? null); h2Cpu.push(h.cpuUsPerReq ?? null);
     if (a && b) ratios.push(b / a);

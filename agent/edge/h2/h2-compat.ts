@@ -4,9 +4,9 @@
 // - request: `:authority` becomes Host (for routing and upstream); the pseudo-headers are not in
 //   rawHeaders, which is what the pipeline copies upstream as HTTP/1.1 headers;
 // - response: writeHead sends the pipeline's HTTP/1.1-shaped head as HEADERS in one pass
-//   (h2-response-head.ts) straight to the stream, without the base class's per-header checks, and
-//   asks for a trailers step only from a client that sent `TE: trailers` (otherwise the stream ends
-//   with its last DATA frame); `destroyed` is the stream's (the pipeline's "client went away"); an
+//   (h2-response-head.ts) straight to the stream, without the base class's per-header checks and
+//   without a trailers step (the stream ends with its last DATA frame; only gRPC answers carry
+//   trailers, and they write the stream themselves); `destroyed` is the stream's (the pipeline's "client went away"); an
 //   answer meshgate writes itself to a gRPC call (writeHead + end) becomes a trailers-only gRPC
 //   response (proxy/grpc-local-answer.ts), and a relayed gRPC answer writes to the stream itself
 //   (proxy/grpc-downstream.ts).
@@ -49,8 +49,6 @@ export class H2Response extends http2.Http2ServerResponse<H2Request> {
   grpcStatus: number | undefined;
   /** a local answer's head to a gRPC call, held until end() brings its body (the grpc-message) */
   heldGrpcHead: { status: number; headers: unknown } | null = null;
-  /** the head went out asking for a trailers step (a client that sent `TE: trailers`) */
-  trailersAwaited = false;
 
   override writeHead(status: number, headers?: unknown, more?: unknown): this {
     const req = (this as unknown as { req: H2Request }).req;
@@ -63,19 +61,17 @@ export class H2Response extends http2.Http2ServerResponse<H2Request> {
     if (stream.destroyed || stream.closed || stream.headersSent) return super.writeHead(status);
     this.statusCode = status; // the base class's range check, and the status res.statusCode reports
     const preset = this.getHeaderNames().length === 0 ? null : this.getHeaders();
-    // no trailers step unless the client said it takes trailers: the stream ends with the last DATA frame
-    // (the base class always waits for trailers: one more frame and one more call into JS per stream)
-    this.trailersAwaited = typeof req.headers.te === 'string' && req.headers.te.includes('trailers');
+    // no trailers step: an HTTP answer's trailers are never relayed (README, HTTP strictness), so the
+    // stream ends with its last DATA frame (the base class always waits for trailers: one more empty
+    // DATA frame and one more call into JS per stream)
     stream.respond(h2ResponseHead(status, typeof headers === 'string' ? more : headers, preset),
-      { endStream: this.writableEnded, waitForTrailers: this.trailersAwaited, sendDate: this.sendDate } as http2.ServerStreamResponseOptions);
+      { endStream: this.writableEnded, waitForTrailers: false, sendDate: this.sendDate } as http2.ServerStreamResponseOptions);
     return this;
   }
 
   override addTrailers(trailers: Record<string, string>): void {
     const req = (this as unknown as { req: H2Request }).req;
-    if (this.stream.headersSent && !this.trailersAwaited && !isGrpcRequest(req)) {
-      throw new Error('HTTP/2 trailers after a head sent without a trailers step (the client did not send TE: trailers)');
-    }
+    if (!isGrpcRequest(req)) throw new Error('HTTP/2 trailers on an answer that is not gRPC: its head went out without a trailers step');
     super.addTrailers(trailers);
   }
 

@@ -56,6 +56,40 @@ export interface EdgeHttp2 {
   readonly sessionCount: () => number;
 }
 
+/** a session's cancelled streams in the current rapid-reset window */
+interface ResetCount {
+  windowStart: number;
+  cancelled: number;
+  readonly session: http2.Http2Session;
+  readonly limits: Http2Limits;
+  readonly log: Logger;
+  readonly metrics: Metrics;
+}
+
+// one listener function for every stream (no closure per stream); a closed stream no longer knows
+// its session, so the stream carries its session's count
+const RESETS = Symbol('meshgate.rapidResets');
+type WatchedStream = http2.ServerHttp2Stream & { [RESETS]?: ResetCount };
+
+function watchForReset(this: http2.ServerHttp2Session, stream: WatchedStream): void {
+  stream[RESETS] = (this as http2.ServerHttp2Session & { [RESETS]: ResetCount })[RESETS];
+  stream.once('close', onStreamClosed);
+}
+
+function onStreamClosed(this: WatchedStream): void {
+  if (this.rstCode !== NGHTTP2_CANCEL) return;
+  const r = this[RESETS];
+  if (r === undefined) return;
+  const session = r.session;
+  const now = performance.now();
+  if (now - r.windowStart > r.limits.rapidResetWindowMs) { r.windowStart = now; r.cancelled = 0; }
+  if (++r.cancelled <= r.limits.rapidResetMax || session.destroyed) return;
+  r.metrics.edgeHttp2Goaway.labels('rapid_reset').inc();
+  r.log.warn({ client_ip: session.socket?.remoteAddress, cancelled: r.cancelled, window_ms: r.limits.rapidResetWindowMs }, 'HTTP/2 rapid reset: connection closed with GOAWAY ENHANCE_YOUR_CALM');
+  session.goaway(NGHTTP2_ENHANCE_YOUR_CALM);
+  session.destroy();
+}
+
 /** extendedConnect: advertise RFC 8441's extended CONNECT (serve() then gets the CONNECT entry) */
 export function createEdgeHttp2(limits: Http2Limits, log: Logger, metrics: Metrics, extendedConnect = false): EdgeHttp2 {
   const server = http2.createServer({
@@ -89,20 +123,8 @@ export function createEdgeHttp2(limits: Http2Limits, log: Logger, metrics: Metri
     session.on('error', () => { /* the socket closes; nothing else is affected */ });
     session.setTimeout(idleTimeoutMs, () => session.close());
     if (draining) session.close();
-    let windowStart = performance.now();
-    let cancelled = 0;
-    session.on('stream', (stream) => {
-      stream.once('close', () => {
-        if (stream.rstCode !== NGHTTP2_CANCEL) return;
-        const now = performance.now();
-        if (now - windowStart > limits.rapidResetWindowMs) { windowStart = now; cancelled = 0; }
-        if (++cancelled <= limits.rapidResetMax || session.destroyed) return;
-        metrics.edgeHttp2Goaway.labels('rapid_reset').inc();
-        log.warn({ client_ip: session.socket?.remoteAddress, cancelled, window_ms: limits.rapidResetWindowMs }, 'HTTP/2 rapid reset: connection closed with GOAWAY ENHANCE_YOUR_CALM');
-        session.goaway(NGHTTP2_ENHANCE_YOUR_CALM);
-        session.destroy();
-      });
-    });
+    (session as typeof session & { [RESETS]: ResetCount })[RESETS] = { windowStart: performance.now(), cancelled: 0, session, limits, log, metrics };
+    session.on('stream', watchForReset);
     session.on('goaway', () => { /* the client's; the session closes by itself */ });
     session.on('frameError', () => metrics.edgeHttp2Goaway.labels('frame_error').inc());
   });
