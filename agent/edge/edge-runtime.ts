@@ -14,13 +14,13 @@ import type { MeshTls } from '../transport/mesh-tls.js';
 import { H2Sessions, type H2Mode } from '../proxy/h2-upstream-sessions.js';
 import type { PoolGuardPolicy } from '../discovery/pool-guard.js';
 import { AdminRoutes } from '../admin/admin-routes.js';
-import { ActiveProber } from '../pool/active-prober.js';
 import type { MeshTracer } from '../observe/trace/tracer.js';
 import { loadTracerModule, tracerModule } from '../observe/trace/load-tracer.js';
 import { sameSettings, type TracingSettings } from '../observe/trace/tracing-settings.js';
 import { tracingFromKong, type OpenTelemetryConfig } from '../plugins/opentelemetry/opentelemetry.js';
 import type { PrometheusConfig } from '../plugins/prometheus/prometheus.js';
 import { DatacenterFailover } from './datacenter-failover.js';
+import { BlueprintProbers } from './blueprint-probers.js';
 
 /** How this agent calls sidecars: mTLS under `identity`, or plain HTTP when mesh TLS is disabled. */
 export interface MeshClient {
@@ -72,9 +72,7 @@ export class EdgeRuntime {
   #discovery: PoolSource | undefined;
   readonly #poolSource: PoolSourceFactory | undefined;
   readonly #onEjected: ((key: string, untilMs: number) => void) | undefined;
-  /** active health probers by pool name, for the current blueprint */
-  readonly #probers = new Map<string, ActiveProber>();
-  #probersFor: EdgeBlueprint | undefined;
+  readonly #probers = new BlueprintProbers();
   #blueprint: EdgeBlueprint;
   #table: RouteTable;
   readonly #agentTracing: TracingSettings | null;
@@ -160,11 +158,7 @@ export class EdgeRuntime {
     };
   }
 
-  /**
-   * A reload's consul.pool_guard and consul.failover_datacenters: this runtime's own watchers take
-   * the new guard (with workers, the primary's watchers hold it), failover chooses by the new
-   * order, and the table is rebuilt with both.
-   */
+  /** A reload's consul.pool_guard (for this runtime's own watchers; with workers the primary's hold it) and failover order. */
   applyDiscoveryPolicy(poolGuard: PoolGuardPolicy | undefined, failover: readonly string[]): void {
     this.#poolGuard = poolGuard;
     if (this.#discovery instanceof ServiceDiscovery) this.#discovery.setGuard(this.#guardSetup());
@@ -215,25 +209,14 @@ export class EdgeRuntime {
     this.#failover.stop();
     closeInstances(this.#blueprint);
     await this.#tracer?.shutdown();
-    for (const p of this.#probers.values()) p.stop();
-    this.#probers.clear();
+    this.#probers.stop();
     await this.#discovery?.stop();
     this.h2.close();
     await this.registry.close();
   }
 
-  /** One prober per static pool with active checks; replaced with the blueprint. */
   #syncProbers(): void {
-    if (this.#probersFor === this.#blueprint) return;
-    for (const p of this.#probers.values()) p.stop();
-    this.#probers.clear();
-    this.#probersFor = this.#blueprint;
-    for (const spec of this.#blueprint.pools.values()) {
-      if (spec.active === null) continue;
-      const prober = new ActiveProber(spec.active, () => this.#table.pools.get(spec.name)?.members ?? []);
-      this.#probers.set(spec.name, prober);
-      prober.start();
-    }
+    this.#probers.sync(this.#blueprint, (pool) => this.#table.pools.get(pool)?.members ?? []);
   }
 
   #consulKeys(): WatchKey[] {
