@@ -215,6 +215,7 @@ function handOffHttp2(server: http.Server | https.Server, secure: boolean, h2: E
   }
   // prior-knowledge h2c: the first bytes decide; a client that sends nothing is cut off as HTTP/1.1's header timeout would
   server.on(event, (sock: Socket) => {
+    if (!h2.offered) { http1.call(server, sock); return; }
     const timer = setTimeout(() => sock.destroy(), firstBytesTimeoutMs());
     sock.once('close', () => clearTimeout(timer));
     sock.once('readable', () => {

@@ -34,7 +34,7 @@ export interface StartedEdge {
   applyPolicy(trustedProxies: readonly string[], http: EdgeSection['http']): void;
   /** a reload's edge.limits, for new connections and requests from now on (with limitsOverride on top) */
   applyLimits(limits: ListenerLimits | undefined): void;
-  /** a reload's edge.http2 limits, for HTTP/2 sessions that start from now on (enabled and h2c: at start only) */
+  /** a reload's edge.http2: its limits for HTTP/2 sessions that start from now on; enabled and h2c for new connections (open ones live on) */
   applyHttp2(http2: EdgeHttp2Config | undefined): void;
   /**
    * A reload's listen addresses: a changed one is bound now (a failure throws and nothing changed);
@@ -137,25 +137,29 @@ export async function startEdge(p: EdgeParams): Promise<StartedEdge> {
   };
   const h2Log = p.log.child({ component: 'edge-http2' });
   let http2Config = p.http2;
-  const h2Servers = new Set<EdgeHttp2>();
-  const newHttp2 = (): EdgeHttp2 => {
+  /** each listener's HTTP/2 server, with whether it is the TLS one (edge.http2.enabled) or the plain one (h2c) */
+  const h2Servers = new Map<EdgeHttp2, 'tls' | 'plain'>();
+  const offered = (kind: 'tls' | 'plain') => (kind === 'tls' ? http2Config?.enabled !== false : http2Config?.h2c === true);
+  const newHttp2 = (kind: 'tls' | 'plain'): EdgeHttp2 => {
     const h = createEdgeHttp2(http2Limits(http2Config, limits), h2Log, p.metrics, true);
-    h2Servers.add(h);
+    h.offered = offered(kind);
+    h2Servers.set(h, kind);
     return h;
   };
-  // each listener gets its own HTTP/2 server: a drain of one sends GOAWAY to its sessions only
+  // each listener gets its own HTTP/2 server (a drain of one sends GOAWAY to its sessions only),
+  // also while HTTP/2 is off there, so that a reload can turn it on for new connections
   const openPlain = async (address: string): Promise<Listener> => {
     const a = parseHostPort(address);
-    const h2c = p.http2?.h2c === true ? newHttp2() : undefined;
+    const h2c = newHttp2('plain');
     const l = await listen(a.host, a.port, handlerFor('http'), undefined, limits, extra, h2c);
-    p.log.info({ listen: `${a.host}:${l.port}`, h2c: h2c !== undefined, routes: runtime.table.routes.length }, 'edge listening');
+    p.log.info({ listen: `${a.host}:${l.port}`, h2c: h2c.offered, routes: runtime.table.routes.length }, 'edge listening');
     return l;
   };
   const openTls = async (address: string, certs: EdgeCertificates): Promise<Listener> => {
     const a = parseHostPort(address);
-    const h2 = p.http2?.enabled === false ? undefined : newHttp2();
-    const l = await listen(a.host, a.port, handlerFor('https'), { options: certs.serverOptions(h2 !== undefined), prepare: (s) => certs.attach(s) }, limits, extra, h2);
-    p.log.info({ listen_tls: `${a.host}:${l.port}`, http2: h2 !== undefined, certificates: certs.sources.map((c) => c.name) }, 'edge listening for TLS');
+    const h2 = newHttp2('tls');
+    const l = await listen(a.host, a.port, handlerFor('https'), { options: certs.serverOptions(() => h2.offered), prepare: (s) => certs.attach(s) }, limits, extra, h2);
+    p.log.info({ listen_tls: `${a.host}:${l.port}`, http2: h2.offered, certificates: certs.sources.map((c) => c.name) }, 'edge listening for TLS');
     return l;
   };
   let [listenAt, tlsAt] = [p.listen, p.tls?.listen];
@@ -182,11 +186,11 @@ export async function startEdge(p: EdgeParams): Promise<StartedEdge> {
       listener.setLimits(limits);
       tlsListener?.setLimits(limits);
       bodyLimits.current = bodyLimitsOf(limits);
-      for (const h of h2Servers) h.updateLimits(http2Limits(http2Config, limits));
+      for (const h of h2Servers.keys()) h.updateLimits(http2Limits(http2Config, limits));
     },
     applyHttp2(next) {
       http2Config = next;
-      for (const h of h2Servers) h.updateLimits(http2Limits(next, limits));
+      for (const [h, kind] of h2Servers) { h.updateLimits(http2Limits(next, limits)); h.offered = offered(kind); }
     },
     async prepareListen(which, address, drainMs) {
       const certs = p.tls?.certificates;

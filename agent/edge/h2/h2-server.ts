@@ -54,6 +54,12 @@ export interface EdgeHttp2 {
   /** a reload's edge.http2 limits: SETTINGS and the rapid-reset bound for sessions that start from now on */
   updateLimits(next: Http2Limits): void;
   readonly sessionCount: () => number;
+  /**
+   * Whether new connections are offered HTTP/2: a TLS listener selects ALPN h2 and a plain one looks
+   * for the h2c preface only while it is true (a reload of edge.http2.enabled / h2c sets it; open
+   * sessions live on either way).
+   */
+  offered: boolean;
 }
 
 /** a session's cancelled streams in the current rapid-reset window */
@@ -148,5 +154,6 @@ export function createEdgeHttp2(limits: Http2Limits, log: Logger, metrics: Metri
       server.updateSettings({ maxConcurrentStreams: next.maxConcurrentStreams, maxHeaderListSize: next.maxHeaderListSize, initialWindowSize: next.initialWindowSize, enablePush: false, enableConnectProtocol: extendedConnect });
     },
     sessionCount: () => sessions.size,
+    offered: true,
   };
 }

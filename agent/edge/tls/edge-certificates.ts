@@ -87,11 +87,13 @@ export class EdgeCertificates {
     this.#expiryTimer = setInterval(() => this.#reportExpiry(), 60_000).unref();
   }
 
-  /** Options for https.createServer: the default certificate plus SNI selection; ALPN offers h2 first when served. */
-  serverOptions(h2: boolean): https.ServerOptions {
+  /** Options for https.createServer: the default certificate plus SNI selection; ALPN selects h2 while `h2()` says so, else http/1.1. */
+  serverOptions(h2: () => boolean): https.ServerOptions {
     const d = this.#set.defaultSource;
     return {
-      ...CONTEXT_OPTIONS, cert: [...d.certs], key: [...d.keys], ALPNProtocols: h2 ? ['h2', 'http/1.1'] : ['http/1.1'],
+      ...CONTEXT_OPTIONS, cert: [...d.certs], key: [...d.keys],
+      // asked on every handshake: a reload of edge.http2.enabled reaches the next one
+      ALPNCallback: ({ protocols }) => (h2() && protocols.includes('h2') ? 'h2' : protocols.includes('http/1.1') ? 'http/1.1' : undefined),
       SNICallback: (name, cb) => cb(null, this.#set.index.lookup(name)),
     };
   }

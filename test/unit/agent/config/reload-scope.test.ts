@@ -16,7 +16,7 @@ describe('sectionsNeedingRestart', () => {
     { name: 'listen_tls changed (re-bound in place)', next: { ...BASE, edge: { ...BASE.edge!, listen_tls: '127.0.0.1:8443' } }, want: [] },
     { name: 'limits changed (reloaded in place)', next: { ...BASE, edge: { ...BASE.edge!, limits: { max_connections: 20 } } }, want: [] },
     { name: 'trusted_proxies and listen changed (both applied in place)', next: { ...BASE, edge: { ...BASE.edge!, listen: '127.0.0.1:8001', trusted_proxies: [] } }, want: [] },
-    { name: 'http2 h2c changed', next: { ...BASE, edge: { ...BASE.edge!, http2: { h2c: true } } }, want: ['edge.http2.h2c'] },
+    { name: 'http2 enabled and h2c changed (reloaded in place)', next: { ...BASE, edge: { ...BASE.edge!, http2: { enabled: false, h2c: true } } }, want: [] },
     { name: 'http2 limits changed (reloaded in place)', next: { ...BASE, edge: { ...BASE.edge!, http2: { max_concurrent_streams: 10, rapid_reset_window: '5s' } } }, want: [] },
     { name: 'consul token added (reloaded in place)', next: { ...BASE, consul: { address: 'http://127.0.0.1:8500', token: 't' } }, want: [] },
     { name: 'consul address and datacenter changed (reloaded in place)', next: { ...BASE, consul: { address: 'http://127.0.0.1:8501', datacenter: 'dc2' } }, want: [] },
@@ -41,6 +41,6 @@ describe('sectionsNeedingRestart', () => {
 
 describe('RESTART_SECTIONS', () => {
   it('is every section of the schema but the ones a reload swaps in place', () => {
-    assert.deepEqual(RESTART_SECTIONS, ['agent', 'mesh.tls', 'mesh.authorize', 'sidecar.listen', 'sidecar.advertise', 'edge.http2.enabled', 'edge.http2.h2c']);
+    assert.deepEqual(RESTART_SECTIONS, ['agent', 'mesh.tls', 'mesh.authorize', 'sidecar.listen', 'sidecar.advertise']);
   });
 });
