@@ -51,7 +51,7 @@ function overridesOf(values: { listen?: string | undefined; admin?: string | und
 }
 
 /**
- * The config loader (YAML parser, the config schemas compiled by Ajv), imported only where a file
+ * The config loader (YAML parser, the config schemas' validators), imported only where a file
  * is read: a worker gets its config from the primary and is spared it (measured: 115-121 -> 101 MiB
  * of RSS with the worker code loaded, JS heap 37-39 -> 16 MiB; compiling the schemas is most of it).
  */

@@ -2,9 +2,10 @@
 //
 // V8 shares one root map among all objects made as `{}`, and gives each first property added to
 // such an object a transition from it, up to 1,536; past that, an object whose first property has
-// no transition yet gets a map of its own, and every later object of that shape too. Compiling the
-// config's schemas (Ajv's code generator keys thousands of short-lived `{}` objects by generated
-// names: `_errs569`, `data39`...) fills the table with transitions to dead maps, and only a full
+// no transition yet gets a map of its own, and every later object of that shape too. Compiling
+// schemas at run time (plugin configs' schemas; the config schemas in a build without the generated
+// validators of agent/config/config-validators.ts) with Ajv (its code generator keys thousands
+// of short-lived `{}` objects by generated names: `_errs569`, `data39`...) fills the table with transitions to dead maps, and only a full
 // collection clears them; under load one may not come for a long time. Meanwhile Node's request
 // headers objects and nextTick entries each got a map of their own (~1,600 maps per 1,500 requests
 // at one header-lookup site, measured with --log-ic) and the edge served 13-17 % fewer requests per
