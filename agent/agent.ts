@@ -146,6 +146,7 @@ export async function runAgent(file: string, loaded: LoadedConfig, overrides: Ag
       // new handshakes from now on; the intention table is compiled again with the new default
       meshTls?.setMinVersion(next.config.mesh?.min_tls_version ?? '1.3');
       void sidecar?.authorizer?.setDefaultPolicy(next.config.mesh?.default_intention_policy);
+      sidecar?.prepareAuthorize(next.config.mesh?.authorize ?? true, next.config.mesh?.default_intention_policy).commit();
       metrics.configReloadSuccess.set(1);
       log.info({ routes: edge?.runtime.table.routes.length ?? 0 }, 'config reloaded');
       settleHeap(log);

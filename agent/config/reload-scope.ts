@@ -8,14 +8,14 @@ import { EdgeHttp2 } from '../../proto/listener-schema.js';
  * whom it trusts for X-Forwarded-*, its strict-request rules, its listeners' limits; which Consul
  * agent the watchers and the registrar talk to, with which token, in which datacenter; the pool
  * guard and the failover datacenters (swapped into every runtime's discovery); the mesh's
- * lowest TLS version and the decision when no intention matches; a sidecar's local services and
- * upstream ports; the edge's listen addresses (one process: re-bound, the old listener drained); the
+ * lowest TLS version, the decision when no intention matches, and whether intentions are checked
+ * at all; a sidecar's local services and upstream ports; the edge's listen addresses (one process: re-bound, the old listener drained); the
  * edge's HTTP/2 choice (ALPN h2, h2c) for new connections and its limits for new sessions.
  */
 export const RELOADED_SECTIONS: readonly string[] = [
   'edge.kong', 'edge.via_sidecars', 'edge.tls', 'edge.trusted_proxies', 'edge.http', 'edge.limits',
   'consul.address', 'consul.token', 'consul.token_file', 'consul.datacenter', 'consul.pool_guard', 'consul.failover_datacenters',
-  'mesh.min_tls_version', 'mesh.default_intention_policy', 'sidecar.services', 'sidecar.upstreams',
+  'mesh.min_tls_version', 'mesh.default_intention_policy', 'mesh.authorize', 'sidecar.services', 'sidecar.upstreams',
   'edge.listen', 'edge.listen_tls',
   'edge.http2.enabled', 'edge.http2.h2c', 'edge.http2.max_concurrent_streams', 'edge.http2.max_header_list_size', 'edge.http2.initial_window_size',
   'edge.http2.rapid_reset_max', 'edge.http2.rapid_reset_window',

@@ -39,8 +39,8 @@ export interface SidecarRoleOptions {
   readonly localPort: number;
   /** mTLS on: every request has a verified peer identity */
   readonly mtls: boolean;
-  /** decides each request locally (L4 and L7 intentions); undefined: mesh.authorize off */
-  readonly authorizer: NativeIntentions | undefined;
+  /** decides each request locally (L4 and L7 intentions); current undefined: mesh.authorize off (a reload swaps it) */
+  readonly authorizer: { readonly current: NativeIntentions | undefined };
   /** null: tracing off */
   readonly tracer?: MeshTracer | null;
 }
@@ -65,8 +65,14 @@ function intentionPhases(authorizer: NativeIntentions, events: Logger): RoutePha
 }
 
 export function createSidecarRole(opts: SidecarRoleOptions): Role {
-  const { trusted, localPort, authorizer } = opts;
-  const authorized = authorizer === undefined ? NO_PHASES : intentionPhases(authorizer, opts.events);
+  const { trusted, localPort } = opts;
+  /** the access phase of the current authorizer, made again only when a reload swaps it */
+  let authorization = { for: undefined as NativeIntentions | undefined, phases: NO_PHASES };
+  const authorized = (): RoutePhases => {
+    const a = opts.authorizer.current;
+    if (a !== authorization.for) authorization = { for: a, phases: a === undefined ? NO_PHASES : intentionPhases(a, opts.events) };
+    return authorization.phases;
+  };
   const tracer = opts.tracer ?? null;
   return {
     log: opts.log,
@@ -94,7 +100,7 @@ export function createSidecarRole(opts: SidecarRoleOptions): Role {
       hop.upstreamPath = req.url ?? '/';
       if (peer === undefined) return NO_PHASES;
       hop.state = peer;
-      return authorized;
+      return authorized();
     },
   };
 }

@@ -35,8 +35,15 @@ export interface StartedSidecar {
   readonly registry: EndpointRegistry;
   /** the local upstream ports now (a reload adds and removes some) */
   readonly upstreams: readonly StartedEdge[];
+  /** the current one (a reload of mesh.authorize makes or stops it) */
   readonly authorizer: NativeIntentions | undefined;
   readonly tracer: MeshTracer | null;
+  /**
+   * A reload's mesh.authorize: turned on, a new intention watch starts at commit (requests are
+   * refused MG_AUTHZ_UNAVAILABLE until its first table, as at start); turned off, the next request
+   * is not checked and the watch stops. Without mesh TLS there is no peer to authorize: no-op.
+   */
+  prepareAuthorize(authorize: boolean, defaultIntentionPolicy: 'allow' | 'deny' | undefined): PreparedReload;
   /**
    * A reload's sidecar.services and sidecar.upstreams. Prepare compiles the local targets and binds
    * the new upstream ports (a port that cannot be bound, or a service name the agent has no mesh
@@ -104,10 +111,12 @@ export async function startSidecar(p: SidecarParams): Promise<StartedSidecar> {
   const tracer = p.tracing ? new (await loadTracerModule()).MeshTracer('sidecar', p.tracing, log.child({ part: 'tracing' }), {
     inc: (reason, n) => p.metrics.traceSpansDropped.labels(reason).inc(n),
   }) : null;
-  const authorizer = meshTls && p.authorize
-    ? new NativeIntentions(p.consul, log.child({ part: 'intentions' }), p.defaultIntentionPolicy ? { defaultPolicy: p.defaultIntentionPolicy } : {})
-    : undefined;
-  authorizer?.start().catch((err: Error) => log.error({ err: err.message }, 'intentions failed to start'));
+  const newAuthorizer = (defaultPolicy: 'allow' | 'deny' | undefined) => {
+    const a = new NativeIntentions(p.consul, log.child({ part: 'intentions' }), defaultPolicy ? { defaultPolicy } : {});
+    a.start().catch((err: Error) => log.error({ err: err.message }, 'intentions failed to start'));
+    return a;
+  };
+  const authorizer = { current: meshTls && p.authorize ? newAuthorizer(p.defaultIntentionPolicy) : undefined };
   const tunnels = p.metrics.tunnels.forRole('sidecar');
   const listener = await listen(at.host, at.port, (localPort) => {
     const role = createSidecarRole({
@@ -140,7 +149,21 @@ export async function startSidecar(p: SidecarParams): Promise<StartedSidecar> {
   const registrar = new Registrar(p.consul, log.child({ part: 'registrar' }), registrations(bound));
   registrar.start();
   return {
-    listener, registrar, registry, upstreams, authorizer, tracer,
+    listener, registrar, registry, upstreams, tracer,
+    get authorizer() { return authorizer.current; },
+    prepareAuthorize(authorize, defaultIntentionPolicy) {
+      const change = meshTls !== undefined && authorize !== (authorizer.current !== undefined);
+      return {
+        commit() {
+          if (!change) return;
+          const old = authorizer.current;
+          authorizer.current = authorize ? newAuthorizer(defaultIntentionPolicy) : undefined;
+          void old?.stop();
+          log.info({ authorize }, 'mesh.authorize reloaded');
+        },
+        abort() {},
+      };
+    },
     async prepareReload(file, next, drainMs) {
       // each service name's mesh certificate is asked for at start: a new name needs a restart
       const unknown = meshTls ? next.services.findIndex((s) => !serviceNames.includes(s.name)) : -1;

@@ -1,4 +1,4 @@
-// A hot reload applies mesh.default_intention_policy and mesh.min_tls_version: real Consul (its
+// A hot reload applies mesh.default_intention_policy, mesh.min_tls_version and mesh.authorize: real Consul (its
 // Connect CA, no intentions, ACLs off so Consul's own default is allow), a real sidecar and edge,
 // real TLS handshakes, real signals.
 import assert from 'node:assert/strict';
@@ -34,5 +34,23 @@ describe('hot reload of mesh settings', function () {
     await waitFor(async () => (await h.http.get(`${edge.url}/web`)).status === 200, { timeoutMs: 10_000, what: 'the reloaded allow default' });
     const after = await tls12();
     assert.match(after.answer, /^HTTP\/1\.1 /, `TLS 1.2 after the reload: ${after.error ?? after.answer.slice(0, 80)}`);
+  });
+
+  it('authorize: turned off, the next requests are not checked against intentions; turned on again, they are', async () => {
+    const h = harness();
+    const api = await h.startService('api', 'api-1');
+    const sidecar = await h.startSidecar({ service: api });
+    const edge = await h.startEdge({ kong: consulServiceKong('api', '/api'), name: 'edge-authorize' });
+    await h.waitForPool(edge, 'consul:api', ['api-1']);
+    await reloadAgent(sidecar, (doc) => { doc.mesh = { default_intention_policy: 'deny' }; });
+    await waitFor(async () => (await h.http.get(`${edge.url}/api`)).status === 403, { timeoutMs: 10_000, what: 'the deny default to refuse the edge' });
+
+    await reloadAgent(sidecar, (doc) => { doc.mesh = { default_intention_policy: 'deny', authorize: false }; });
+    const { res, echo } = await h.echo(`${edge.url}/api`);
+    assert.equal(res.status, 200, `not checked after the reload: HTTP ${res.status} ${res.text}`);
+    assert.equal(echo?.instance, 'api-1');
+
+    await reloadAgent(sidecar, (doc) => { doc.mesh = { default_intention_policy: 'deny' }; });
+    await waitFor(async () => (await h.http.get(`${edge.url}/api`)).status === 403, { timeoutMs: 10_000, what: 'intentions checked again' });
   });
 });

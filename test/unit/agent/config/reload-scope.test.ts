@@ -22,7 +22,7 @@ describe('sectionsNeedingRestart', () => {
     { name: 'consul address and datacenter changed (reloaded in place)', next: { ...BASE, consul: { address: 'http://127.0.0.1:8501', datacenter: 'dc2' } }, want: [] },
     { name: 'consul pool_guard and failover_datacenters added (reloaded in place)', next: { ...BASE, consul: { ...BASE.consul, pool_guard: { max_shrink_fraction: 0.5, hold: '30s' }, failover_datacenters: ['dc2'] } }, want: [] },
     { name: 'mesh min_tls_version and default_intention_policy (reloaded in place)', next: { ...BASE, mesh: { min_tls_version: '1.2', default_intention_policy: 'deny' } }, want: [] },
-    { name: 'mesh tls and authorize changed', next: { ...BASE, mesh: { tls: 'disabled', authorize: false } }, want: ['mesh.tls', 'mesh.authorize'] },
+    { name: 'mesh tls and authorize changed (authorize reloaded in place)', next: { ...BASE, mesh: { tls: 'disabled', authorize: false } }, want: ['mesh.tls'] },
     { name: 'the agent section changed', next: { ...BASE, agent: { log_level: 'debug' } }, want: ['agent'] },
     { name: 'a sidecar section added', next: { ...BASE, sidecar: { listen: '127.0.0.1:0', services: [{ name: 'a', port: 1 }] } }, want: ['sidecar.listen'] },
   ];
@@ -41,6 +41,6 @@ describe('sectionsNeedingRestart', () => {
 
 describe('RESTART_SECTIONS', () => {
   it('is every section of the schema but the ones a reload swaps in place', () => {
-    assert.deepEqual(RESTART_SECTIONS, ['agent', 'mesh.tls', 'mesh.authorize', 'sidecar.listen', 'sidecar.advertise']);
+    assert.deepEqual(RESTART_SECTIONS, ['agent', 'mesh.tls', 'sidecar.listen', 'sidecar.advertise']);
   });
 });
