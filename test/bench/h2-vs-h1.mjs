@@ -5,8 +5,8 @@
 // concurrent streams), and the result is the median of the per-round ratios h2 / h1, which holds
 // up on a shared machine better than medians taken apart. Each run also reports the edge process's
 // CPU time per answered request (user + system from /proc, over the whole run): on a machine
-// where other work takes the edge's core, req/s follows the neighbours, CPU per request much less. The edge on CPU 1, the clients and the
-// upstream on CPU 0 (as tls.mjs). It asserts nothing.
+// where other work takes the edge's core, req/s follows the neighbours, CPU per request much less.
+// The edge on CPU 1, the clients and the upstream on CPU 0 (as tls.mjs). It asserts nothing.
 //   node test/bench/h2-vs-h1.mjs [--duration 5] [--rounds 5] [--connections 50] [--clients 5] [--streams 100] [--meshgate DIR] [--h2-only|--h1-only] [--out FILE]
 // --meshgate DIR runs the edge from another built checkout (an A/B against a base commit).
 // --h2-only skips wrk, --h1-only skips h2load (for a profile of one path alone).
