@@ -23,7 +23,18 @@ describe('hot reload of consul.pool_guard', function () {
         for (let i = 0; i < 10; i++) if ((await h.http.get(`${edge.url}${route}?i=${i}`, { headers: { connection: 'close' } })).status !== status) return false;
         return true;
       };
-      await waitFor(() => allAnswer(200), { timeoutMs: 15_000, what: 'both instances serving' });
+      // the guard added below takes the members Consul lists at the reload as its last-known-good
+      await h.waitForPool(edge, `consul:${service}`, [`${service}-a`, `${service}-b`]);
+      const answering = async () => {
+        const seen = new Set<string>();
+        for (let i = 0; i < 10; i++) {
+          const r = await h.http.get(`${edge.url}${route}?i=${i}`, { headers: { connection: 'close' } });
+          if (r.status !== 200) return false;
+          seen.add(String(r.headers['x-instance']));
+        }
+        return seen.size === 2;
+      };
+      await waitFor(answering, { timeoutMs: 15_000, what: 'both instances serving' });
       const held = async (agent: AgentHandle) => /meshgate_pool_guard_held_endpoints\{watch="connect\/[^"]+"\} (\d+)/.exec(await agent.metrics())?.[1];
 
       // a hold far longer than the test: only the reload below can end it
