@@ -78,6 +78,8 @@ export async function runAgent(file: string, loaded: LoadedConfig, overrides: Ag
   }
 
   let shuttingDown = false;
+  /** the mesh listener's address: --listen wins for a sidecar-only agent */
+  const sidecarListen = (c: typeof cfg) => (overrides.listen && !c.edge ? overrides.listen : c.sidecar!.listen);
   let sidecar: StartedSidecar | undefined;
   const meshReady = () => meshTls === undefined || meshTls.material !== undefined;
   const ready = () => !shuttingDown && meshReady() && (!edge || edge.runtime.table.loaded)
@@ -95,7 +97,7 @@ export async function runAgent(file: string, loaded: LoadedConfig, overrides: Ag
 
   if (cfg.sidecar) {
     sidecar = await startSidecar({
-      sidecar: cfg.sidecar, listen: overrides.listen && !cfg.edge ? overrides.listen : cfg.sidecar.listen, consul,
+      sidecar: cfg.sidecar, listen: sidecarListen(cfg), consul,
       log: log.child({ component: 'sidecar' }), accessLog, metrics, meshTls, identity, authorize: cfg.mesh?.authorize ?? true, requestId,
       ...(cfg.consul?.pool_guard ? { poolGuard: poolGuardPolicy(cfg.consul.pool_guard)! } : {}),
       ...(cfg.consul?.failover_datacenters ? { failover: cfg.consul.failover_datacenters } : {}),
@@ -123,15 +125,18 @@ export async function runAgent(file: string, loaded: LoadedConfig, overrides: Ag
       let edgeSwap: PreparedReload | undefined;
       let listenSwap: PreparedReload | undefined;
       let sidecarSwap: PreparedReload | undefined;
+      let meshListenSwap: PreparedReload | undefined;
       try {
         const nextSidecar = next.config.sidecar;
         sidecarSwap = sidecar && nextSidecar ? await sidecar.prepareReload(file, nextSidecar, drainMs) : undefined;
+        meshListenSwap = sidecar && nextSidecar ? await sidecar.prepareListen(file, sidecarListen(next.config), nextSidecar.advertise, drainMs) : undefined;
         listenSwap = edge ? await prepareEdgeListen(file, edge, next, overrides, drainMs) : undefined;
         edgeSwap = edge ? prepareEdgeReload(file, edge, certificates, next) : undefined;
-      } catch (err) { consulSwap.abort(); sidecarSwap?.abort(); listenSwap?.abort(); throw err; }
+      } catch (err) { consulSwap.abort(); sidecarSwap?.abort(); meshListenSwap?.abort(); listenSwap?.abort(); throw err; }
       edgeSwap?.commit();
       await edge?.runtime.tracerReady();
       sidecarSwap?.commit();
+      meshListenSwap?.commit();
       for (const u of sidecar?.upstreams ?? []) applyDiscoveryPolicy(u.runtime, next.config);
       const portBefore = edge?.listener.port;
       listenSwap?.commit();

@@ -9,13 +9,14 @@ import { EdgeHttp2 } from '../../proto/listener-schema.js';
  * agent the watchers and the registrar talk to, with which token, in which datacenter; the pool
  * guard and the failover datacenters (swapped into every runtime's discovery); the mesh's
  * lowest TLS version, the decision when no intention matches, and whether intentions are checked
- * at all; a sidecar's local services and upstream ports; the edge's listen addresses (one process: re-bound, the old listener drained); the
+ * at all; a sidecar's local services, upstream ports and mesh listener (re-bound, re-registered); the edge's listen addresses (one process: re-bound, the old listener drained); the
  * edge's HTTP/2 choice (ALPN h2, h2c) for new connections and its limits for new sessions.
  */
 export const RELOADED_SECTIONS: readonly string[] = [
   'edge.kong', 'edge.via_sidecars', 'edge.tls', 'edge.trusted_proxies', 'edge.http', 'edge.limits',
   'consul.address', 'consul.token', 'consul.token_file', 'consul.datacenter', 'consul.pool_guard', 'consul.failover_datacenters',
   'mesh.min_tls_version', 'mesh.default_intention_policy', 'mesh.authorize', 'sidecar.services', 'sidecar.upstreams',
+  'sidecar.listen', 'sidecar.advertise',
   'edge.listen', 'edge.listen_tls',
   'edge.http2.enabled', 'edge.http2.h2c', 'edge.http2.max_concurrent_streams', 'edge.http2.max_header_list_size', 'edge.http2.initial_window_size',
   'edge.http2.rapid_reset_max', 'edge.http2.rapid_reset_window',
@@ -48,9 +49,19 @@ function sectionOf(cfg: MeshgateConfig, name: string): unknown {
   return at;
 }
 
+/**
+ * The roles: an agent is an edge, a sidecar or both from its start (each role's listeners, Consul
+ * registrations and certificates are made then), so a file that adds or removes a role's section
+ * needs a restart even though most of each role's fields are reloaded.
+ */
+export const ROLE_SECTIONS: readonly string[] = ['edge', 'sidecar'];
+
 /** The restart-only sections whose value differs between the running and the reloaded config. */
 export function sectionsNeedingRestart(running: MeshgateConfig, next: MeshgateConfig, alsoRestart: readonly string[] = []): string[] {
-  return [...RESTART_SECTIONS, ...alsoRestart].filter((name) => JSON.stringify(sectionOf(running, name)) !== JSON.stringify(sectionOf(next, name)));
+  const roles = ROLE_SECTIONS.filter((r) => (sectionOf(running, r) === undefined) !== (sectionOf(next, r) === undefined));
+  const inChangedRole = (name: string) => roles.some((r) => name.startsWith(`${r}.`));
+  const changed = [...RESTART_SECTIONS, ...alsoRestart].filter((name) => !inChangedRole(name) && JSON.stringify(sectionOf(running, name)) !== JSON.stringify(sectionOf(next, name)));
+  return [...roles, ...changed];
 }
 
 export const RESTART_WARNING = 'config sections changed that only a restart applies; they keep their running values';
@@ -66,6 +77,6 @@ export function reportRestartSections(
   alsoRestart: readonly string[] = [],
 ): void {
   const needRestart = sectionsNeedingRestart(running, next, alsoRestart);
-  for (const section of [...RESTART_SECTIONS, ...alsoRestart]) gauge.labels(section).set(needRestart.includes(section) ? 1 : 0);
+  for (const section of [...ROLE_SECTIONS, ...RESTART_SECTIONS, ...alsoRestart]) gauge.labels(section).set(needRestart.includes(section) ? 1 : 0);
   if (needRestart.length > 0) warn(needRestart);
 }

@@ -30,6 +30,7 @@ import type { MeshTracer } from '../observe/trace/tracer.js';
 import type { TracingSettings } from '../observe/trace/tracing-settings.js';
 
 export interface StartedSidecar {
+  /** the mesh listener now (a reload of sidecar.listen re-binds it) */
   readonly listener: Listener;
   readonly registrar: Registrar;
   readonly registry: EndpointRegistry;
@@ -38,6 +39,12 @@ export interface StartedSidecar {
   /** the current one (a reload of mesh.authorize makes or stops it) */
   readonly authorizer: NativeIntentions | undefined;
   readonly tracer: MeshTracer | null;
+  /**
+   * A reload's sidecar.listen and sidecar.advertise: a changed address is bound now (one that cannot
+   * be bound fails the reload naming sidecar.listen); commit registers the new address and port in
+   * Consul and drains the old listener a moment later (its connections finish).
+   */
+  prepareListen(file: string, listen: string, advertise: string | undefined, drainMs: number): Promise<PreparedReload>;
   /**
    * A reload's mesh.authorize: turned on, a new intention watch starts at commit (requests are
    * refused MG_AUTHZ_UNAVAILABLE until its first table, as at start); turned off, the next request
@@ -77,6 +84,8 @@ export interface SidecarParams {
 }
 
 const EVERYONE = ['0.0.0.0/0', '::/0'];
+/** after a re-bind, how long the old mesh listener keeps accepting while watchers see the new port */
+const MOVE_GRACE_MS = 1000;
 
 /**
  * How long the mesh listener keeps an idle connection from another agent: 10 s past the callers'
@@ -97,7 +106,7 @@ export async function startSidecar(p: SidecarParams): Promise<StartedSidecar> {
   const at = parseHostPort(p.listen);
   const serviceNames = [...new Set(sidecar.services.map((s) => s.name))];
 
-  let tlsOptions;
+  let tlsOptions: Parameters<typeof listen>[3];
   if (meshTls) {
     const waiting = setInterval(() => log.warn('waiting for mesh certificates from Consul before opening the mesh listener'), 5000);
     await meshTls.ready;
@@ -118,15 +127,20 @@ export async function startSidecar(p: SidecarParams): Promise<StartedSidecar> {
   };
   const authorizer = { current: meshTls && p.authorize ? newAuthorizer(p.defaultIntentionPolicy) : undefined };
   const tunnels = p.metrics.tunnels.forRole('sidecar');
-  const listener = await listen(at.host, at.port, (localPort) => {
-    const role = createSidecarRole({
-      targets, log: p.accessLog, events: log, requestId: p.requestId, localPort,
-      // mTLS peers are authenticated agents: their X-Forwarded-* can be believed
-      trusted: new TrustedProxies(meshTls ? EVERYONE : LOOPBACK_CIDRS), mtls: meshTls !== undefined, authorizer, tracer,
-    });
-    return { request: createPipeline(role), upgrade: createUpgradeEntry(role, tunnels) };
-  }, tlsOptions, { ...DEFAULT_LIMITS, keepAliveTimeoutMs: meshIdleTimeoutMs(p.upstreamKeepAliveMs) }, {}, createEdgeHttp2(HTTP2_DEFAULTS, log.child({ part: 'mesh-h2' }), p.metrics));
-  log.info({ listen: `${at.host}:${listener.port}`, services: [...targets.current.byId.keys()], mtls: meshTls !== undefined }, 'sidecar listening');
+  const openMesh = async (host: string, port: number): Promise<Listener> => {
+    const l = await listen(host, port, (localPort) => {
+      const role = createSidecarRole({
+        targets, log: p.accessLog, events: log, requestId: p.requestId, localPort,
+        // mTLS peers are authenticated agents: their X-Forwarded-* can be believed
+        trusted: new TrustedProxies(meshTls ? EVERYONE : LOOPBACK_CIDRS), mtls: meshTls !== undefined, authorizer, tracer,
+      });
+      return { request: createPipeline(role), upgrade: createUpgradeEntry(role, tunnels) };
+    }, tlsOptions, { ...DEFAULT_LIMITS, keepAliveTimeoutMs: meshIdleTimeoutMs(p.upstreamKeepAliveMs) }, {}, createEdgeHttp2(HTTP2_DEFAULTS, log.child({ part: 'mesh-h2' }), p.metrics));
+    log.info({ listen: `${host}:${l.port}`, services: [...targets.current.byId.keys()], mtls: meshTls !== undefined }, 'sidecar listening');
+    return l;
+  };
+  let listenAt = p.listen;
+  let listener = await openMesh(at.host, at.port);
 
   const openUpstream = async (u: UpstreamSpec): Promise<BoundUpstream> => ({
     spec: u,
@@ -143,13 +157,39 @@ export async function startSidecar(p: SidecarParams): Promise<StartedSidecar> {
   /** read live by readiness, status and the drain */
   const upstreams: StartedEdge[] = bound.map((b) => b.edge);
 
-  const advertise = meshAdvertiseAddress(at.host, sidecar.advertise);
+  let advertise = meshAdvertiseAddress(at.host, sidecar.advertise);
   const registrations = (b: readonly BoundUpstream[]) => sidecarRegistrations(services, { address: advertise, port: listener.port },
     b.map((x) => ({ service: x.spec.service, address: parseHostPort(x.spec.listen).host, port: x.edge.listener.port })));
   const registrar = new Registrar(p.consul, log.child({ part: 'registrar' }), registrations(bound));
   registrar.start();
   return {
-    listener, registrar, registry, upstreams, tracer,
+    registrar, registry, upstreams, tracer,
+    get listener() { return listener; },
+    async prepareListen(file, listenNext, advertiseNext, drainMs) {
+      const nextAt = parseHostPort(listenNext);
+      const nextAdvertise = meshAdvertiseAddress(nextAt.host, advertiseNext);
+      if (listenNext === listenAt && nextAdvertise === advertise) return { commit() {}, abort() {} };
+      let opened: Listener | undefined;
+      if (listenNext !== listenAt) {
+        try {
+          opened = await openMesh(nextAt.host, nextAt.port);
+        } catch (err) {
+          throw new ConfigError(file, [{ path: 'sidecar.listen', message: `cannot listen on ${listenNext}: ${(err as Error).message}` }]);
+        }
+      }
+      return {
+        commit() {
+          const old = opened === undefined ? undefined : listener;
+          if (opened !== undefined) [listener, listenAt] = [opened, listenNext];
+          advertise = nextAdvertise;
+          void registrar.replace(registrations(bound));
+          log.info({ listen: `${nextAt.host}:${listener.port}`, advertise }, 'sidecar mesh listener reloaded');
+          // callers learn the new port from Consul within moments; the old listener drains after that
+          if (old !== undefined) setTimeout(() => void old.drain(drainMs), Math.min(MOVE_GRACE_MS, drainMs)).unref();
+        },
+        abort() { void opened?.drain(0); },
+      };
+    },
     get authorizer() { return authorizer.current; },
     prepareAuthorize(authorize, defaultIntentionPolicy) {
       const change = meshTls !== undefined && authorize !== (authorizer.current !== undefined);

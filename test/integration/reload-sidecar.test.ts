@@ -1,7 +1,8 @@
 // A hot reload applies sidecar.upstreams and sidecar.services: real Consul, real sidecars and
 // services, real signals. An added upstream gets its local port and its Proxy.Upstreams entry in
 // Consul; a removed one is drained and closed; an unchanged one keeps its listener and its open
-// connections. A changed service is served and registered as changed.
+// connections. A changed service is served and registered as changed. A changed sidecar.listen /
+// advertise re-binds the mesh listener and re-registers it.
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { consulServiceKong, useHarness, waitFor } from '../support/harness.js';
@@ -94,5 +95,34 @@ describe('hot reload of sidecar.upstreams', function () {
 
     await assert.rejects(reloadAgent(sidecar, (doc) => { doc.sidecar.services.push({ name: 'brand-new', port: api1.port }); }), /sidecar\.services\[1\]\.name/);
     assert.equal((await h.echo(`${edge.url}/api`)).echo?.instance, 'api-2', 'the rejected reload changed nothing');
+  });
+
+  it('listen and advertise: the mesh listener is re-bound and re-registered; the old port drains; a port in use is refused', async () => {
+    const h = harness();
+    const mv = await h.startService('mv', 'mv-1');
+    const sidecar = await h.startSidecar({ service: mv });
+    const edge = await h.startEdge({ kong: consulServiceKong('mv', '/mv'), name: 'edge-mv' });
+    await h.waitForPool(edge, 'consul:mv', ['mv-1']);
+    const oldPort = sidecar.port;
+    const newPort = await h.port();
+    const proxyPort = async () => (await h.catalogService('mv-sidecar-proxy')).find((e) => e.ServiceID === 'mv-1-sidecar-proxy');
+
+    await reloadAgent(sidecar, (doc) => { doc.sidecar.listen = `127.0.0.1:${newPort}`; doc.sidecar.advertise = '127.0.0.2'; });
+    await waitFor(async () => { const e = await proxyPort(); return e?.ServicePort === newPort && e.ServiceAddress === '127.0.0.2'; },
+      { timeoutMs: 10_000, what: 'the sidecar proxy registered at 127.0.0.2:new port' });
+    await waitFor(() => refuses(oldPort), { timeoutMs: 15_000, what: 'the old mesh port to close after its drain' });
+    // the listener is bound to 127.0.0.1 only: advertised there again, the edge reaches it on the new port
+    await reloadAgent(sidecar, (doc) => { doc.sidecar.advertise = '127.0.0.1'; });
+    await waitFor(async () => (await h.echo(`${edge.url}/mv`)).echo?.instance === 'mv-1', { timeoutMs: 10_000, what: 'the edge to reach mv-1 on the new port' });
+    assert.equal((await proxyPort())?.ServicePort, newPort);
+
+    const busy = net.createServer();
+    await new Promise<void>((r) => busy.listen(0, '127.0.0.1', r));
+    const busyPort = (busy.address() as net.AddressInfo).port;
+    try {
+      await assert.rejects(reloadAgent(sidecar, (doc) => { doc.sidecar.listen = `127.0.0.1:${busyPort}`; }), /sidecar\.listen/);
+    } finally { busy.close(); }
+    assert.equal((await h.echo(`${edge.url}/mv`)).echo?.instance, 'mv-1', 'the rejected reload changed nothing');
+    assert.equal((await proxyPort())?.ServicePort, newPort);
   });
 });

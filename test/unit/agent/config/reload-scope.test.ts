@@ -24,23 +24,24 @@ describe('sectionsNeedingRestart', () => {
     { name: 'mesh min_tls_version and default_intention_policy (reloaded in place)', next: { ...BASE, mesh: { min_tls_version: '1.2', default_intention_policy: 'deny' } }, want: [] },
     { name: 'mesh tls and authorize changed (authorize reloaded in place)', next: { ...BASE, mesh: { tls: 'disabled', authorize: false } }, want: ['mesh.tls'] },
     { name: 'the agent section changed', next: { ...BASE, agent: { log_level: 'debug' } }, want: ['agent'] },
-    { name: 'a sidecar section added', next: { ...BASE, sidecar: { listen: '127.0.0.1:0', services: [{ name: 'a', port: 1 }] } }, want: ['sidecar.listen'] },
+    { name: 'a sidecar section added (a new role)', next: { ...BASE, sidecar: { listen: '127.0.0.1:0', services: [{ name: 'a', port: 1 }] } }, want: ['sidecar'] },
+    { name: 'the edge section removed (a role gone)', next: { consul: BASE.consul }, want: ['edge'] },
   ];
   for (const row of ROWS) it(row.name, () => assert.deepEqual(sectionsNeedingRestart(BASE, row.next), row.want));
   it('with workers, a changed listen address needs a restart', () => {
     assert.deepEqual(sectionsNeedingRestart(BASE, { ...BASE, edge: { ...BASE.edge!, listen: '127.0.0.1:8001' } }, WORKERS_RESTART_SECTIONS), ['edge.listen']);
   });
-  it('a sidecar\'s upstreams and services changed (reloaded in place); its listen address changed', () => {
+  it('a sidecar\'s upstreams, services, listen and advertise changed (all reloaded in place)', () => {
     const sidecar = { listen: '127.0.0.1:0', services: [{ name: 'a', port: 1 }], upstreams: [{ service: 'b', listen: '127.0.0.1:9001' }] };
     const running: MeshgateConfig = { ...BASE, sidecar };
     assert.deepEqual(sectionsNeedingRestart(running, { ...BASE, sidecar: { ...sidecar, upstreams: [] } }), []);
     assert.deepEqual(sectionsNeedingRestart(running, { ...BASE, sidecar: { ...sidecar, services: [{ name: 'a', port: 2 }] } }), []);
-    assert.deepEqual(sectionsNeedingRestart(running, { ...BASE, sidecar: { ...sidecar, listen: '127.0.0.1:1' } }), ['sidecar.listen']);
+    assert.deepEqual(sectionsNeedingRestart(running, { ...BASE, sidecar: { ...sidecar, listen: '127.0.0.1:1', advertise: '10.0.0.1' } }), []);
   });
 });
 
 describe('RESTART_SECTIONS', () => {
   it('is every section of the schema but the ones a reload swaps in place', () => {
-    assert.deepEqual(RESTART_SECTIONS, ['agent', 'mesh.tls', 'sidecar.listen', 'sidecar.advertise']);
+    assert.deepEqual(RESTART_SECTIONS, ['agent', 'mesh.tls']);
   });
 });
