@@ -18,23 +18,20 @@ describe('hot reload of consul.pool_guard', function () {
       const edge = await h.startEdge({ kong: consulServiceKong(service, route), name: `edge-${args.length}`, args });
       const [a, b] = await Promise.all([h.startService(service, `${service}-a`), h.startService(service, `${service}-b`)]);
       await Promise.all([h.startSidecar({ service: a }), h.startSidecar({ service: b })]);
-      /** ten fresh requests (each worker may answer), every one with `status` */
-      const allAnswer = async (status: number) => {
-        for (let i = 0; i < 10; i++) if ((await h.http.get(`${edge.url}${route}?i=${i}`, { headers: { connection: 'close' } })).status !== status) return false;
-        return true;
-      };
-      // the guard added below takes the members Consul lists at the reload as its last-known-good
-      await h.waitForPool(edge, `consul:${service}`, [`${service}-a`, `${service}-b`]);
-      const answering = async () => {
-        const seen = new Set<string>();
+      /** ten fresh requests (each worker may answer): the instances that answered them when every one had `status`, else null */
+      const tenFresh = async (status: number) => {
+        const instances = new Set<string>();
         for (let i = 0; i < 10; i++) {
           const r = await h.http.get(`${edge.url}${route}?i=${i}`, { headers: { connection: 'close' } });
-          if (r.status !== 200) return false;
-          seen.add(String(r.headers['x-instance']));
+          if (r.status !== status) return null;
+          instances.add(String(r.headers['x-instance']));
         }
-        return seen.size === 2;
+        return instances;
       };
-      await waitFor(answering, { timeoutMs: 15_000, what: 'both instances serving' });
+      const allAnswer = async (status: number) => (await tenFresh(status)) !== null;
+      // the guard added below takes the members Consul lists at the reload as its last-known-good
+      await h.waitForPool(edge, `consul:${service}`, [`${service}-a`, `${service}-b`]);
+      await waitFor(async () => (await tenFresh(200))?.size === 2, { timeoutMs: 15_000, what: 'both instances serving' });
       const held = async (agent: AgentHandle) => /meshgate_pool_guard_held_endpoints\{watch="connect\/[^"]+"\} (\d+)/.exec(await agent.metrics())?.[1];
 
       // a hold far longer than the test: only the reload below can end it
